@@ -1,0 +1,349 @@
+/*
+ * nnfs.h - libnnfs, dense neural networks in C on cblas_sgemm.
+ *
+ * This header is the manual.  Everything a program may rely on is declared
+ * and documented here; nothing else of the library is public.
+ *
+ * Conventions (apply to every function below):
+ *
+ *  - Data is float32, row-major, one sample per row.  A batch x of `batch`
+ *    samples with n features is batch * n floats, sample i at x + i * n.
+ *  - Dense layer k has weights W_k of shape [n_in][n_out] (row-major, the
+ *    NNFS (n_inputs, n_neurons) layout) and biases b_k of n_out floats.
+ *    Forward: Z = X W + b, then the layer's activation.
+ *  - Functions that can fail return int: NN_OK (0) or a positive NN_ERR_*
+ *    status.  On failure nothing observable changes (weights, gradients,
+ *    optimizer state, files on disk), out-pointers to handles are set to
+ *    NULL, and nn_last_error() in the same thread describes the failure,
+ *    naming the function, the argument and the numbers at fault.
+ *  - The caller owns every buffer it passes; the library copies in and out
+ *    and never keeps a caller's pointer after the call returns.
+ *  - A handle may be used by one thread at a time.  Distinct handles may be
+ *    used from distinct threads concurrently.
+ *  - The library never prints, never aborts and never exits.
+ *  - Counts are size_t.  Enum-like values are int32_t and the numbers below
+ *    are part of the ABI: they are only ever appended, never renumbered.
+ *
+ * ABI policy: the SONAME is libnnfs.so.MAJOR.  Within one MAJOR, functions
+ * and constants are only added; a published signature never changes (a new
+ * variant gets a new name).  Only nn_* symbols are exported.
+ */
+#ifndef NNFS_H
+#define NNFS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(NNFS_BUILDING_LIBRARY) && defined(__GNUC__)
+#  define NN_API __attribute__((visibility("default")))
+#else
+#  define NN_API
+#endif
+
+/*====== Version ======*/
+
+#define NN_VERSION_MAJOR 0
+#define NN_VERSION_MINOR 1
+#define NN_VERSION_PATCH 0
+#define NN_VERSION_NUMBER \
+    (NN_VERSION_MAJOR * 10000 + NN_VERSION_MINOR * 100 + NN_VERSION_PATCH)
+
+/* "MAJOR.MINOR.PATCH" of the library actually loaded.  Never NULL.
+   Since 0.1. */
+NN_API const char *nn_version(void);
+
+/* NN_VERSION_NUMBER of the library actually loaded, so a program can compare
+   the header it was built with against the library it runs with.
+   Since 0.1. */
+NN_API unsigned nn_version_number(void);
+
+/*====== Status codes (append only) ======*/
+
+enum {
+    NN_OK = 0,               /* success */
+    NN_ERR_INVALID_ARG = 1,  /* NULL where a pointer is required, zero
+                                size, unknown enum value, out-of-range index */
+    NN_ERR_SHAPE = 2,        /* sizes do not agree or exceed a limit (batch
+                                too large, label outside [0, n_out), ...) */
+    NN_ERR_NOMEM = 3,        /* an allocation failed */
+    NN_ERR_IO = 4,           /* the operating system refused a read/write */
+    NN_ERR_FORMAT = 5,       /* a model or data file is truncated, corrupt,
+                                of another version or inconsistent */
+    NN_ERR_NONFINITE = 6,    /* NaN or infinity met in inputs, targets,
+                                loss, gradients or parameters */
+    NN_ERR_STATE = 7,        /* call out of order (nn_backward with no
+                                nn_forward before it, ...) */
+    NN_ERR_UNSUPPORTED = 8   /* valid request this build cannot serve */
+};
+
+/* Static English text for a status code; "unknown status" for values that
+   are not codes.  Never NULL.  Since 0.1. */
+NN_API const char *nn_strerror(int status);
+
+/* This thread's last failure message, "" if no call of this thread has
+   failed yet.  A successful call does not clear it.  The text lives in
+   thread-local storage and stays valid until this thread's next failing
+   call.  Never NULL.  Since 0.1. */
+NN_API const char *nn_last_error(void);
+
+/*====== Activations and losses (append only) ======*/
+
+enum {
+    NN_ACT_LINEAR = 0,   /* a = z */
+    NN_ACT_RELU = 1,     /* a = max(0, z); derivative 0 at z <= 0 */
+    NN_ACT_SIGMOID = 2,  /* a = 1 / (1 + exp(-z)) */
+    NN_ACT_TANH = 3,     /* a = tanh(z) */
+    NN_ACT_SOFTMAX = 4   /* a_j = exp(z_j - max z) / sum_k exp(z_k - max z),
+                            per sample */
+};
+
+/* Losses are the mean over the batch of the per-sample loss, with p the
+   network output and t the target:
+     NN_LOSS_CCE  -sum_j t_j log(clip(p_j)), clip to [1e-7, 1 - 1e-7]
+     NN_LOSS_BCE  mean over outputs of
+                  -(t log(clip(p)) + (1 - t) log(1 - clip(p)))
+     NN_LOSS_MSE  mean over outputs of (p - t)^2
+     NN_LOSS_MAE  mean over outputs of |p - t|
+   Gradients are those of these means.  As in the NNFS course, the
+   derivative of a clipped log uses the clipped probability (so it stays
+   finite at p = 0 and p = 1), and the MAE derivative at p = t is 0.
+   A softmax output with CCE uses the combined gradient (p - t) / batch. */
+enum {
+    NN_LOSS_CCE = 0,
+    NN_LOSS_BCE = 1,
+    NN_LOSS_MSE = 2,
+    NN_LOSS_MAE = 3
+};
+
+/*====== Network ======*/
+
+typedef struct nn_net nn_net;
+
+/* Limits on any network the library creates or loads.  Since 0.1. */
+#define NN_MAX_LAYERS 256u              /* dense layers */
+#define NN_MAX_WIDTH (1u << 20)         /* inputs or outputs of one layer */
+#define NN_MAX_PARAMS ((size_t)1 << 28) /* weights + biases, all layers */
+
+/* Create a network of n_layers dense layers.
+     sizes        n_layers + 1 entries: the input width, then each layer's
+                  width; each in [1, NN_MAX_WIDTH].
+     activations  n_layers NN_ACT_* values, one per layer.
+     seed         seed of the library's own generator (xoshiro256** seeded
+                  through splitmix64) that draws the weights: same seed, same
+                  weights, bit for bit, on every platform and compiler.
+   Weights are uniform: He, U(-sqrt(6/n_in), +sqrt(6/n_in)), for ReLU
+   layers, Glorot, U(-sqrt(6/(n_in+n_out)), +...), for the others; drawn
+   layer by layer in row-major order.  Biases start at 0.
+   *out receives the new handle, NULL on failure.
+   Returns NN_OK; NN_ERR_INVALID_ARG (out, sizes or activations NULL,
+   n_layers 0, a size 0, an unknown activation); NN_ERR_SHAPE (more than
+   NN_MAX_LAYERS layers, a width over NN_MAX_WIDTH, more than NN_MAX_PARAMS
+   parameters); NN_ERR_NOMEM.  Since 0.1. */
+NN_API int nn_net_create(nn_net **out, size_t n_layers, const size_t *sizes,
+                         const int32_t *activations, uint64_t seed);
+
+/* Free a network and everything it owns.  NULL is a no-op.  Since 0.1. */
+NN_API void nn_net_destroy(nn_net *net);
+
+/* Shape queries.  They return 0 for a NULL net or a layer >= n_layers
+   (and nn_net_layer_activation returns -1).  Since 0.1. */
+NN_API size_t nn_net_num_layers(const nn_net *net);
+NN_API size_t nn_net_layer_inputs(const nn_net *net, size_t layer);
+NN_API size_t nn_net_layer_outputs(const nn_net *net, size_t layer);
+NN_API int32_t nn_net_layer_activation(const nn_net *net, size_t layer);
+/* Total number of parameters (weights and biases of all layers). */
+NN_API size_t nn_net_num_params(const nn_net *net);
+
+/* Copy layer `layer`'s parameters out of (get) or into (set) caller
+   buffers: weights n_in * n_out floats in the [n_in][n_out] layout, biases
+   n_out floats.  Either pointer may be NULL to skip it (both NULL is
+   allowed and does nothing).  set validates every value first: NaN or
+   infinity gives NN_ERR_NONFINITE and changes nothing.  A successful set
+   makes the last nn_forward stale: nn_backward then needs a new forward.
+   Returns NN_OK; NN_ERR_INVALID_ARG (net NULL, layer >= n_layers);
+   NN_ERR_NONFINITE (set only).  Since 0.1. */
+NN_API int nn_net_get_params(const nn_net *net, size_t layer,
+                             float *weights, float *biases);
+NN_API int nn_net_set_params(nn_net *net, size_t layer,
+                             const float *weights, const float *biases);
+
+/* Copy layer `layer`'s gradients of the last nn_backward (same shapes as
+   the parameters).  Either pointer may be NULL.
+   Returns NN_OK; NN_ERR_INVALID_ARG; NN_ERR_STATE (no nn_backward has
+   succeeded on this net yet).  Since 0.1. */
+NN_API int nn_net_get_grads(const nn_net *net, size_t layer,
+                            float *dweights, float *dbiases);
+
+/*====== Training step ======*/
+
+/* Forward pass on `batch` rows of x (batch * n_in floats, n_in the input
+   width).  Keeps what nn_backward needs (a copy of x and every layer's
+   output), in scratch that belongs to the net: it grows when a larger batch
+   arrives and is reused afterwards, so steady-state steps allocate nothing.
+   out (batch * n_out floats, n_out the last width) receives the final
+   activation's output; out may be NULL.
+   Every input and every layer's output is checked: NaN or infinity gives
+   NN_ERR_NONFINITE, and then the previous forward (if any) is still the one
+   nn_backward uses.
+   Returns NN_OK; NN_ERR_INVALID_ARG (net or x NULL, batch 0);
+   NN_ERR_SHAPE (batch over INT_MAX or batch * width overflowing);
+   NN_ERR_NOMEM; NN_ERR_NONFINITE.  Since 0.1. */
+NN_API int nn_forward(nn_net *net, const float *x, size_t batch, float *out);
+
+/* Backward pass for the batch of the last successful nn_forward.
+     loss      NN_LOSS_*.
+     targets   batch * n_out floats: one-hot or soft targets for CCE,
+               values for BCE/MSE/MAE.
+     loss_out  may be NULL; receives the mean data loss of the batch.
+   Overwrites every layer's gradients (nn_net_get_grads).  The loss and all
+   gradients are checked to be finite before any gradient is written.
+   Returns NN_OK; NN_ERR_INVALID_ARG (net or targets NULL, unknown loss);
+   NN_ERR_STATE (no successful nn_forward since the net was created, loaded
+   or its parameters last changed); NN_ERR_NONFINITE (a target, the loss or
+   a gradient is not finite).  Since 0.1. */
+NN_API int nn_backward(nn_net *net, int32_t loss, const float *targets,
+                       float *loss_out);
+
+/* Same for CCE with integer class labels: batch entries, each in
+   [0, n_out).  A label outside that range gives NN_ERR_SHAPE, naming the
+   index and value.  Since 0.1. */
+NN_API int nn_backward_labels(nn_net *net, const int32_t *labels,
+                              float *loss_out);
+
+/* Plain gradient descent with the gradients of the last nn_backward:
+   W -= learning_rate * dW, b -= learning_rate * db, for every layer.
+   If the new parameters would not all be finite nothing is changed and
+   NN_ERR_NONFINITE is returned.  A successful step makes the last forward
+   stale (nn_backward needs a new nn_forward).
+   Returns NN_OK; NN_ERR_INVALID_ARG (net NULL); NN_ERR_NONFINITE
+   (learning_rate or a new parameter not finite); NN_ERR_STATE (no
+   successful nn_backward yet).  Since 0.1. */
+NN_API int nn_sgd_step(nn_net *net, float learning_rate);
+
+/*====== Inference and metrics ======*/
+
+/* Inference: the network's output for batch rows of x into out
+   (batch * n_out floats, required).  Unlike nn_forward it keeps no
+   training state (the last nn_forward stays available to nn_backward),
+   works through the batch in blocks so its scratch stays small whatever
+   the batch, and reads x in place.
+   Returns NN_OK; NN_ERR_INVALID_ARG (net, x or out NULL, batch 0);
+   NN_ERR_SHAPE; NN_ERR_NOMEM (first call only); NN_ERR_NONFINITE (an input
+   or an output is not finite; out may then hold partial results).
+   Since 0.1. */
+NN_API int nn_predict(nn_net *net, const float *x, size_t batch, float *out);
+
+/* Classification accuracy of outputs against class labels: the fraction of
+   the batch rows of out (batch * n_out floats) whose argmax (the first
+   maximum, as NumPy's argmax) equals the label.
+   Returns NN_OK; NN_ERR_INVALID_ARG (a pointer NULL, batch or n_out 0);
+   NN_ERR_SHAPE (a label outside [0, n_out)); NN_ERR_NONFINITE (NaN in
+   out).  Since 0.1. */
+NN_API int nn_accuracy(const float *out, size_t batch, size_t n_out,
+                       const int32_t *labels, float *accuracy_out);
+
+/* The loss value of outputs against targets, the same number nn_backward
+   reports, without a network: out and targets are batch * n_out floats.
+   Returns NN_OK; NN_ERR_INVALID_ARG; NN_ERR_NONFINITE.  Since 0.1. */
+NN_API int nn_loss_compute(int32_t loss, const float *out,
+                           const float *targets, size_t batch, size_t n_out,
+                           float *loss_out);
+
+/* CCE of outputs against integer labels (batch entries in [0, n_out)).
+   Returns NN_OK; NN_ERR_INVALID_ARG; NN_ERR_SHAPE (label out of range);
+   NN_ERR_NONFINITE.  Since 0.1. */
+NN_API int nn_loss_compute_labels(const float *out, const int32_t *labels,
+                                  size_t batch, size_t n_out,
+                                  float *loss_out);
+
+/*====== Data ======*/
+
+/* The NNFS course's spiral data set (nnfs.datasets.spiral_data): for each
+   class c, `samples` points with radius r = linspace(0, 1, samples) and
+   angle t = linspace(4c, 4(c+1), samples) + N(0, 0.2^2) noise, at
+   (r sin(2.5 t), r cos(2.5 t)).  Rows are grouped by class.
+     x       samples * classes * 2 floats
+     labels  samples * classes class indices; may be NULL
+   The noise comes from the library's generator seeded with seed: same seed,
+   same data on every platform.
+   Returns NN_OK; NN_ERR_INVALID_ARG (x NULL, samples or classes 0);
+   NN_ERR_SHAPE (samples * classes over INT32_MAX).  Since 0.1. */
+NN_API int nn_data_spiral(float *x, int32_t *labels, size_t samples,
+                          size_t classes, uint64_t seed);
+
+/*====== Persistence ======*/
+
+/* Model file format, version 1, little-endian throughout: a 32-byte header
+   (magic 89 4E 4E 46 0D 0A 1A 0A, format version, byte-order mark, total
+   size, section count), sections (layer table, parameters), and a CRC-32
+   (the zlib/PNG polynomial) of everything before it.  The encoding is
+   canonical: loading a file and saving it again gives the same bytes.
+   The loader accepts at most NN_MAX_LAYERS layers, widths up to
+   NN_MAX_WIDTH and NN_MAX_PARAMS parameters, and a file whose declared
+   size equals its actual size. */
+
+/* Save to path.  Atomic: the model is written to a new temporary file in
+   the same directory, flushed to disk, then renamed over path (and the
+   directory flushed), so on any failure the old file at path is intact and
+   the temporary file is removed.
+   Returns NN_OK; NN_ERR_INVALID_ARG (net or path NULL); NN_ERR_NOMEM;
+   NN_ERR_IO (naming the system call and errno text).  Since 0.1. */
+NN_API int nn_net_save(const nn_net *net, const char *path);
+
+/* Load a model saved by nn_net_save.  *out receives a new handle (free it
+   with nn_net_destroy), NULL on failure.
+   Returns NN_OK; NN_ERR_INVALID_ARG; NN_ERR_IO (the file cannot be opened
+   or read); NN_ERR_FORMAT (truncated, corrupt, another format version,
+   over a limit, or inconsistent); NN_ERR_NOMEM.  Since 0.1. */
+NN_API int nn_net_load(nn_net **out, const char *path);
+
+/* The same format in memory.  nn_net_save_buffer writes the model into
+   buf (capacity bytes) and its size into *size_out.  With buf NULL it only
+   reports the size needed.  If capacity is too small it returns
+   NN_ERR_SHAPE, writes nothing to buf and still sets *size_out.
+   nn_net_load_buffer parses size bytes at buf (read only; the pointer is
+   not kept).  Same statuses as the file functions, without NN_ERR_IO.
+   Since 0.1. */
+NN_API int nn_net_save_buffer(const nn_net *net, void *buf, size_t capacity,
+                              size_t *size_out);
+NN_API int nn_net_load_buffer(nn_net **out, const void *buf, size_t size);
+
+/*====== Threads and build information ======*/
+
+/* Threads the BLAS may use for the products of every network in the
+   process (openblas_set_num_threads, or the equivalent of BLIS or MKL).
+   The library's own element-wise kernels run on the calling thread.
+   Returns NN_OK; NN_ERR_INVALID_ARG (n < 1); NN_ERR_UNSUPPORTED (the BLAS
+   in use has no way to set its thread count).  Since 0.1. */
+NN_API int nn_set_num_threads(int n);
+
+/* Threads the BLAS will use, or 0 if it cannot tell.  Since 0.1. */
+NN_API int nn_get_num_threads(void);
+
+/* Keys for nn_info (append only). */
+enum {
+    NN_INFO_VERSION = 0,     /* "0.1.0" */
+    NN_INFO_BLAS = 1,        /* the BLAS library, e.g. "OpenBLAS 0.3.21" */
+    NN_INFO_BLAS_CORE = 2,   /* its kernel core, e.g. "SkylakeX"; "" if
+                                the BLAS does not say */
+    NN_INFO_KERNELS = 3,     /* libnnfs kernel set in use: "generic",
+                                "avx2" or "avx512" */
+    NN_INFO_KERNELS_BUILT = 4 /* kernel sets compiled in, space-separated */
+};
+
+/* Static text describing the build and the running machine, for the key
+   NN_INFO_*; NULL for an unknown key.  The kernel set is chosen once, at
+   first use, from what the CPU and the operating system support; the
+   environment variable NNFS_ARCH=generic|avx2|avx512 caps it (a set the
+   machine cannot run falls back to the best one it can).  Since 0.1. */
+NN_API const char *nn_info(int32_t key);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* NNFS_H */

@@ -1,0 +1,275 @@
+/*
+ * internal.h - what the translation units of libnnfs share.  Nothing here
+ * is exported from libnnfs.so (hidden visibility plus the version script);
+ * the test runner links the static archive to reach it.
+ */
+#ifndef NNFS_INTERNAL_H
+#define NNFS_INTERNAL_H
+
+#include "nnfs.h"
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#if defined(__GNUC__)
+#  define NN__PRINTF(f, a) __attribute__((format(printf, f, a)))
+#  define NN__UNLIKELY(x) __builtin_expect(!!(x), 0)
+#else
+#  define NN__PRINTF(f, a)
+#  define NN__UNLIKELY(x) (x)
+#endif
+
+/*====== Errors (error.c) ======*/
+
+/* Format a message into this thread's error buffer and return status.
+   Never allocates, so it works when memory is exhausted. */
+int nn__fail(int status, const char *fmt, ...) NN__PRINTF(2, 3);
+
+/* One-line exits in the zstd RETURN_ERROR_IF style.  The message should
+   name the public function, the argument and the numbers. */
+#define NN__CHECK(cond, status, ...) \
+    do { if (NN__UNLIKELY(cond)) return nn__fail((status), __VA_ARGS__); } \
+    while (0)
+#define NN__CHECK_PTR(p, fn) \
+    NN__CHECK((p) == NULL, NN_ERR_INVALID_ARG, "%s: %s is NULL", (fn), #p)
+
+/*====== Memory (alloc.c) ======*/
+
+/* Every allocation of the library goes through these.  Blocks are aligned
+   to NN__ALIGN bytes.  nn__malloc(0) returns a valid unique block.
+   Failure returns NULL (the caller reports NN_ERR_NOMEM). */
+#define NN__ALIGN 64
+void *nn__malloc(size_t size);
+void *nn__calloc(size_t count, size_t size);  /* overflow-checked */
+void nn__free(void *p);                       /* NULL is a no-op */
+/* Number of blocks currently allocated by the library. */
+long nn__alloc_live(void);
+
+/* Overflow-checked size arithmetic: return 0 on overflow, else 1. */
+static inline int nn__mul_ok(size_t a, size_t b, size_t *r)
+{
+    if (b != 0 && a > SIZE_MAX / b) return 0;
+    *r = a * b;
+    return 1;
+}
+static inline int nn__add_ok(size_t a, size_t b, size_t *r)
+{
+    if (a > SIZE_MAX - b) return 0;
+    *r = a + b;
+    return 1;
+}
+
+/*====== Random numbers (rng.c) ======*/
+
+/* xoshiro256** (Blackman and Vigna), state seeded by splitmix64 from a
+   64-bit seed.  All arithmetic is integer or correctly rounded IEEE
+   double, compiled without FP contraction, so every platform gives the
+   same bits. */
+struct nn__rng { uint64_t s[4]; };
+void nn__rng_seed(struct nn__rng *r, uint64_t seed);
+uint64_t nn__rng_next(struct nn__rng *r);
+double nn__rng_uniform(struct nn__rng *r);     /* [0, 1), 53 bits */
+float nn__rng_uniform_f(struct nn__rng *r);    /* [0, 1), 24 bits */
+double nn__rng_gauss(struct nn__rng *r);       /* N(0, 1), Box-Muller */
+/* Deterministic double log/sin/cos (pure arithmetic, no libm), used where
+   results must be identical everywhere (noise, orthogonal init). */
+double nn__det_log(double x);                  /* x > 0 */
+void nn__det_sincos(double x, double *s, double *c);
+
+/*====== BLAS (dense.c is the only file that includes cblas.h) ======*/
+
+/* Row-major products on float32.  Every dimension must be <= INT_MAX;
+   they return NN_ERR_SHAPE (with a message) otherwise, before calling the
+   BLAS, so the BLAS never sees an illegal argument. */
+/* Z[batch][n_out] = X[batch][n_in] W[n_in][n_out] */
+int nn__gemm_fwd(const float *x, const float *w, float *z, size_t batch,
+                 size_t n_in, size_t n_out);
+/* dW[n_in][n_out] = alpha X^T dZ + beta dW  (alpha 1, beta 0 in backward) */
+int nn__gemm_dw(const float *x, const float *dz, float *dw, size_t batch,
+                size_t n_in, size_t n_out, float alpha, float beta);
+/* dX[batch][n_in] = dZ[batch][n_out] W^T */
+int nn__gemm_dx(const float *dz, const float *w, float *dx, size_t batch,
+                size_t n_in, size_t n_out);
+
+/* blas.c: what BLAS is linked, its core, threads.  No cblas.h there. */
+const char *nn__blas_name(void);
+const char *nn__blas_core(void);
+int nn__blas_set_threads(int n);   /* 0 ok, -1 unsupported */
+int nn__blas_get_threads(void);    /* 0 unknown */
+
+/*====== Element-wise kernels (activations.c, losses.c, update.c) ======*/
+
+/* "amax" results: the bit pattern of the largest |value| seen, as a
+   uint32.  Ordering the bits of non-negative floats orders the floats, and
+   any NaN or infinity gives a value >= NN__NONFINITE_BITS, so one integer
+   max reduction (which vectorizes without -ffast-math) yields both the
+   magnitude bound and the finiteness check. */
+#define NN__NONFINITE_BITS 0x7f800000u
+static inline float nn__amax_to_float(uint32_t bits)
+{
+    union { uint32_t u; float f; } v;
+    v.u = bits;
+    return v.f;
+}
+
+/* Every kernel works on row-major blocks of rows x cols floats with row
+   stride cols.  Pointers need no particular alignment.  Loss kernels
+   return the mean loss as a double and, if g is not NULL, write the
+   gradient of that mean with respect to p into g. */
+typedef uint32_t (*nn__bias_act_fn)(float *z, const float *b, size_t rows,
+                                    size_t cols);
+typedef uint32_t (*nn__act_bwd_fn)(float *dz, const float *a, float *db,
+                                   size_t rows, size_t cols);
+typedef double (*nn__loss_fn)(const float *p, const float *t, float *g,
+                              size_t rows, size_t cols);
+typedef double (*nn__loss_labels_fn)(const float *p, const int32_t *labels,
+                                     float *g, size_t rows, size_t cols);
+
+struct nn__kernels {
+    const char *name;                 /* "generic", "avx2", "avx512" */
+
+    /* z = act(z + b) row by row, in place (z holds X W on entry).
+       Returns the amax of the result.  Indexed by NN_ACT_*. */
+    nn__bias_act_fn bias_act[5];
+
+    /* Backward through an activation, in place: dz holds dL/da on entry
+       and dL/dz on return, computed from the activation's output a
+       (relu: a > 0; sigmoid: a (1 - a); tanh: 1 - a^2; linear: 1;
+       softmax: a_j (g_j - sum_k g_k a_k) per row).  db (cols floats) gets
+       the column sums of dL/dz (the bias gradient).  Returns the amax of
+       dz.  Indexed by NN_ACT_*; a is unused for linear. */
+    nn__act_bwd_fn act_bwd[5];
+
+    /* Loss of p against targets t, indexed by NN_LOSS_*; g = dL/dp. */
+    nn__loss_fn loss[4];
+    /* CCE against labels; g = dL/dp (zero except at the label). */
+    nn__loss_labels_fn cce_labels;
+    /* Softmax output with CCE: g = (p - t) / rows is dL/dz directly. */
+    nn__loss_fn softmax_cce;
+    nn__loss_labels_fn softmax_cce_labels;
+
+    /* amax of n floats. */
+    uint32_t (*amax)(const float *x, size_t n);
+    /* dst = src, returning the amax of src (one pass). */
+    uint32_t (*copy_amax)(float *dst, const float *src, size_t n);
+    /* w -= lr * g, returning the amax of the new w. */
+    uint32_t (*sgd)(float *w, const float *g, size_t n, float lr);
+};
+
+/* The tables compiled in (cpu.c decides which one runs). */
+extern const struct nn__kernels nn__kernels_generic;
+#if defined(NNFS_HAVE_X86_KERNELS)
+extern const struct nn__kernels nn__kernels_avx2;
+extern const struct nn__kernels nn__kernels_avx512;
+#endif
+
+/* cpu.c: the table in use, chosen once (thread-safe) from CPUID/XGETBV,
+   capped by NNFS_ARCH. */
+const struct nn__kernels *nn__kernels(void);
+/* The table for one ISA if this build has it and this machine can run it,
+   else NULL.  isa: 0 generic, 1 avx2, 2 avx512. */
+const struct nn__kernels *nn__kernels_for(int isa);
+/* Space-separated names of the tables compiled in. */
+const char *nn__kernels_built(void);
+
+/*====== Network (net.c) ======*/
+
+struct nn__layer {
+    size_t n_in, n_out;
+    int32_t act;
+    float *w;        /* [n_in][n_out] */
+    float *b;        /* [n_out] */
+    float *dw;       /* gradients of the last backward */
+    float *db;
+    uint32_t pmax;   /* amax over w and b, kept exact by every writer */
+    /* Regularization and dropout (used by the training features; saved
+       in model files from format version 1 on).  0 = off. */
+    double l1_w, l2_w, l1_b, l2_b;
+    float dropout;   /* rate of units dropped after the activation */
+};
+
+struct nn_net {
+    size_t n_layers;
+    struct nn__layer *layers;
+    size_t n_params;
+    size_t width_sum;    /* sum of the layers' n_out */
+    size_t width_max;    /* max over sizes, inputs included */
+    float *params;       /* one block: every layer's w then b */
+    float *grads;        /* one block, same layout as params */
+
+    /* Training cache, double-buffered: a forward writes into the slot that
+       is not current and makes it current only on success, so a failing
+       forward leaves the previous one usable.  Each slot holds the copy of
+       x then every layer's output, batch rows each. */
+    float *cache[2];
+    size_t cache_cap[2];  /* rows each slot can hold */
+    int cur;              /* slot of the last successful forward */
+    size_t batch;         /* its batch; 0 = no usable forward */
+    uint32_t *act_max;    /* [n_layers + 1] amax of x and of each output,
+                             for the last successful forward */
+    uint32_t *act_max_next;
+
+    /* Backward scratch: dL/dz of every layer (batch x width_sum), and
+       per-layer bias gradients and amax of dz before they are published. */
+    float *dz;
+    size_t dz_cap;
+    float *db_scratch;    /* width_sum floats */
+    uint32_t *dz_max;     /* [n_layers] */
+    int has_grads;        /* a backward has succeeded */
+    uint32_t gmax_bound;  /* not used yet: see net.c */
+
+    /* Inference scratch: two blocks of NN__PREDICT_ROWS x width_max. */
+    float *pred;
+
+    /* Generator for dropout masks (saved with the model so a run resumes
+       exactly). */
+    struct nn__rng rng;
+};
+
+#define NN__PREDICT_ROWS 256
+
+/*====== Model files (io.c) ======*/
+
+/* The operating-system calls the library makes for files, as a table the
+   tests can replace to inject failures (SQLite VFS style).  Each returns
+   what the POSIX call returns and sets errno on failure. */
+struct nn__io {
+    int (*open)(const char *path, int flags, unsigned mode);
+    long (*read)(int fd, void *buf, size_t n);
+    long (*write)(int fd, const void *buf, size_t n);
+    int (*fsync)(int fd);
+    int (*close)(int fd);
+    int (*rename)(const char *from, const char *to);
+    int (*unlink)(const char *path);
+    int (*fstat_size)(int fd, uint64_t *size);  /* st_size of a regular file */
+};
+/* The table in use; tests may overwrite its members (and restore them). */
+extern struct nn__io nn__io;
+/* The default table (the real system calls). */
+extern const struct nn__io nn__io_default;
+
+/* Largest file nn_net_load will read (a model at every limit plus room). */
+#define NN__MAX_FILE_BYTES ((uint64_t)NN_MAX_PARAMS * 16u + (1u << 22))
+
+/* Parse a model image (shared by nn_net_load and nn_net_load_buffer). */
+int nn__net_parse(nn_net **out, const unsigned char *buf, size_t size,
+                  const char *fn);
+/* Exact size of the image of net. */
+size_t nn__net_image_size(const nn_net *net);
+/* Write the image of net into buf (nn__net_image_size bytes). */
+void nn__net_image_write(const nn_net *net, unsigned char *buf);
+uint32_t nn__crc32(uint32_t crc, const void *buf, size_t n);
+
+/* net.c helpers used by io.c: allocate a network with the given shape and
+   zeroed parameters (no RNG draw).  sizes/acts validated by the caller. */
+int nn__net_alloc(nn_net **out, size_t n_layers, const size_t *sizes,
+                  const int32_t *acts, const char *fn);
+/* Validate a shape (layer count, widths, activations, parameter total);
+   the message names fn. */
+int nn__net_check_shape(size_t n_layers, const size_t *sizes,
+                        const int32_t *acts, const char *fn);
+/* Recompute every layer's pmax after parameters were written wholesale. */
+void nn__net_refresh_pmax(nn_net *net);
+
+#endif /* NNFS_INTERNAL_H */

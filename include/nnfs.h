@@ -275,6 +275,19 @@ NN_API int nn_loss_compute_labels(const float *out, const int32_t *labels,
 NN_API int nn_data_spiral(float *x, int32_t *labels, size_t samples,
                           size_t classes, uint64_t seed);
 
+/* The course's vertical data set (nnfs.datasets.vertical_data): class c
+   has `samples` points at (N(c/3, 0.1^2), N(0.5, 0.1^2)).  Same buffers,
+   statuses and seeding as nn_data_spiral.  Since 0.1. */
+NN_API int nn_data_vertical(float *x, int32_t *labels, size_t samples,
+                            size_t classes, uint64_t seed);
+
+/* The course's sine data set (nnfs.datasets.sine_data): x_i = i / samples
+   and y_i = sin(2 pi x_i) for i in [0, samples); x and y samples floats
+   each.  Deterministic (no noise).
+   Returns NN_OK; NN_ERR_INVALID_ARG (x or y NULL, samples 0);
+   NN_ERR_SHAPE.  Since 0.1. */
+NN_API int nn_data_sine(float *x, float *y, size_t samples);
+
 /*====== Persistence ======*/
 
 /* Model file format, version 1, little-endian throughout: a 32-byte header
@@ -287,11 +300,18 @@ NN_API int nn_data_spiral(float *x, int32_t *labels, size_t samples,
    size equals its actual size. */
 
 /* Save to path.  Atomic: the model is written to a new temporary file in
-   the same directory, flushed to disk, then renamed over path (and the
-   directory flushed), so on any failure the old file at path is intact and
-   the temporary file is removed.
-   Returns NN_OK; NN_ERR_INVALID_ARG (net or path NULL); NN_ERR_NOMEM;
-   NN_ERR_IO (naming the system call and errno text).  Since 0.1. */
+   the same directory ("<path>.tmp-" and 16 hex digits), flushed to disk,
+   then renamed over path, and the directory is flushed, so on any failure
+   up to the rename the old file at path is intact and the temporary file
+   is removed.  One exception to "nothing changes on failure": if only the
+   final flush of the directory fails (a file system that cannot flush
+   directories is not a failure), NN_ERR_IO is returned with a message
+   saying the new model is in place at path but the rename may not survive
+   a crash.  A symbolic link at path is replaced, not followed; the new
+   file gets mode 0666 less the umask.
+   Returns NN_OK; NN_ERR_INVALID_ARG (net or path NULL, path empty);
+   NN_ERR_NOMEM; NN_ERR_IO (naming the path, the system call and errno
+   text).  Since 0.1. */
 NN_API int nn_net_save(const nn_net *net, const char *path);
 
 /* Load a model saved by nn_net_save.  *out receives a new handle (free it

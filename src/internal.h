@@ -183,6 +183,7 @@ struct nn__layer {
     float *dw;       /* gradients of the last backward */
     float *db;
     uint32_t pmax;   /* amax over w and b, kept exact by every writer */
+    double gbound;   /* upper bound on |dw| and |db| of the last backward */
     /* Regularization and dropout (used by the training features; saved
        in model files from format version 1 on).  0 = off. */
     double l1_w, l2_w, l1_b, l2_b;
@@ -217,7 +218,6 @@ struct nn_net {
     float *db_scratch;    /* width_sum floats */
     uint32_t *dz_max;     /* [n_layers] */
     int has_grads;        /* a backward has succeeded */
-    uint32_t gmax_bound;  /* not used yet: see net.c */
 
     /* Inference scratch: two blocks of NN__PREDICT_ROWS x width_max. */
     float *pred;

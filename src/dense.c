@@ -1,0 +1,65 @@
+/*
+ * dense.c - the matrix products of a dense layer, and the only file that
+ * includes cblas.h.
+ *
+ * Shapes (row-major, one sample per row):
+ *   X [batch][n_in], W [n_in][n_out], Z and dZ [batch][n_out].
+ * Every size is checked against INT_MAX (CBLAS's int dimensions) before
+ * the call, so the BLAS never receives an argument it would reject (an
+ * OpenBLAS rejection prints to stderr, which the library must never do).
+ */
+#include "internal.h"
+
+#include <cblas.h>
+#include <limits.h>
+
+static int nn__dims_ok(const char *what, size_t batch, size_t n_in,
+                       size_t n_out)
+{
+    NN__CHECK(batch > INT_MAX || n_in > INT_MAX || n_out > INT_MAX,
+              NN_ERR_SHAPE,
+              "%s: product of [%zu x %zu] by [%zu x %zu] exceeds the BLAS "
+              "limit of %d per dimension", what, batch, n_in, n_in, n_out,
+              INT_MAX);
+    return NN_OK;
+}
+
+int nn__gemm_fwd(const float *x, const float *w, float *z, size_t batch,
+                 size_t n_in, size_t n_out)
+{
+    int st = nn__dims_ok("forward", batch, n_in, n_out);
+    if (st != NN_OK) return st;
+    /* Z <- X * W: M = batch, N = n_out, K = n_in; lda = n_in, ldb = n_out,
+       ldc = n_out.  beta = 0, so whatever z held (even NaN) is ignored. */
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)batch,
+                (int)n_out, (int)n_in, 1.0f, x, (int)n_in, w, (int)n_out,
+                0.0f, z, (int)n_out);
+    return NN_OK;
+}
+
+int nn__gemm_dw(const float *x, const float *dz, float *dw, size_t batch,
+                size_t n_in, size_t n_out, float alpha, float beta)
+{
+    int st = nn__dims_ok("weight gradient", batch, n_in, n_out);
+    if (st != NN_OK) return st;
+    /* dW <- alpha * X^T * dZ + beta * dW: M = n_in, N = n_out, K = batch;
+       X is stored [batch][n_in] so lda = n_in (transposed), ldb = n_out,
+       ldc = n_out. */
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)n_in,
+                (int)n_out, (int)batch, alpha, x, (int)n_in, dz, (int)n_out,
+                beta, dw, (int)n_out);
+    return NN_OK;
+}
+
+int nn__gemm_dx(const float *dz, const float *w, float *dx, size_t batch,
+                size_t n_in, size_t n_out)
+{
+    int st = nn__dims_ok("input gradient", batch, n_in, n_out);
+    if (st != NN_OK) return st;
+    /* dX <- dZ * W^T: M = batch, N = n_in, K = n_out; lda = n_out,
+       W is [n_in][n_out] read transposed so ldb = n_out, ldc = n_in. */
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)batch,
+                (int)n_in, (int)n_out, 1.0f, dz, (int)n_out, w, (int)n_out,
+                0.0f, dx, (int)n_in);
+    return NN_OK;
+}

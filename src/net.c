@@ -1,0 +1,705 @@
+/*
+ * net.c - the network handle: creation, parameters, forward, backward,
+ * the plain SGD step and inference.
+ *
+ * Failure atomicity ("on failure nothing observable changes") is kept
+ * without extra passes over memory on the hot path:
+ *  - every argument is validated before anything is written;
+ *  - the forward cache is double-buffered: a forward fills the spare slot
+ *    and publishes it only when every layer's output proved finite;
+ *  - backward computes every dL/dz into scratch first; each kernel pass
+ *    also returns the largest magnitude it saw (amax, internal.h), so the
+ *    gradient GEMMs dW = X^T dZ are proved unable to overflow before any
+ *    published gradient is overwritten (|dW| <= batch max|X| max|dZ|);
+ *  - the SGD step is likewise proved finite from max|W| (kept exact by
+ *    every writer) and the gradient bound.  Only when such a bound is too
+ *    loose to decide does a slower exact path run.
+ */
+#include "internal.h"
+
+#include <float.h>
+#include <limits.h>
+#include <math.h>
+#include <string.h>
+
+/* A bound below this proves a float sum cannot overflow even with the
+   rounding growth of a long dot product (factor < 2 for K <= 2^22). */
+#define NN__SAFE_BOUND ((double)FLT_MAX / 8.0)
+#define NN__SAFE_K ((size_t)1 << 22)
+
+static double nn__amaxd(uint32_t bits)
+{
+    return (double)nn__amax_to_float(bits);
+}
+
+static uint32_t nn__umax(uint32_t a, uint32_t b)
+{
+    return a > b ? a : b;
+}
+
+/*====== Shape and allocation ======*/
+
+int nn__net_check_shape(size_t n_layers, const size_t *sizes,
+                        const int32_t *acts, const char *fn)
+{
+    size_t i, total = 0;
+    NN__CHECK(n_layers == 0, NN_ERR_INVALID_ARG, "%s: n_layers is 0", fn);
+    NN__CHECK(n_layers > NN_MAX_LAYERS, NN_ERR_SHAPE,
+              "%s: n_layers = %zu exceeds NN_MAX_LAYERS (%u)", fn, n_layers,
+              NN_MAX_LAYERS);
+    for (i = 0; i <= n_layers; i++) {
+        NN__CHECK(sizes[i] == 0, NN_ERR_INVALID_ARG, "%s: sizes[%zu] is 0",
+                  fn, i);
+        NN__CHECK(sizes[i] > NN_MAX_WIDTH, NN_ERR_SHAPE,
+                  "%s: sizes[%zu] = %zu exceeds NN_MAX_WIDTH (%u)", fn, i,
+                  sizes[i], NN_MAX_WIDTH);
+    }
+    for (i = 0; i < n_layers; i++) {
+        NN__CHECK(acts[i] < NN_ACT_LINEAR || acts[i] > NN_ACT_SOFTMAX,
+                  NN_ERR_INVALID_ARG,
+                  "%s: activations[%zu] = %d is not an NN_ACT_* value", fn,
+                  i, (int)acts[i]);
+        /* widths <= 2^20 so each product fits; the sum is checked as it
+           grows */
+        total += sizes[i] * sizes[i + 1] + sizes[i + 1];
+        NN__CHECK(total > NN_MAX_PARAMS, NN_ERR_SHAPE,
+                  "%s: more than NN_MAX_PARAMS (%zu) parameters by layer %zu",
+                  fn, NN_MAX_PARAMS, i);
+    }
+    return NN_OK;
+}
+
+static void nn__net_free(nn_net *net)
+{
+    if (net == NULL) return;
+    nn__free(net->layers);
+    nn__free(net->params);
+    nn__free(net->grads);
+    nn__free(net->cache[0]);
+    nn__free(net->cache[1]);
+    nn__free(net->act_max);
+    nn__free(net->act_max_next);
+    nn__free(net->dz);
+    nn__free(net->db_scratch);
+    nn__free(net->dz_max);
+    nn__free(net->pred);
+    nn__free(net);
+}
+
+int nn__net_alloc(nn_net **out, size_t n_layers, const size_t *sizes,
+                  const int32_t *acts, const char *fn)
+{
+    nn_net *net;
+    size_t i, off = 0;
+
+    *out = NULL;
+    net = nn__calloc(1, sizeof *net);
+    if (net == NULL) goto nomem;
+    net->n_layers = n_layers;
+    net->layers = nn__calloc(n_layers, sizeof *net->layers);
+    if (net->layers == NULL) goto nomem;
+    net->width_max = sizes[0];
+    for (i = 0; i < n_layers; i++) {
+        struct nn__layer *l = &net->layers[i];
+        l->n_in = sizes[i];
+        l->n_out = sizes[i + 1];
+        l->act = acts[i];
+        net->n_params += l->n_in * l->n_out + l->n_out;
+        net->width_sum += l->n_out;
+        if (l->n_out > net->width_max) net->width_max = l->n_out;
+    }
+    net->params = nn__calloc(net->n_params, sizeof(float));
+    net->grads = nn__calloc(net->n_params, sizeof(float));
+    net->act_max = nn__calloc(n_layers + 1, sizeof(uint32_t));
+    net->act_max_next = nn__calloc(n_layers + 1, sizeof(uint32_t));
+    net->db_scratch = nn__calloc(net->width_sum, sizeof(float));
+    net->dz_max = nn__calloc(n_layers, sizeof(uint32_t));
+    if (net->params == NULL || net->grads == NULL || net->act_max == NULL ||
+        net->act_max_next == NULL || net->db_scratch == NULL ||
+        net->dz_max == NULL)
+        goto nomem;
+    for (i = 0; i < n_layers; i++) {
+        struct nn__layer *l = &net->layers[i];
+        l->w = net->params + off;
+        l->dw = net->grads + off;
+        off += l->n_in * l->n_out;
+        l->b = net->params + off;
+        l->db = net->grads + off;
+        off += l->n_out;
+    }
+    *out = net;
+    return NN_OK;
+
+nomem:
+    nn__net_free(net);
+    return nn__fail(NN_ERR_NOMEM, "%s: out of memory allocating a network "
+                    "of %zu layers", fn, n_layers);
+}
+
+void nn__net_refresh_pmax(nn_net *net)
+{
+    const struct nn__kernels *k = nn__kernels();
+    size_t i;
+    for (i = 0; i < net->n_layers; i++) {
+        struct nn__layer *l = &net->layers[i];
+        l->pmax = nn__umax(k->amax(l->w, l->n_in * l->n_out),
+                           k->amax(l->b, l->n_out));
+    }
+}
+
+int nn_net_create(nn_net **out, size_t n_layers, const size_t *sizes,
+                  const int32_t *activations, uint64_t seed)
+{
+    static const char fn[] = "nn_net_create";
+    struct nn__rng r;
+    nn_net *net;
+    size_t i, j;
+    int st;
+
+    NN__CHECK(out == NULL, NN_ERR_INVALID_ARG, "%s: out is NULL", fn);
+    *out = NULL;
+    NN__CHECK(sizes == NULL, NN_ERR_INVALID_ARG, "%s: sizes is NULL", fn);
+    NN__CHECK(activations == NULL, NN_ERR_INVALID_ARG,
+              "%s: activations is NULL", fn);
+    st = nn__net_check_shape(n_layers, sizes, activations, fn);
+    if (st != NN_OK) return st;
+    st = nn__net_alloc(&net, n_layers, sizes, activations, fn);
+    if (st != NN_OK) return st;
+
+    /* He-uniform for ReLU, Glorot-uniform otherwise: only sqrt and
+       correctly rounded arithmetic, so the draw is the same everywhere. */
+    nn__rng_seed(&r, seed);
+    for (i = 0; i < n_layers; i++) {
+        struct nn__layer *l = &net->layers[i];
+        double fan = l->act == NN_ACT_RELU ? (double)l->n_in
+                                           : (double)(l->n_in + l->n_out);
+        double limit = sqrt(6.0 / fan);
+        for (j = 0; j < l->n_in * l->n_out; j++)
+            l->w[j] = (float)((2.0 * nn__rng_uniform(&r) - 1.0) * limit);
+    }
+    /* The dropout stream: a second generator from the same seed, kept
+       apart from the weight draw so adding dropout changes no weight. */
+    nn__rng_seed(&net->rng, seed ^ 0xd1b54a32d192ed03ull);
+    nn__net_refresh_pmax(net);
+    *out = net;
+    return NN_OK;
+}
+
+void nn_net_destroy(nn_net *net)
+{
+    nn__net_free(net);
+}
+
+/*====== Queries and parameters ======*/
+
+size_t nn_net_num_layers(const nn_net *net)
+{
+    return net == NULL ? 0 : net->n_layers;
+}
+
+size_t nn_net_layer_inputs(const nn_net *net, size_t layer)
+{
+    return net == NULL || layer >= net->n_layers ? 0 : net->layers[layer].n_in;
+}
+
+size_t nn_net_layer_outputs(const nn_net *net, size_t layer)
+{
+    return net == NULL || layer >= net->n_layers ? 0
+                                                 : net->layers[layer].n_out;
+}
+
+int32_t nn_net_layer_activation(const nn_net *net, size_t layer)
+{
+    return net == NULL || layer >= net->n_layers ? -1
+                                                 : net->layers[layer].act;
+}
+
+size_t nn_net_num_params(const nn_net *net)
+{
+    return net == NULL ? 0 : net->n_params;
+}
+
+static int nn__check_layer(const nn_net *net, size_t layer, const char *fn)
+{
+    NN__CHECK(net == NULL, NN_ERR_INVALID_ARG, "%s: net is NULL", fn);
+    NN__CHECK(layer >= net->n_layers, NN_ERR_INVALID_ARG,
+              "%s: layer = %zu is outside [0, %zu)", fn, layer,
+              net->n_layers);
+    return NN_OK;
+}
+
+int nn_net_get_params(const nn_net *net, size_t layer, float *weights,
+                      float *biases)
+{
+    const struct nn__layer *l;
+    int st = nn__check_layer(net, layer, "nn_net_get_params");
+    if (st != NN_OK) return st;
+    l = &net->layers[layer];
+    if (weights != NULL)
+        memcpy(weights, l->w, l->n_in * l->n_out * sizeof(float));
+    if (biases != NULL) memcpy(biases, l->b, l->n_out * sizeof(float));
+    return NN_OK;
+}
+
+/* Index of the first non-finite float, for messages (n > 0, one exists). */
+static size_t nn__first_nonfinite(const float *x, size_t n)
+{
+    size_t i;
+    for (i = 0; i < n; i++)
+        if (!isfinite(x[i])) return i;
+    return n;
+}
+
+static int nn__fail_nonfinite(const char *fn, const char *what,
+                              const float *x, size_t n, size_t cols)
+{
+    size_t i = nn__first_nonfinite(x, n);
+    double v = i < n ? (double)x[i] : 0.0;
+    if (cols > 1)
+        return nn__fail(NN_ERR_NONFINITE,
+                        "%s: %s[%zu] (row %zu, column %zu) is %s", fn, what,
+                        i, i / cols, i % cols, isnan(v) ? "NaN" : "infinite");
+    return nn__fail(NN_ERR_NONFINITE, "%s: %s[%zu] is %s", fn, what, i,
+                    isnan(v) ? "NaN" : "infinite");
+}
+
+int nn_net_set_params(nn_net *net, size_t layer, const float *weights,
+                      const float *biases)
+{
+    static const char fn[] = "nn_net_set_params";
+    const struct nn__kernels *k = nn__kernels();
+    struct nn__layer *l;
+    size_t nw;
+    uint32_t wmax, bmax;
+    int st = nn__check_layer(net, layer, fn);
+    if (st != NN_OK) return st;
+    l = &net->layers[layer];
+    nw = l->n_in * l->n_out;
+
+    /* validate both buffers before writing either */
+    wmax = weights != NULL ? k->amax(weights, nw) : 0;
+    bmax = biases != NULL ? k->amax(biases, l->n_out) : 0;
+    if (wmax >= NN__NONFINITE_BITS)
+        return nn__fail_nonfinite(fn, "weights", weights, nw, l->n_out);
+    if (bmax >= NN__NONFINITE_BITS)
+        return nn__fail_nonfinite(fn, "biases", biases, l->n_out, 1);
+    if (weights == NULL && biases == NULL) return NN_OK;
+
+    if (weights != NULL) memcpy(l->w, weights, nw * sizeof(float));
+    if (biases != NULL) memcpy(l->b, biases, l->n_out * sizeof(float));
+    l->pmax = nn__umax(weights != NULL ? wmax : k->amax(l->w, nw),
+                       biases != NULL ? bmax : k->amax(l->b, l->n_out));
+    net->batch = 0;   /* the cached forward used the old parameters */
+    return NN_OK;
+}
+
+int nn_net_get_grads(const nn_net *net, size_t layer, float *dweights,
+                     float *dbiases)
+{
+    static const char fn[] = "nn_net_get_grads";
+    const struct nn__layer *l;
+    int st = nn__check_layer(net, layer, fn);
+    if (st != NN_OK) return st;
+    NN__CHECK(!net->has_grads, NN_ERR_STATE,
+              "%s: no nn_backward has succeeded on this net yet", fn);
+    l = &net->layers[layer];
+    if (dweights != NULL)
+        memcpy(dweights, l->dw, l->n_in * l->n_out * sizeof(float));
+    if (dbiases != NULL) memcpy(dbiases, l->db, l->n_out * sizeof(float));
+    return NN_OK;
+}
+
+/*====== Forward ======*/
+
+/* Rows of layer outputs one cache slot holds per sample: the copy of x,
+   then every layer's output. */
+static size_t nn__cache_row(const nn_net *net)
+{
+    return net->layers[0].n_in + net->width_sum;
+}
+
+/* Validate batch against the BLAS limit and the cache size arithmetic. */
+static int nn__check_batch(const nn_net *net, size_t batch, const char *fn)
+{
+    size_t cells;
+    NN__CHECK(batch == 0, NN_ERR_INVALID_ARG, "%s: batch is 0", fn);
+    NN__CHECK(batch > INT_MAX, NN_ERR_SHAPE,
+              "%s: batch = %zu exceeds the BLAS limit %d", fn, batch,
+              INT_MAX);
+    NN__CHECK(!nn__mul_ok(batch, nn__cache_row(net), &cells) ||
+              !nn__mul_ok(cells, sizeof(float), &cells),
+              NN_ERR_SHAPE, "%s: batch = %zu times the layer widths "
+              "overflows memory sizes", fn, batch);
+    return NN_OK;
+}
+
+/* Make slot `s` and the backward scratch hold `batch` rows.  Grows only;
+   the slot being grown is never the published one, so a failure here
+   changes nothing observable. */
+static int nn__reserve(nn_net *net, int s, size_t batch, const char *fn)
+{
+    if (net->cache_cap[s] < batch) {
+        float *p = nn__malloc(batch * nn__cache_row(net) * sizeof(float));
+        NN__CHECK(p == NULL, NN_ERR_NOMEM,
+                  "%s: out of memory for a batch of %zu rows", fn, batch);
+        nn__free(net->cache[s]);
+        net->cache[s] = p;
+        net->cache_cap[s] = batch;
+    }
+    if (net->dz_cap < batch) {
+        float *p = nn__malloc(batch * net->width_sum * sizeof(float));
+        NN__CHECK(p == NULL, NN_ERR_NOMEM,
+                  "%s: out of memory for a batch of %zu rows", fn, batch);
+        nn__free(net->dz);
+        net->dz = p;
+        net->dz_cap = batch;
+    }
+    return NN_OK;
+}
+
+/* Pointer to layer k's output (k = -1: the input copy) in slot s. */
+static float *nn__slot_act(const nn_net *net, int s, size_t batch, long k)
+{
+    float *p = net->cache[s];
+    size_t off = batch * net->layers[0].n_in;
+    long i;
+    if (k < 0) return p;
+    for (i = 0; i < k; i++) off += batch * net->layers[i].n_out;
+    return p + off;
+}
+
+int nn_forward(nn_net *net, const float *x, size_t batch, float *out)
+{
+    static const char fn[] = "nn_forward";
+    const struct nn__kernels *k = nn__kernels();
+    size_t i, n_in;
+    uint32_t xmax;
+    float *in, *a = NULL;
+    int s, st;
+
+    NN__CHECK(net == NULL, NN_ERR_INVALID_ARG, "%s: net is NULL", fn);
+    NN__CHECK(x == NULL, NN_ERR_INVALID_ARG, "%s: x is NULL", fn);
+    st = nn__check_batch(net, batch, fn);
+    if (st != NN_OK) return st;
+    n_in = net->layers[0].n_in;
+    xmax = k->amax(x, batch * n_in);
+    if (xmax >= NN__NONFINITE_BITS)
+        return nn__fail_nonfinite(fn, "x", x, batch * n_in, n_in);
+
+    s = net->batch != 0 ? 1 - net->cur : net->cur;
+    st = nn__reserve(net, s, batch, fn);
+    if (st != NN_OK) return st;
+
+    in = nn__slot_act(net, s, batch, -1);
+    memcpy(in, x, batch * n_in * sizeof(float));
+    net->act_max_next[0] = xmax;
+    for (i = 0; i < net->n_layers; i++) {
+        const struct nn__layer *l = &net->layers[i];
+        uint32_t amax;
+        a = in + batch * l->n_in;   /* outputs follow inputs in the slot */
+        st = nn__gemm_fwd(in, l->w, a, batch, l->n_in, l->n_out);
+        if (st != NN_OK) return st;
+        amax = k->bias_act[l->act](a, l->b, batch, l->n_out);
+        NN__CHECK(amax >= NN__NONFINITE_BITS, NN_ERR_NONFINITE,
+                  "%s: layer %zu output is not finite (|x W + b| exceeds "
+                  "the float range)", fn, i);
+        net->act_max_next[i + 1] = amax;
+        in = a;
+    }
+
+    /* publish */
+    {
+        uint32_t *t = net->act_max;
+        net->act_max = net->act_max_next;
+        net->act_max_next = t;
+    }
+    net->cur = s;
+    net->batch = batch;
+    if (out != NULL)
+        memcpy(out, a, batch * net->layers[net->n_layers - 1].n_out *
+                           sizeof(float));
+    return NN_OK;
+}
+
+/*====== Backward ======*/
+
+/* Pointer to layer i's dL/dz block in the backward scratch. */
+static float *nn__dz(const nn_net *net, size_t batch, size_t i)
+{
+    size_t off = 0, j;
+    for (j = 0; j < i; j++) off += batch * net->layers[j].n_out;
+    return net->dz + off;
+}
+
+static float *nn__db(const nn_net *net, size_t i)
+{
+    size_t off = 0, j;
+    for (j = 0; j < i; j++) off += net->layers[j].n_out;
+    return net->db_scratch + off;
+}
+
+/* Bound on |dW| = |X^T dZ| (and |db|) of layer i, from the magnitudes the
+   kernels reported. */
+static double nn__grad_bound(const nn_net *net, size_t batch, size_t i)
+{
+    double xm = nn__amaxd(net->act_max[i]);
+    double dm = nn__amaxd(net->dz_max[i]);
+    double b = (double)batch * dm;
+    return (xm > 1.0 ? xm : 1.0) * b;
+}
+
+/* Shared by nn_backward and nn_backward_labels: targets xor labels. */
+static int nn__backward(nn_net *net, int32_t loss, const float *targets,
+                        const int32_t *labels, float *loss_out,
+                        const char *fn)
+{
+    const struct nn__kernels *k = nn__kernels();
+    const struct nn__layer *last;
+    size_t batch, n_out, L, i;
+    const float *p;
+    float *dz;
+    double value;
+    int s = net->cur, st;
+    /* a layer whose bound cannot rule out overflow: its exact gradient is
+       computed into temporary memory and checked before publishing */
+    float *tmp[NN_MAX_LAYERS];
+
+    L = net->n_layers;
+    last = &net->layers[L - 1];
+    batch = net->batch;
+    n_out = last->n_out;
+    p = nn__slot_act(net, s, batch, (long)L - 1);
+
+    if (labels != NULL) {
+        for (i = 0; i < batch; i++)
+            NN__CHECK(labels[i] < 0 || (size_t)labels[i] >= n_out,
+                      NN_ERR_SHAPE, "%s: labels[%zu] = %d is outside "
+                      "[0, %zu)", fn, i, (int)labels[i], n_out);
+    } else {
+        uint32_t tmax = k->amax(targets, batch * n_out);
+        if (tmax >= NN__NONFINITE_BITS)
+            return nn__fail_nonfinite(fn, "targets", targets, batch * n_out,
+                                      n_out);
+    }
+
+    /* dL/dz of the last layer, and the loss */
+    dz = nn__dz(net, batch, L - 1);
+    if (last->act == NN_ACT_SOFTMAX && loss == NN_LOSS_CCE) {
+        value = labels != NULL
+                    ? k->softmax_cce_labels(p, labels, dz, batch, n_out)
+                    : k->softmax_cce(p, targets, dz, batch, n_out);
+        /* dz is already dL/dz: the linear backward only sums the bias
+           gradient and measures */
+        net->dz_max[L - 1] = k->act_bwd[NN_ACT_LINEAR](
+            dz, p, nn__db(net, L - 1), batch, n_out);
+    } else {
+        value = labels != NULL ? k->cce_labels(p, labels, dz, batch, n_out)
+                               : k->loss[loss](p, targets, dz, batch, n_out);
+        net->dz_max[L - 1] = k->act_bwd[last->act](
+            dz, p, nn__db(net, L - 1), batch, n_out);
+    }
+    NN__CHECK(!isfinite(value), NN_ERR_NONFINITE,
+              "%s: the loss is not finite", fn);
+    NN__CHECK(net->dz_max[L - 1] >= NN__NONFINITE_BITS, NN_ERR_NONFINITE,
+              "%s: the gradient of layer %zu is not finite", fn, L - 1);
+
+    /* dL/dz of the hidden layers: dA_i = dZ_{i+1} W_{i+1}^T, then through
+       the activation; all into scratch */
+    for (i = L - 1; i-- > 0;) {
+        const struct nn__layer *l = &net->layers[i];
+        const struct nn__layer *nx = &net->layers[i + 1];
+        float *dzi = nn__dz(net, batch, i);
+        st = nn__gemm_dx(nn__dz(net, batch, i + 1), nx->w, dzi, batch,
+                         nx->n_in, nx->n_out);
+        if (st != NN_OK) return st;
+        net->dz_max[i] = k->act_bwd[l->act](
+            dzi, nn__slot_act(net, s, batch, (long)i), nn__db(net, i),
+            batch, l->n_out);
+        NN__CHECK(net->dz_max[i] >= NN__NONFINITE_BITS, NN_ERR_NONFINITE,
+                  "%s: the gradient of layer %zu is not finite", fn, i);
+    }
+
+    /* Prove each dW finite before writing any; where the bound is too
+       loose to decide, compute exactly into temporary memory. */
+    for (i = 0; i < L; i++) {
+        const struct nn__layer *l = &net->layers[i];
+        tmp[i] = NULL;
+        if (batch <= NN__SAFE_K &&
+            nn__grad_bound(net, batch, i) <= NN__SAFE_BOUND)
+            continue;
+        tmp[i] = nn__malloc(l->n_in * l->n_out * sizeof(float));
+        st = tmp[i] == NULL
+                 ? nn__fail(NN_ERR_NOMEM, "%s: out of memory", fn)
+                 : nn__gemm_dw(nn__slot_act(net, s, batch, (long)i - 1),
+                               nn__dz(net, batch, i), tmp[i], batch,
+                               l->n_in, l->n_out, 1.0f, 0.0f);
+        if (st == NN_OK &&
+            k->amax(tmp[i], l->n_in * l->n_out) >= NN__NONFINITE_BITS)
+            st = nn__fail(NN_ERR_NONFINITE, "%s: the weight gradient of "
+                          "layer %zu overflows the float range", fn, i);
+        if (st != NN_OK) {
+            size_t j;
+            for (j = 0; j <= i; j++) nn__free(tmp[j]);
+            return st;
+        }
+    }
+
+    /* publish */
+    for (i = 0; i < L; i++) {
+        struct nn__layer *l = &net->layers[i];
+        if (tmp[i] != NULL) {
+            memcpy(l->dw, tmp[i], l->n_in * l->n_out * sizeof(float));
+            nn__free(tmp[i]);
+            l->gbound = nn__amaxd(nn__umax(
+                k->amax(l->dw, l->n_in * l->n_out),
+                k->amax(nn__db(net, i), l->n_out)));
+        } else {
+            /* x2: float rounding can exceed the exact bound, never by 2 */
+            l->gbound = 2.0 * nn__grad_bound(net, batch, i);
+            st = nn__gemm_dw(nn__slot_act(net, s, batch, (long)i - 1),
+                             nn__dz(net, batch, i), l->dw, batch, l->n_in,
+                             l->n_out, 1.0f, 0.0f);
+            (void)st;   /* dimensions were accepted by the products above */
+        }
+        memcpy(l->db, nn__db(net, i), l->n_out * sizeof(float));
+    }
+    net->has_grads = 1;
+    if (loss_out != NULL) *loss_out = (float)value;
+    return NN_OK;
+}
+
+static int nn__backward_check(const nn_net *net, const char *fn)
+{
+    NN__CHECK(net == NULL, NN_ERR_INVALID_ARG, "%s: net is NULL", fn);
+    NN__CHECK(net->batch == 0, NN_ERR_STATE,
+              "%s: no successful nn_forward since the net was created, "
+              "loaded or its parameters changed", fn);
+    return NN_OK;
+}
+
+int nn_backward(nn_net *net, int32_t loss, const float *targets,
+                float *loss_out)
+{
+    static const char fn[] = "nn_backward";
+    int st;
+    NN__CHECK(net == NULL, NN_ERR_INVALID_ARG, "%s: net is NULL", fn);
+    NN__CHECK(targets == NULL, NN_ERR_INVALID_ARG, "%s: targets is NULL",
+              fn);
+    NN__CHECK(loss < NN_LOSS_CCE || loss > NN_LOSS_MAE, NN_ERR_INVALID_ARG,
+              "%s: loss = %d is not an NN_LOSS_* value", fn, (int)loss);
+    st = nn__backward_check(net, fn);
+    if (st != NN_OK) return st;
+    return nn__backward(net, loss, targets, NULL, loss_out, fn);
+}
+
+int nn_backward_labels(nn_net *net, const int32_t *labels, float *loss_out)
+{
+    static const char fn[] = "nn_backward_labels";
+    int st;
+    NN__CHECK(net == NULL, NN_ERR_INVALID_ARG, "%s: net is NULL", fn);
+    NN__CHECK(labels == NULL, NN_ERR_INVALID_ARG, "%s: labels is NULL", fn);
+    st = nn__backward_check(net, fn);
+    if (st != NN_OK) return st;
+    return nn__backward(net, NN_LOSS_CCE, NULL, labels, loss_out, fn);
+}
+
+/*====== SGD step ======*/
+
+/* Would w - lr g be finite everywhere?  The exact check, for when the
+   bound cannot decide. */
+static int nn__sgd_finite(const float *w, const float *g, size_t n, float lr)
+{
+    size_t i;
+    for (i = 0; i < n; i++)
+        if (!isfinite(w[i] - lr * g[i])) return 0;
+    return 1;
+}
+
+int nn_sgd_step(nn_net *net, float learning_rate)
+{
+    static const char fn[] = "nn_sgd_step";
+    const struct nn__kernels *k = nn__kernels();
+    size_t i;
+
+    NN__CHECK(net == NULL, NN_ERR_INVALID_ARG, "%s: net is NULL", fn);
+    NN__CHECK(!isfinite(learning_rate), NN_ERR_NONFINITE,
+              "%s: learning_rate is %s", fn,
+              isnan(learning_rate) ? "NaN" : "infinite");
+    NN__CHECK(!net->has_grads, NN_ERR_STATE,
+              "%s: no nn_backward has succeeded on this net yet", fn);
+
+    for (i = 0; i < net->n_layers; i++) {
+        const struct nn__layer *l = &net->layers[i];
+        double bound = nn__amaxd(l->pmax) +
+                       fabs((double)learning_rate) * l->gbound;
+        if (bound <= NN__SAFE_BOUND) continue;
+        NN__CHECK(!nn__sgd_finite(l->w, l->dw, l->n_in * l->n_out,
+                                  learning_rate) ||
+                  !nn__sgd_finite(l->b, l->db, l->n_out, learning_rate),
+                  NN_ERR_NONFINITE, "%s: the step would make layer %zu's "
+                  "parameters overflow (learning_rate = %g)", fn, i,
+                  (double)learning_rate);
+    }
+    for (i = 0; i < net->n_layers; i++) {
+        struct nn__layer *l = &net->layers[i];
+        l->pmax = nn__umax(k->sgd(l->w, l->dw, l->n_in * l->n_out,
+                                  learning_rate),
+                           k->sgd(l->b, l->db, l->n_out, learning_rate));
+    }
+    net->batch = 0;   /* the cached forward used the old parameters */
+    return NN_OK;
+}
+
+/*====== Inference ======*/
+
+int nn_predict(nn_net *net, const float *x, size_t batch, float *out)
+{
+    static const char fn[] = "nn_predict";
+    const struct nn__kernels *k = nn__kernels();
+    size_t r0, i, n_in, n_out;
+    int st;
+
+    NN__CHECK(net == NULL, NN_ERR_INVALID_ARG, "%s: net is NULL", fn);
+    NN__CHECK(x == NULL, NN_ERR_INVALID_ARG, "%s: x is NULL", fn);
+    NN__CHECK(out == NULL, NN_ERR_INVALID_ARG, "%s: out is NULL", fn);
+    NN__CHECK(batch == 0, NN_ERR_INVALID_ARG, "%s: batch is 0", fn);
+    n_in = net->layers[0].n_in;
+    n_out = net->layers[net->n_layers - 1].n_out;
+    NN__CHECK(batch > SIZE_MAX / sizeof(float) / n_in ||
+              batch > SIZE_MAX / sizeof(float) / n_out,
+              NN_ERR_SHAPE, "%s: batch = %zu overflows memory sizes", fn,
+              batch);
+    if (net->pred == NULL) {
+        net->pred = nn__malloc(2 * NN__PREDICT_ROWS * net->width_max *
+                               sizeof(float));
+        NN__CHECK(net->pred == NULL, NN_ERR_NOMEM,
+                  "%s: out of memory for inference scratch", fn);
+    }
+
+    /* Blocks of rows keep the scratch fixed and the products cache-sized.
+       Each layer reads the previous block (x itself first) and writes the
+       other half of the scratch, the last layer straight into out. */
+    for (r0 = 0; r0 < batch; r0 += NN__PREDICT_ROWS) {
+        size_t rows = batch - r0 < NN__PREDICT_ROWS ? batch - r0
+                                                    : NN__PREDICT_ROWS;
+        const float *in = x + r0 * n_in;
+        uint32_t xmax = k->amax(in, rows * n_in);
+        if (xmax >= NN__NONFINITE_BITS)
+            return nn__fail_nonfinite(fn, "x", x, batch * n_in, n_in);
+        for (i = 0; i < net->n_layers; i++) {
+            const struct nn__layer *l = &net->layers[i];
+            float *dst = i + 1 == net->n_layers
+                             ? out + r0 * n_out
+                             : net->pred + (i % 2) * NN__PREDICT_ROWS *
+                                               net->width_max;
+            st = nn__gemm_fwd(in, l->w, dst, rows, l->n_in, l->n_out);
+            if (st != NN_OK) return st;
+            NN__CHECK(k->bias_act[l->act](dst, l->b, rows, l->n_out) >=
+                      NN__NONFINITE_BITS, NN_ERR_NONFINITE,
+                      "%s: layer %zu output is not finite for rows "
+                      "[%zu, %zu)", fn, i, r0, r0 + rows);
+            in = dst;
+        }
+    }
+    return NN_OK;
+}

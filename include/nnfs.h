@@ -181,7 +181,8 @@ NN_API int nn_net_get_grads(const nn_net *net, size_t layer,
 /*====== Training step ======*/
 
 /* Forward pass on `batch` rows of x (batch * n_in floats, n_in the input
-   width).  Keeps what nn_backward needs (a copy of x and every layer's
+   width).  This is the training pass: layers with a dropout rate drop
+   outputs (nn_predict never does).  Keeps what nn_backward needs (a copy of x and every layer's
    output), in scratch that belongs to the net: it grows when a larger batch
    arrives and is reused afterwards, so steady-state steps allocate nothing.
    out (batch * n_out floats, n_out the last width) receives the final
@@ -223,6 +224,124 @@ NN_API int nn_backward_labels(nn_net *net, const int32_t *labels,
    (learning_rate or a new parameter not finite); NN_ERR_STATE (no
    successful nn_backward yet).  Since 0.1. */
 NN_API int nn_sgd_step(nn_net *net, float learning_rate);
+
+/*====== Regularization and dropout ======*/
+
+/* Per-layer options (append only), set with nn_net_set_layer_option.
+   All start at 0 (off).
+     NN_LAYER_L1_WEIGHTS, NN_LAYER_L2_WEIGHTS, NN_LAYER_L1_BIASES,
+     NN_LAYER_L2_BIASES: penalty coefficients (finite, >= 0).  The
+       regularization loss of a layer is
+         l1_w sum|W| + l2_w sum W^2 + l1_b sum|b| + l2_b sum b^2
+       and nn_backward adds its gradient (l1 sign(w) + 2 l2 w, sign(0) = 0)
+       to the layer's gradients, as the NNFS course does.  The data loss
+       that nn_backward reports does not include it: see
+       nn_net_regularization_loss.
+     NN_LAYER_DROPOUT: rate in [0, 1) of the layer's outputs that
+       nn_forward drops (inverted dropout: kept outputs are divided by
+       1 - rate, so nn_predict, which never drops, needs no rescaling).
+       Masks come from the net's own generator (seeded by nn_net_create,
+       saved with the model).  Not allowed on the last layer. */
+enum {
+    NN_LAYER_L1_WEIGHTS = 0,
+    NN_LAYER_L2_WEIGHTS = 1,
+    NN_LAYER_L1_BIASES = 2,
+    NN_LAYER_L2_BIASES = 3,
+    NN_LAYER_DROPOUT = 4
+};
+
+/* Set or read one per-layer option.  Setting NN_LAYER_DROPOUT makes the
+   last nn_forward stale (its masks no longer apply).
+   Returns NN_OK; NN_ERR_INVALID_ARG (net or value_out NULL, layer out of
+   range, unknown option, value out of range, dropout on the last layer);
+   NN_ERR_NONFINITE (value NaN or infinite).  Since 0.1. */
+NN_API int nn_net_set_layer_option(nn_net *net, size_t layer, int32_t option,
+                                   double value);
+NN_API int nn_net_get_layer_option(const nn_net *net, size_t layer,
+                                   int32_t option, double *value_out);
+
+/* The regularization loss of the current parameters, summed over layers
+   (0 when no penalty is set).
+   Returns NN_OK; NN_ERR_INVALID_ARG.  Since 0.1. */
+NN_API int nn_net_regularization_loss(const nn_net *net, float *loss_out);
+
+/*====== Optimizers ======*/
+
+typedef struct nn_optimizer nn_optimizer;
+
+/* Optimizer kinds (append only). */
+enum {
+    NN_OPT_SGD = 0,      /* v = momentum v - lr_t g; w += v
+                            (momentum 0: w -= lr_t g) */
+    NN_OPT_ADAGRAD = 1,  /* c += g^2; w -= lr_t g / (sqrt(c) + epsilon) */
+    NN_OPT_RMSPROP = 2,  /* c = rho c + (1 - rho) g^2;
+                            w -= lr_t g / (sqrt(c) + epsilon) */
+    NN_OPT_ADAM = 3      /* m = beta1 m + (1 - beta1) g;
+                            v = beta2 v + (1 - beta2) g^2;
+                            w -= lr_t m^ / (sqrt(v^) + epsilon) with
+                            m^ = m / (1 - beta1^t), v^ = v / (1 - beta2^t),
+                            t = iterations + 1 */
+};
+
+/* Optimizer settings (append only), as doubles.  Defaults are the NNFS
+   course's:
+     NN_OPT_LEARNING_RATE  lr >= 0; default 1.0 (SGD, Adagrad), 0.001
+                           (RMSprop, Adam)
+     NN_OPT_DECAY          >= 0, default 0: lr_t = lr / (1 + decay * it)
+     NN_OPT_MOMENTUM       SGD only, in [0, 1), default 0
+     NN_OPT_EPSILON        Adagrad, RMSprop, Adam; > 0, default 1e-7
+     NN_OPT_RHO            RMSprop only, in [0, 1), default 0.9
+     NN_OPT_BETA1          Adam only, in [0, 1), default 0.9
+     NN_OPT_BETA2          Adam only, in [0, 1), default 0.999
+     NN_OPT_ITERATIONS     steps taken so far (it above); an integer >= 0;
+                           settable to resume a schedule
+     NN_OPT_CURRENT_LEARNING_RATE  read only: lr_t for the next step */
+enum {
+    NN_OPT_LEARNING_RATE = 0,
+    NN_OPT_DECAY = 1,
+    NN_OPT_MOMENTUM = 2,
+    NN_OPT_EPSILON = 3,
+    NN_OPT_RHO = 4,
+    NN_OPT_BETA1 = 5,
+    NN_OPT_BETA2 = 6,
+    NN_OPT_ITERATIONS = 7,
+    NN_OPT_CURRENT_LEARNING_RATE = 8
+};
+
+/* Create an optimizer of kind NN_OPT_* for net, with zeroed state
+   (momentums, caches, moments) sized to the net.  The optimizer refers to
+   net: destroy the optimizer before the net, and use both from one thread
+   at a time.
+   Returns NN_OK; NN_ERR_INVALID_ARG (out or net NULL, unknown kind);
+   NN_ERR_NOMEM.  Since 0.1. */
+NN_API int nn_optimizer_create(nn_optimizer **out, nn_net *net, int32_t kind);
+
+/* NULL is a no-op.  Since 0.1. */
+NN_API void nn_optimizer_destroy(nn_optimizer *opt);
+
+/* The kind of opt, -1 for NULL.  Since 0.1. */
+NN_API int32_t nn_optimizer_kind(const nn_optimizer *opt);
+
+/* Change or read one setting.  A setting that does not apply to the kind
+   (momentum for Adam, ...) is NN_ERR_INVALID_ARG, as is a value outside
+   its range or a set of NN_OPT_CURRENT_LEARNING_RATE.
+   Returns NN_OK; NN_ERR_INVALID_ARG; NN_ERR_NONFINITE.  Since 0.1. */
+NN_API int nn_optimizer_set(nn_optimizer *opt, int32_t setting, double value);
+NN_API int nn_optimizer_get(const nn_optimizer *opt, int32_t setting,
+                            double *value_out);
+
+/* One update of every layer's parameters from the gradients of the last
+   nn_backward of the optimizer's net, then iterations += 1.  If the new
+   parameters would not all be finite, nothing changes (parameters, state,
+   iterations) and NN_ERR_NONFINITE is returned.  Like nn_sgd_step, a
+   successful step makes the last forward stale.
+   Returns NN_OK; NN_ERR_INVALID_ARG (opt NULL); NN_ERR_STATE (no
+   successful nn_backward yet); NN_ERR_NONFINITE.  Since 0.1. */
+NN_API int nn_optimizer_step(nn_optimizer *opt);
+
+/* Zero the state and the iteration count, keeping the settings.
+   Returns NN_OK; NN_ERR_INVALID_ARG.  Since 0.1. */
+NN_API int nn_optimizer_reset(nn_optimizer *opt);
 
 /*====== Inference and metrics ======*/
 

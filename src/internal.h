@@ -157,6 +157,37 @@ struct nn__kernels {
     uint32_t (*sgd)(float *w, const float *g, size_t n, float lr);
 };
 
+/* Training kernels (train_kernels.c): optimizer updates, regularization,
+   dropout.  Updates return the amax of the new weights. */
+struct nn__train_kernels {
+    uint32_t (*momentum)(float *w, float *v, const float *g, size_t n,
+                         float lr, float mu);
+    uint32_t (*adagrad)(float *w, float *c, const float *g, size_t n,
+                        float lr, float eps);
+    uint32_t (*rmsprop)(float *w, float *c, const float *g, size_t n,
+                        float lr, float rho, float eps);
+    uint32_t (*adam)(float *w, float *m, float *v, const float *g, size_t n,
+                     float lr, float b1, float b2, float c1, float c2,
+                     float eps);
+    /* g += l1 sign(w) + l2x2 w; returns amax of g */
+    uint32_t (*regularize)(float *g, const float *w, size_t n, float l1,
+                           float l2x2);
+    /* sum l1 |w| + l2 w^2 */
+    double (*penalty)(const float *w, size_t n, double l1, double l2);
+    /* d = a * mask; returns amax of d */
+    uint32_t (*dropout_apply)(float *d, const float *a, const float *mask,
+                              size_t n);
+    /* g *= mask */
+    void (*dropout_back)(float *g, const float *mask, size_t n);
+};
+extern const struct nn__train_kernels nn__train_kernels_generic;
+#if defined(NNFS_HAVE_X86_KERNELS)
+extern const struct nn__train_kernels nn__train_kernels_avx2;
+extern const struct nn__train_kernels nn__train_kernels_avx512;
+#endif
+/* The training table matching nn__kernels()'s instruction set. */
+const struct nn__train_kernels *nn__train_kernels(void);
+
 /* The tables compiled in (cpu.c decides which one runs). */
 extern const struct nn__kernels nn__kernels_generic;
 #if defined(NNFS_HAVE_X86_KERNELS)
@@ -188,6 +219,11 @@ struct nn__layer {
        in model files from format version 1 on).  0 = off. */
     double l1_w, l2_w, l1_b, l2_b;
     float dropout;   /* rate of units dropped after the activation */
+    /* Where this layer's blocks sit in a forward cache slot, in floats per
+       sample (times batch gives the offset): its input, its activation
+       output, and with dropout the mask (0 or 1/keep) and the dropped
+       output that the next layer reads. */
+    size_t off_in, off_a, off_mask, off_d;
 };
 
 struct nn_net {
@@ -204,7 +240,8 @@ struct nn_net {
        forward leaves the previous one usable.  Each slot holds the copy of
        x then every layer's output, batch rows each. */
     float *cache[2];
-    size_t cache_cap[2];  /* rows each slot can hold */
+    size_t cache_cap[2];  /* floats each slot holds */
+    size_t cache_row;     /* floats per sample in a slot (see off_*) */
     int cur;              /* slot of the last successful forward */
     size_t batch;         /* its batch; 0 = no usable forward */
     uint32_t *act_max;    /* [n_layers + 1] amax of x and of each output,
@@ -269,7 +306,8 @@ int nn__net_alloc(nn_net **out, size_t n_layers, const size_t *sizes,
    the message names fn. */
 int nn__net_check_shape(size_t n_layers, const size_t *sizes,
                         const int32_t *acts, const char *fn);
-/* Recompute every layer's pmax after parameters were written wholesale. */
+/* Recompute derived state (every layer's pmax, the cache layout for the
+   dropout rates) after parameters and options were written wholesale. */
 void nn__net_refresh_pmax(nn_net *net);
 
 #endif /* NNFS_INTERNAL_H */

@@ -86,6 +86,31 @@ static void nn__net_free(nn_net *net)
     nn__free(net);
 }
 
+/* Lay a cache slot out for the current dropout settings: x, then per
+   layer its output a, and with dropout its mask and dropped output d,
+   which is what the next layer reads. */
+static void nn__layout(nn_net *net)
+{
+    size_t off = net->layers[0].n_in, i;
+    for (i = 0; i < net->n_layers; i++) {
+        struct nn__layer *l = &net->layers[i];
+        l->off_in = i == 0 ? 0
+                           : (net->layers[i - 1].dropout > 0.0f
+                                  ? net->layers[i - 1].off_d
+                                  : net->layers[i - 1].off_a);
+        l->off_a = off;
+        off += l->n_out;
+        if (l->dropout > 0.0f) {
+            l->off_mask = off;
+            l->off_d = off + l->n_out;
+            off += 2 * l->n_out;
+        } else {
+            l->off_mask = l->off_d = l->off_a;
+        }
+    }
+    net->cache_row = off;
+}
+
 int nn__net_alloc(nn_net **out, size_t n_layers, const size_t *sizes,
                   const int32_t *acts, const char *fn)
 {
@@ -127,6 +152,7 @@ int nn__net_alloc(nn_net **out, size_t n_layers, const size_t *sizes,
         l->db = net->grads + off;
         off += l->n_out;
     }
+    nn__layout(net);
     *out = net;
     return NN_OK;
 
@@ -140,6 +166,7 @@ void nn__net_refresh_pmax(nn_net *net)
 {
     const struct nn__kernels *k = nn__kernels();
     size_t i;
+    nn__layout(net);   /* dropout rates may have been written too */
     for (i = 0; i < net->n_layers; i++) {
         struct nn__layer *l = &net->layers[i];
         l->pmax = nn__umax(k->amax(l->w, l->n_in * l->n_out),
@@ -311,11 +338,10 @@ int nn_net_get_grads(const nn_net *net, size_t layer, float *dweights,
 
 /*====== Forward ======*/
 
-/* Rows of layer outputs one cache slot holds per sample: the copy of x,
-   then every layer's output. */
+/* Floats one cache slot holds per sample (nn__layout). */
 static size_t nn__cache_row(const nn_net *net)
 {
-    return net->layers[0].n_in + net->width_sum;
+    return net->cache_row;
 }
 
 /* Validate batch against the BLAS limit and the cache size arithmetic. */
@@ -338,13 +364,14 @@ static int nn__check_batch(const nn_net *net, size_t batch, const char *fn)
    changes nothing observable. */
 static int nn__reserve(nn_net *net, int s, size_t batch, const char *fn)
 {
-    if (net->cache_cap[s] < batch) {
-        float *p = nn__malloc(batch * nn__cache_row(net) * sizeof(float));
+    size_t need = batch * nn__cache_row(net);
+    if (net->cache_cap[s] < need) {
+        float *p = nn__malloc(need * sizeof(float));
         NN__CHECK(p == NULL, NN_ERR_NOMEM,
                   "%s: out of memory for a batch of %zu rows", fn, batch);
         nn__free(net->cache[s]);
         net->cache[s] = p;
-        net->cache_cap[s] = batch;
+        net->cache_cap[s] = need;
     }
     if (net->dz_cap < batch) {
         float *p = nn__malloc(batch * net->width_sum * sizeof(float));
@@ -357,24 +384,43 @@ static int nn__reserve(nn_net *net, int s, size_t batch, const char *fn)
     return NN_OK;
 }
 
-/* Pointer to layer k's output (k = -1: the input copy) in slot s. */
-static float *nn__slot_act(const nn_net *net, int s, size_t batch, long k)
+/* Blocks of layer i in slot s (nn__layout): its input, its activation
+   output, its dropout mask. */
+static float *nn__slot_in(const nn_net *net, int s, size_t batch, size_t i)
 {
-    float *p = net->cache[s];
-    size_t off = batch * net->layers[0].n_in;
-    long i;
-    if (k < 0) return p;
-    for (i = 0; i < k; i++) off += batch * net->layers[i].n_out;
-    return p + off;
+    return net->cache[s] + batch * net->layers[i].off_in;
+}
+
+static float *nn__slot_act(const nn_net *net, int s, size_t batch, size_t i)
+{
+    return net->cache[s] + batch * net->layers[i].off_a;
+}
+
+static float *nn__slot_mask(const nn_net *net, int s, size_t batch, size_t i)
+{
+    return net->cache[s] + batch * net->layers[i].off_mask;
+}
+
+/* Draw an inverted-dropout mask: each entry 1/keep with probability keep
+   (numpy.random.binomial(1, keep) / keep in the course), else 0. */
+static void nn__dropout_mask(struct nn__rng *r, float *mask, size_t n,
+                             float rate)
+{
+    float keep = 1.0f - rate, scale = 1.0f / keep;
+    size_t i;
+    for (i = 0; i < n; i++)
+        mask[i] = nn__rng_uniform_f(r) < keep ? scale : 0.0f;
 }
 
 int nn_forward(nn_net *net, const float *x, size_t batch, float *out)
 {
     static const char fn[] = "nn_forward";
     const struct nn__kernels *k = nn__kernels();
+    const struct nn__train_kernels *tk = nn__train_kernels();
+    struct nn__rng rng;
     size_t i, n_in;
     uint32_t xmax;
-    float *in, *a = NULL;
+    float *a = NULL;
     int s, st;
 
     NN__CHECK(net == NULL, NN_ERR_INVALID_ARG, "%s: net is NULL", fn);
@@ -390,21 +436,31 @@ int nn_forward(nn_net *net, const float *x, size_t batch, float *out)
     st = nn__reserve(net, s, batch, fn);
     if (st != NN_OK) return st;
 
-    in = nn__slot_act(net, s, batch, -1);
-    memcpy(in, x, batch * n_in * sizeof(float));
+    /* dropout draws from a copy, committed only on success */
+    rng = net->rng;
+    memcpy(nn__slot_in(net, s, batch, 0), x, batch * n_in * sizeof(float));
     net->act_max_next[0] = xmax;
     for (i = 0; i < net->n_layers; i++) {
         const struct nn__layer *l = &net->layers[i];
+        size_t n = batch * l->n_out;
         uint32_t amax;
-        a = in + batch * l->n_in;   /* outputs follow inputs in the slot */
-        st = nn__gemm_fwd(in, l->w, a, batch, l->n_in, l->n_out);
+        a = nn__slot_act(net, s, batch, i);
+        st = nn__gemm_fwd(nn__slot_in(net, s, batch, i), l->w, a, batch,
+                          l->n_in, l->n_out);
         if (st != NN_OK) return st;
         amax = k->bias_act[l->act](a, l->b, batch, l->n_out);
         NN__CHECK(amax >= NN__NONFINITE_BITS, NN_ERR_NONFINITE,
                   "%s: layer %zu output is not finite (|x W + b| exceeds "
                   "the float range)", fn, i);
+        if (l->dropout > 0.0f) {
+            float *mask = nn__slot_mask(net, s, batch, i);
+            nn__dropout_mask(&rng, mask, n, l->dropout);
+            amax = tk->dropout_apply(mask + n, a, mask, n);
+            NN__CHECK(amax >= NN__NONFINITE_BITS, NN_ERR_NONFINITE,
+                      "%s: layer %zu output is not finite after dropout "
+                      "scaling", fn, i);
+        }
         net->act_max_next[i + 1] = amax;
-        in = a;
     }
 
     /* publish */
@@ -415,6 +471,7 @@ int nn_forward(nn_net *net, const float *x, size_t batch, float *out)
     }
     net->cur = s;
     net->batch = batch;
+    net->rng = rng;
     if (out != NULL)
         memcpy(out, a, batch * net->layers[net->n_layers - 1].n_out *
                            sizeof(float));
@@ -454,6 +511,7 @@ static int nn__backward(nn_net *net, int32_t loss, const float *targets,
                         const char *fn)
 {
     const struct nn__kernels *k = nn__kernels();
+    const struct nn__train_kernels *tk = nn__train_kernels();
     const struct nn__layer *last;
     size_t batch, n_out, L, i;
     const float *p;
@@ -468,7 +526,7 @@ static int nn__backward(nn_net *net, int32_t loss, const float *targets,
     last = &net->layers[L - 1];
     batch = net->batch;
     n_out = last->n_out;
-    p = nn__slot_act(net, s, batch, (long)L - 1);
+    p = nn__slot_act(net, s, batch, L - 1);
 
     if (labels != NULL) {
         for (i = 0; i < batch; i++)
@@ -512,31 +570,47 @@ static int nn__backward(nn_net *net, int32_t loss, const float *targets,
         st = nn__gemm_dx(nn__dz(net, batch, i + 1), nx->w, dzi, batch,
                          nx->n_in, nx->n_out);
         if (st != NN_OK) return st;
+        if (l->dropout > 0.0f)   /* through the mask of the forward */
+            tk->dropout_back(dzi, nn__slot_mask(net, s, batch, i),
+                             batch * l->n_out);
         net->dz_max[i] = k->act_bwd[l->act](
-            dzi, nn__slot_act(net, s, batch, (long)i), nn__db(net, i),
-            batch, l->n_out);
+            dzi, nn__slot_act(net, s, batch, i), nn__db(net, i), batch,
+            l->n_out);
         NN__CHECK(net->dz_max[i] >= NN__NONFINITE_BITS, NN_ERR_NONFINITE,
                   "%s: the gradient of layer %zu is not finite", fn, i);
     }
 
-    /* Prove each dW finite before writing any; where the bound is too
-       loose to decide, compute exactly into temporary memory. */
+    /* Prove each gradient finite before writing any: |dW| <= batch
+       max|X| max|dZ| (+ the penalty terms <= l1 + 2 l2 max|W|).  Where
+       that bound is too loose to decide, compute the gradient exactly into
+       temporary memory and check it. */
     for (i = 0; i < L; i++) {
         const struct nn__layer *l = &net->layers[i];
+        size_t nw = l->n_in * l->n_out;
+        double pen = l->l1_w + l->l1_b +
+                     2.0 * (l->l2_w + l->l2_b) * nn__amaxd(l->pmax);
         tmp[i] = NULL;
         if (batch <= NN__SAFE_K &&
-            nn__grad_bound(net, batch, i) <= NN__SAFE_BOUND)
+            nn__grad_bound(net, batch, i) + pen <= NN__SAFE_BOUND)
             continue;
-        tmp[i] = nn__malloc(l->n_in * l->n_out * sizeof(float));
+        tmp[i] = nn__malloc((nw + l->n_out) * sizeof(float));
         st = tmp[i] == NULL
                  ? nn__fail(NN_ERR_NOMEM, "%s: out of memory", fn)
-                 : nn__gemm_dw(nn__slot_act(net, s, batch, (long)i - 1),
+                 : nn__gemm_dw(nn__slot_in(net, s, batch, i),
                                nn__dz(net, batch, i), tmp[i], batch,
                                l->n_in, l->n_out, 1.0f, 0.0f);
-        if (st == NN_OK &&
-            k->amax(tmp[i], l->n_in * l->n_out) >= NN__NONFINITE_BITS)
-            st = nn__fail(NN_ERR_NONFINITE, "%s: the weight gradient of "
-                          "layer %zu overflows the float range", fn, i);
+        if (st == NN_OK) {
+            float *tb = tmp[i] + nw;
+            uint32_t m;
+            memcpy(tb, nn__db(net, i), l->n_out * sizeof(float));
+            m = nn__umax(tk->regularize(tmp[i], l->w, nw, (float)l->l1_w,
+                                        (float)(2.0 * l->l2_w)),
+                         tk->regularize(tb, l->b, l->n_out, (float)l->l1_b,
+                                        (float)(2.0 * l->l2_b)));
+            if (m >= NN__NONFINITE_BITS)
+                st = nn__fail(NN_ERR_NONFINITE, "%s: the gradient of layer "
+                              "%zu overflows the float range", fn, i);
+        }
         if (st != NN_OK) {
             size_t j;
             for (j = 0; j <= i; j++) nn__free(tmp[j]);
@@ -547,21 +621,32 @@ static int nn__backward(nn_net *net, int32_t loss, const float *targets,
     /* publish */
     for (i = 0; i < L; i++) {
         struct nn__layer *l = &net->layers[i];
+        size_t nw = l->n_in * l->n_out;
         if (tmp[i] != NULL) {
-            memcpy(l->dw, tmp[i], l->n_in * l->n_out * sizeof(float));
+            memcpy(l->dw, tmp[i], nw * sizeof(float));
+            memcpy(l->db, tmp[i] + nw, l->n_out * sizeof(float));
             nn__free(tmp[i]);
+            l->gbound = nn__amaxd(nn__umax(k->amax(l->dw, nw),
+                                           k->amax(l->db, l->n_out)));
+            continue;
+        }
+        st = nn__gemm_dw(nn__slot_in(net, s, batch, i),
+                         nn__dz(net, batch, i), l->dw, batch, l->n_in,
+                         l->n_out, 1.0f, 0.0f);
+        (void)st;   /* dimensions were accepted by the products above */
+        memcpy(l->db, nn__db(net, i), l->n_out * sizeof(float));
+        if (l->l1_w > 0 || l->l2_w > 0 || l->l1_b > 0 || l->l2_b > 0) {
+            /* the penalty pass reads every gradient anyway: its amax is
+               exact */
             l->gbound = nn__amaxd(nn__umax(
-                k->amax(l->dw, l->n_in * l->n_out),
-                k->amax(nn__db(net, i), l->n_out)));
+                tk->regularize(l->dw, l->w, nw, (float)l->l1_w,
+                               (float)(2.0 * l->l2_w)),
+                tk->regularize(l->db, l->b, l->n_out, (float)l->l1_b,
+                               (float)(2.0 * l->l2_b))));
         } else {
             /* x2: float rounding can exceed the exact bound, never by 2 */
             l->gbound = 2.0 * nn__grad_bound(net, batch, i);
-            st = nn__gemm_dw(nn__slot_act(net, s, batch, (long)i - 1),
-                             nn__dz(net, batch, i), l->dw, batch, l->n_in,
-                             l->n_out, 1.0f, 0.0f);
-            (void)st;   /* dimensions were accepted by the products above */
         }
-        memcpy(l->db, nn__db(net, i), l->n_out * sizeof(float));
     }
     net->has_grads = 1;
     if (loss_out != NULL) *loss_out = (float)value;
@@ -701,5 +786,89 @@ int nn_predict(nn_net *net, const float *x, size_t batch, float *out)
             in = dst;
         }
     }
+    return NN_OK;
+}
+
+/*====== Regularization and dropout options ======*/
+
+int nn_net_set_layer_option(nn_net *net, size_t layer, int32_t option,
+                            double value)
+{
+    static const char fn[] = "nn_net_set_layer_option";
+    struct nn__layer *l;
+    int st = nn__check_layer(net, layer, fn);
+    if (st != NN_OK) return st;
+    l = &net->layers[layer];
+    NN__CHECK(option < NN_LAYER_L1_WEIGHTS || option > NN_LAYER_DROPOUT,
+              NN_ERR_INVALID_ARG, "%s: option = %d is not an NN_LAYER_* "
+              "value", fn, (int)option);
+    NN__CHECK(!isfinite(value), NN_ERR_NONFINITE, "%s: value is %s", fn,
+              isnan(value) ? "NaN" : "infinite");
+    if (option == NN_LAYER_DROPOUT) {
+        NN__CHECK(value < 0.0 || value >= 1.0, NN_ERR_INVALID_ARG,
+                  "%s: dropout rate %g is outside [0, 1)", fn, value);
+        NN__CHECK(layer + 1 == net->n_layers && value > 0.0,
+                  NN_ERR_INVALID_ARG, "%s: layer %zu is the output layer; "
+                  "dropout applies to hidden layers", fn, layer);
+        /* a rate that rounds to 1 in float would divide by zero */
+        NN__CHECK((float)value >= 1.0f, NN_ERR_INVALID_ARG,
+                  "%s: dropout rate %g rounds to 1 in float", fn, value);
+        if (l->dropout != (float)value) {
+            l->dropout = (float)value;
+            nn__layout(net);
+            net->batch = 0;   /* the last forward's masks no longer apply */
+        }
+        return NN_OK;
+    }
+    NN__CHECK(value < 0.0, NN_ERR_INVALID_ARG,
+              "%s: penalty coefficient %g is negative", fn, value);
+    switch (option) {
+    case NN_LAYER_L1_WEIGHTS: l->l1_w = value; break;
+    case NN_LAYER_L2_WEIGHTS: l->l2_w = value; break;
+    case NN_LAYER_L1_BIASES: l->l1_b = value; break;
+    default: l->l2_b = value; break;
+    }
+    return NN_OK;
+}
+
+int nn_net_get_layer_option(const nn_net *net, size_t layer, int32_t option,
+                            double *value_out)
+{
+    static const char fn[] = "nn_net_get_layer_option";
+    const struct nn__layer *l;
+    int st = nn__check_layer(net, layer, fn);
+    if (st != NN_OK) return st;
+    NN__CHECK(value_out == NULL, NN_ERR_INVALID_ARG, "%s: value_out is NULL",
+              fn);
+    l = &net->layers[layer];
+    switch (option) {
+    case NN_LAYER_L1_WEIGHTS: *value_out = l->l1_w; return NN_OK;
+    case NN_LAYER_L2_WEIGHTS: *value_out = l->l2_w; return NN_OK;
+    case NN_LAYER_L1_BIASES: *value_out = l->l1_b; return NN_OK;
+    case NN_LAYER_L2_BIASES: *value_out = l->l2_b; return NN_OK;
+    case NN_LAYER_DROPOUT: *value_out = (double)l->dropout; return NN_OK;
+    default:
+        return nn__fail(NN_ERR_INVALID_ARG, "%s: option = %d is not an "
+                        "NN_LAYER_* value", fn, (int)option);
+    }
+}
+
+int nn_net_regularization_loss(const nn_net *net, float *loss_out)
+{
+    static const char fn[] = "nn_net_regularization_loss";
+    const struct nn__train_kernels *tk = nn__train_kernels();
+    double sum = 0;
+    size_t i;
+    NN__CHECK(net == NULL, NN_ERR_INVALID_ARG, "%s: net is NULL", fn);
+    NN__CHECK(loss_out == NULL, NN_ERR_INVALID_ARG, "%s: loss_out is NULL",
+              fn);
+    for (i = 0; i < net->n_layers; i++) {
+        const struct nn__layer *l = &net->layers[i];
+        if (l->l1_w > 0 || l->l2_w > 0)
+            sum += tk->penalty(l->w, l->n_in * l->n_out, l->l1_w, l->l2_w);
+        if (l->l1_b > 0 || l->l2_b > 0)
+            sum += tk->penalty(l->b, l->n_out, l->l1_b, l->l2_b);
+    }
+    *loss_out = (float)sum;
     return NN_OK;
 }

@@ -1,0 +1,382 @@
+/*
+ * optimizers.c - the optimizer handle: SGD with decay and momentum,
+ * Adagrad, RMSprop and Adam, as the NNFS course defines them.
+ *
+ * A step is all-or-nothing.  Before touching anything it proves from
+ * magnitudes it already knows (max|W| kept exact, the gradient bound of
+ * the backward, bounds on the state) that no new value can overflow;
+ * when those bounds are too loose to decide it runs an exact read-only
+ * check first.  The update itself is one pass per array in
+ * train_kernels.c.
+ */
+#include "internal.h"
+
+#include <float.h>
+#include <math.h>
+#include <string.h>
+
+#define NN__SAFE_BOUND ((double)FLT_MAX / 8.0)
+
+struct nn_optimizer {
+    nn_net *net;
+    int32_t kind;
+    double lr, decay, momentum, epsilon, rho, beta1, beta2;
+    uint64_t iterations;
+    /* state, same layout as net->params: SGD momentums or the Adagrad /
+       RMSprop cache in s1; Adam's first moment in s1, second in s2 */
+    float *s1, *s2;
+    /* per layer: bounds on max|s1|, max|s2| (conservative, never below
+       the true values) */
+    double *b1, *b2;
+};
+
+static const char *const nn__opt_names[] = {"SGD", "Adagrad", "RMSprop",
+                                            "Adam"};
+static const char *const nn__setting_names[] = {
+    "learning_rate", "decay", "momentum", "epsilon", "rho", "beta1", "beta2",
+    "iterations", "current_learning_rate"};
+
+const struct nn__train_kernels *nn__train_kernels(void)
+{
+#if defined(NNFS_HAVE_X86_KERNELS)
+    const char *name = nn__kernels()->name;
+    if (strcmp(name, "avx512") == 0) return &nn__train_kernels_avx512;
+    if (strcmp(name, "avx2") == 0) return &nn__train_kernels_avx2;
+#endif
+    return &nn__train_kernels_generic;
+}
+
+int nn_optimizer_create(nn_optimizer **out, nn_net *net, int32_t kind)
+{
+    static const char fn[] = "nn_optimizer_create";
+    nn_optimizer *o;
+    size_t n;
+    NN__CHECK(out == NULL, NN_ERR_INVALID_ARG, "%s: out is NULL", fn);
+    *out = NULL;
+    NN__CHECK(net == NULL, NN_ERR_INVALID_ARG, "%s: net is NULL", fn);
+    NN__CHECK(kind < NN_OPT_SGD || kind > NN_OPT_ADAM, NN_ERR_INVALID_ARG,
+              "%s: kind = %d is not an NN_OPT_* kind", fn, (int)kind);
+    n = net->n_params;
+    o = nn__calloc(1, sizeof *o);
+    if (o == NULL) goto nomem;
+    o->net = net;
+    o->kind = kind;
+    o->lr = kind == NN_OPT_SGD || kind == NN_OPT_ADAGRAD ? 1.0 : 0.001;
+    o->epsilon = 1e-7;
+    o->rho = 0.9;
+    o->beta1 = 0.9;
+    o->beta2 = 0.999;
+    o->s1 = nn__calloc(n, sizeof(float));
+    o->b1 = nn__calloc(net->n_layers, sizeof(double));
+    o->b2 = nn__calloc(net->n_layers, sizeof(double));
+    if (o->s1 == NULL || o->b1 == NULL || o->b2 == NULL) goto nomem;
+    if (kind == NN_OPT_ADAM) {
+        o->s2 = nn__calloc(n, sizeof(float));
+        if (o->s2 == NULL) goto nomem;
+    }
+    *out = o;
+    return NN_OK;
+nomem:
+    nn_optimizer_destroy(o);
+    return nn__fail(NN_ERR_NOMEM, "%s: out of memory for the state of %zu "
+                    "parameters", fn, n);
+}
+
+void nn_optimizer_destroy(nn_optimizer *opt)
+{
+    if (opt == NULL) return;
+    nn__free(opt->s1);
+    nn__free(opt->s2);
+    nn__free(opt->b1);
+    nn__free(opt->b2);
+    nn__free(opt);
+}
+
+int32_t nn_optimizer_kind(const nn_optimizer *opt)
+{
+    return opt == NULL ? -1 : opt->kind;
+}
+
+/* Does setting apply to kind? */
+static int nn__applies(int32_t kind, int32_t setting)
+{
+    switch (setting) {
+    case NN_OPT_MOMENTUM: return kind == NN_OPT_SGD;
+    case NN_OPT_EPSILON: return kind != NN_OPT_SGD;
+    case NN_OPT_RHO: return kind == NN_OPT_RMSPROP;
+    case NN_OPT_BETA1:
+    case NN_OPT_BETA2: return kind == NN_OPT_ADAM;
+    default: return 1;
+    }
+}
+
+static int nn__check_setting(const nn_optimizer *opt, int32_t setting,
+                             const char *fn)
+{
+    NN__CHECK(opt == NULL, NN_ERR_INVALID_ARG, "%s: opt is NULL", fn);
+    NN__CHECK(setting < NN_OPT_LEARNING_RATE ||
+              setting > NN_OPT_CURRENT_LEARNING_RATE, NN_ERR_INVALID_ARG,
+              "%s: setting = %d is not an NN_OPT_* setting", fn,
+              (int)setting);
+    NN__CHECK(!nn__applies(opt->kind, setting), NN_ERR_INVALID_ARG,
+              "%s: %s does not apply to %s", fn, nn__setting_names[setting],
+              nn__opt_names[opt->kind]);
+    return NN_OK;
+}
+
+static double nn__current_lr(const nn_optimizer *o)
+{
+    return o->lr / (1.0 + o->decay * (double)o->iterations);
+}
+
+int nn_optimizer_set(nn_optimizer *opt, int32_t setting, double value)
+{
+    static const char fn[] = "nn_optimizer_set";
+    const char *name;
+    int st = nn__check_setting(opt, setting, fn);
+    if (st != NN_OK) return st;
+    name = nn__setting_names[setting];
+    NN__CHECK(setting == NN_OPT_CURRENT_LEARNING_RATE, NN_ERR_INVALID_ARG,
+              "%s: %s is read only (set learning_rate, decay or "
+              "iterations)", fn, name);
+    NN__CHECK(!isfinite(value), NN_ERR_NONFINITE, "%s: %s is %s", fn, name,
+              isnan(value) ? "NaN" : "infinite");
+    switch (setting) {
+    case NN_OPT_LEARNING_RATE:
+    case NN_OPT_DECAY:
+        NN__CHECK(value < 0, NN_ERR_INVALID_ARG, "%s: %s = %g is negative",
+                  fn, name, value);
+        NN__CHECK(value > (double)FLT_MAX, NN_ERR_INVALID_ARG,
+                  "%s: %s = %g exceeds the float range", fn, name, value);
+        if (setting == NN_OPT_LEARNING_RATE) opt->lr = value;
+        else opt->decay = value;
+        break;
+    case NN_OPT_EPSILON:
+        NN__CHECK(!(value > 0) || value > 1.0, NN_ERR_INVALID_ARG,
+                  "%s: epsilon = %g is outside (0, 1]", fn, value);
+        NN__CHECK((float)value == 0.0f, NN_ERR_INVALID_ARG,
+                  "%s: epsilon = %g is 0 in float", fn, value);
+        opt->epsilon = value;
+        break;
+    case NN_OPT_ITERATIONS:
+        NN__CHECK(value < 0 || value != floor(value) || value > 9.0e15,
+                  NN_ERR_INVALID_ARG, "%s: iterations = %g is not an "
+                  "integer in [0, 9e15]", fn, value);
+        opt->iterations = (uint64_t)value;
+        break;
+    default:   /* momentum, rho, beta1, beta2: [0, 1) */
+        NN__CHECK(value < 0 || value >= 1.0 || (float)value >= 1.0f,
+                  NN_ERR_INVALID_ARG, "%s: %s = %g is outside [0, 1)", fn,
+                  name, value);
+        if (setting == NN_OPT_MOMENTUM) opt->momentum = value;
+        else if (setting == NN_OPT_RHO) opt->rho = value;
+        else if (setting == NN_OPT_BETA1) opt->beta1 = value;
+        else opt->beta2 = value;
+        break;
+    }
+    return NN_OK;
+}
+
+int nn_optimizer_get(const nn_optimizer *opt, int32_t setting,
+                     double *value_out)
+{
+    static const char fn[] = "nn_optimizer_get";
+    int st = nn__check_setting(opt, setting, fn);
+    if (st != NN_OK) return st;
+    NN__CHECK(value_out == NULL, NN_ERR_INVALID_ARG, "%s: value_out is NULL",
+              fn);
+    switch (setting) {
+    case NN_OPT_LEARNING_RATE: *value_out = opt->lr; break;
+    case NN_OPT_DECAY: *value_out = opt->decay; break;
+    case NN_OPT_MOMENTUM: *value_out = opt->momentum; break;
+    case NN_OPT_EPSILON: *value_out = opt->epsilon; break;
+    case NN_OPT_RHO: *value_out = opt->rho; break;
+    case NN_OPT_BETA1: *value_out = opt->beta1; break;
+    case NN_OPT_BETA2: *value_out = opt->beta2; break;
+    case NN_OPT_ITERATIONS: *value_out = (double)opt->iterations; break;
+    default: *value_out = nn__current_lr(opt); break;
+    }
+    return NN_OK;
+}
+
+int nn_optimizer_reset(nn_optimizer *opt)
+{
+    size_t n;
+    NN__CHECK(opt == NULL, NN_ERR_INVALID_ARG,
+              "nn_optimizer_reset: opt is NULL");
+    n = opt->net->n_params;
+    memset(opt->s1, 0, n * sizeof(float));
+    if (opt->s2 != NULL) memset(opt->s2, 0, n * sizeof(float));
+    memset(opt->b1, 0, opt->net->n_layers * sizeof(double));
+    memset(opt->b2, 0, opt->net->n_layers * sizeof(double));
+    opt->iterations = 0;
+    return NN_OK;
+}
+
+/* The parameters, gradients and state of layer i as one contiguous run:
+   net->params lays each layer's w then b out back to back. */
+struct nn__run {
+    float *w, *s1, *s2;
+    const float *g;
+    size_t n;
+};
+
+static struct nn__run nn__layer_run(const nn_optimizer *o, size_t i)
+{
+    const nn_net *net = o->net;
+    const struct nn__layer *l = &net->layers[i];
+    size_t off = (size_t)(l->w - net->params);
+    struct nn__run r;
+    r.w = l->w;
+    r.g = l->dw;
+    r.n = l->n_in * l->n_out + l->n_out;
+    r.s1 = o->s1 + off;
+    r.s2 = o->s2 != NULL ? o->s2 + off : NULL;
+    return r;
+}
+
+/* Bounds after this step on |w|, |s1|, |s2| of layer i, from magnitudes
+   already known.  Returns 1 if they prove every new value finite. */
+static int nn__step_safe(const nn_optimizer *o, size_t i, float lr,
+                         double c1, double *nb1, double *nb2)
+{
+    const struct nn__layer *l = &o->net->layers[i];
+    double g = l->gbound, w = (double)nn__amax_to_float(l->pmax);
+    double step;
+    *nb1 = o->b1[i];
+    *nb2 = o->b2[i];
+    switch (o->kind) {
+    case NN_OPT_SGD:
+        *nb1 = o->momentum * o->b1[i] + (double)lr * g;
+        step = o->momentum > 0 ? *nb1 : (double)lr * g;
+        break;
+    case NN_OPT_ADAGRAD:
+        /* c >= g^2 after the update, so |g| / sqrt(c) <= 1 */
+        *nb1 = o->b1[i] + g * g;
+        step = (double)lr * 1.01;
+        break;
+    case NN_OPT_RMSPROP:
+        /* c >= (1 - rho) g^2, so |g| / sqrt(c) <= 1 / sqrt(1 - rho) */
+        *nb1 = o->rho * o->b1[i] + (1.0 - o->rho) * g * g;
+        step = (double)lr * 1.01 / sqrt(1.0 - o->rho);
+        break;
+    default:
+        *nb1 = o->beta1 * o->b1[i] + (1.0 - o->beta1) * g;
+        *nb2 = o->beta2 * o->b2[i] + (1.0 - o->beta2) * g * g;
+        /* the denominator is at least epsilon */
+        step = (double)lr * c1 * *nb1 / o->epsilon;
+        break;
+    }
+    return w + step <= NN__SAFE_BOUND && *nb1 <= NN__SAFE_BOUND &&
+           *nb2 <= NN__SAFE_BOUND;
+}
+
+/* The exact check, read only: would the update of run r be finite? */
+static int nn__step_finite(const nn_optimizer *o, const struct nn__run *r,
+                           float lr, float c1, float c2)
+{
+    float b1 = (float)o->beta1, b2 = (float)o->beta2, eps = (float)o->epsilon;
+    float mu = (float)o->momentum, rho = (float)o->rho;
+    size_t j;
+    for (j = 0; j < r->n; j++) {
+        float g = r->g[j], w = r->w[j], s, t = 0, nw;
+        switch (o->kind) {
+        case NN_OPT_SGD:
+            s = mu * r->s1[j] - lr * g;
+            nw = w + s;
+            break;
+        case NN_OPT_ADAGRAD:
+            s = r->s1[j] + g * g;
+            nw = w - lr * g / (sqrtf(s) + eps);
+            break;
+        case NN_OPT_RMSPROP:
+            s = rho * r->s1[j] + (1.0f - rho) * g * g;
+            nw = w - lr * g / (sqrtf(s) + eps);
+            break;
+        default:
+            s = b1 * r->s1[j] + (1.0f - b1) * g;
+            t = b2 * r->s2[j] + (1.0f - b2) * g * g;
+            nw = w - lr * (s * c1) / (sqrtf(t * c2) + eps);
+            break;
+        }
+        if (!isfinite(s) || !isfinite(t) || !isfinite(nw)) return 0;
+    }
+    return 1;
+}
+
+int nn_optimizer_step(nn_optimizer *opt)
+{
+    static const char fn[] = "nn_optimizer_step";
+    const struct nn__kernels *k = nn__kernels();
+    const struct nn__train_kernels *tk = nn__train_kernels();
+    nn_net *net;
+    double lr_d, c1 = 1.0, c2 = 1.0, nb1, nb2;
+    float lr;
+    size_t i;
+
+    NN__CHECK(opt == NULL, NN_ERR_INVALID_ARG, "%s: opt is NULL", fn);
+    net = opt->net;
+    NN__CHECK(!net->has_grads, NN_ERR_STATE,
+              "%s: no nn_backward has succeeded on the optimizer's net yet",
+              fn);
+    lr_d = nn__current_lr(opt);
+    lr = (float)lr_d;
+    if (opt->kind == NN_OPT_ADAM) {
+        /* bias corrections for t = iterations + 1 */
+        double t = (double)opt->iterations + 1.0;
+        c1 = 1.0 / (1.0 - pow(opt->beta1, t));
+        c2 = 1.0 / (1.0 - pow(opt->beta2, t));
+    }
+
+    /* prove, or check exactly, before any write */
+    for (i = 0; i < net->n_layers; i++) {
+        struct nn__run r;
+        if (nn__step_safe(opt, i, lr, c1, &nb1, &nb2)) continue;
+        r = nn__layer_run(opt, i);
+        NN__CHECK(!nn__step_finite(opt, &r, lr, (float)c1, (float)c2),
+                  NN_ERR_NONFINITE, "%s: the %s step would make layer %zu's "
+                  "parameters or state overflow (learning rate %g)", fn,
+                  nn__opt_names[opt->kind], i, lr_d);
+    }
+
+    for (i = 0; i < net->n_layers; i++) {
+        struct nn__layer *l = &net->layers[i];
+        struct nn__run r = nn__layer_run(opt, i);
+        uint32_t m;
+        nn__step_safe(opt, i, lr, c1, &nb1, &nb2);
+        switch (opt->kind) {
+        case NN_OPT_SGD:
+            m = opt->momentum > 0
+                    ? tk->momentum(r.w, r.s1, r.g, r.n, lr,
+                                   (float)opt->momentum)
+                    : k->sgd(r.w, r.g, r.n, lr);
+            break;
+        case NN_OPT_ADAGRAD:
+            m = tk->adagrad(r.w, r.s1, r.g, r.n, lr, (float)opt->epsilon);
+            break;
+        case NN_OPT_RMSPROP:
+            m = tk->rmsprop(r.w, r.s1, r.g, r.n, lr, (float)opt->rho,
+                            (float)opt->epsilon);
+            break;
+        default:
+            m = tk->adam(r.w, r.s1, r.s2, r.g, r.n, lr, (float)opt->beta1,
+                         (float)opt->beta2, (float)c1, (float)c2,
+                         (float)opt->epsilon);
+            break;
+        }
+        l->pmax = m;
+        /* a bound that failed the proof was checked exactly: the state is
+           finite, so keep the larger of the bound and the float limit's
+           share out of the way by recomputing it exactly */
+        if (nb1 > NN__SAFE_BOUND || nb2 > NN__SAFE_BOUND) {
+            nb1 = (double)nn__amax_to_float(k->amax(r.s1, r.n));
+            if (r.s2 != NULL)
+                nb2 = (double)nn__amax_to_float(k->amax(r.s2, r.n));
+        }
+        opt->b1[i] = nb1;
+        opt->b2[i] = nb2;
+    }
+    opt->iterations++;
+    net->batch = 0;   /* the cached forward used the old parameters */
+    return NN_OK;
+}

@@ -365,6 +365,21 @@ NN_API int nn_predict(nn_net *net, const float *x, size_t batch, float *out);
 NN_API int nn_accuracy(const float *out, size_t batch, size_t n_out,
                        const int32_t *labels, float *accuracy_out);
 
+/* Binary accuracy, as the NNFS course measures a sigmoid output: the
+   fraction of the batch * n_out outputs with (out > 0.5) == (target > 0.5).
+   Returns NN_OK; NN_ERR_INVALID_ARG; NN_ERR_NONFINITE.  Since 0.1. */
+NN_API int nn_accuracy_binary(const float *out, const float *targets,
+                              size_t batch, size_t n_out,
+                              float *accuracy_out);
+
+/* Regression accuracy, as the course measures it: the fraction of outputs
+   with |out - target| < precision (the course uses std(targets) / 250).
+   Returns NN_OK; NN_ERR_INVALID_ARG (also precision <= 0);
+   NN_ERR_NONFINITE.  Since 0.1. */
+NN_API int nn_accuracy_regression(const float *out, const float *targets,
+                                  size_t batch, size_t n_out,
+                                  float precision, float *accuracy_out);
+
 /* The loss value of outputs against targets, the same number nn_backward
    reports, without a network: out and targets are batch * n_out floats.
    Returns NN_OK; NN_ERR_INVALID_ARG; NN_ERR_NONFINITE.  Since 0.1. */
@@ -406,6 +421,140 @@ NN_API int nn_data_vertical(float *x, int32_t *labels, size_t samples,
    Returns NN_OK; NN_ERR_INVALID_ARG (x or y NULL, samples 0);
    NN_ERR_SHAPE.  Since 0.1. */
 NN_API int nn_data_sine(float *x, float *y, size_t samples);
+
+/* Shuffle rows in place with one seeded permutation applied to x
+   (rows * cols floats) and, when not NULL, to y (rows * y_cols floats) and
+   labels (rows entries), so samples stay paired.  Fisher-Yates with the
+   library's generator: same seed, same order everywhere.
+   Returns NN_OK; NN_ERR_INVALID_ARG (x NULL, rows or cols 0, y given with
+   y_cols 0); NN_ERR_SHAPE (sizes overflow).  Since 0.1. */
+NN_API int nn_data_shuffle(float *x, size_t rows, size_t cols, float *y,
+                           size_t y_cols, int32_t *labels, uint64_t seed);
+
+/*====== Training loop ======*/
+
+/* For programs that do not want to write their own loop: mini-batches,
+   epochs, shuffling, validation, accuracy, and a progress callback.
+   A fit allocates its buffers once at the start; its steps allocate
+   nothing. */
+typedef struct nn_trainer nn_trainer;
+
+/* Accuracy kinds (append only). */
+enum {
+    NN_ACCURACY_NONE = 0,         /* not measured */
+    NN_ACCURACY_CATEGORICAL = 1,  /* argmax(out) == label, or == argmax of
+                                     the target row */
+    NN_ACCURACY_BINARY = 2,       /* nn_accuracy_binary */
+    NN_ACCURACY_REGRESSION = 3    /* nn_accuracy_regression */
+};
+
+/* Trainer settings (append only), as doubles:
+     NN_TRAIN_LOSS        NN_LOSS_* for targets (default NN_LOSS_CCE);
+                          labels always train with CCE
+     NN_TRAIN_BATCH_SIZE  rows per step, 0 (default) = the whole set
+     NN_TRAIN_EPOCHS      passes over the data, >= 1 (default 1)
+     NN_TRAIN_SHUFFLE     1 (default): a new order each epoch; 0: as given
+     NN_TRAIN_SEED        seed of the shuffling (default 0)
+     NN_TRAIN_ACCURACY    NN_ACCURACY_* (default: categorical for labels or
+                          CCE, binary for BCE, regression for MSE and MAE)
+     NN_TRAIN_PRECISION   regression tolerance; 0 (default) = std of the
+                          training targets / 250, as the course
+     NN_TRAIN_REPORT_EVERY  also call the callback every N steps (default
+                          0: at the end of each epoch only) */
+enum {
+    NN_TRAIN_LOSS = 0,
+    NN_TRAIN_BATCH_SIZE = 1,
+    NN_TRAIN_EPOCHS = 2,
+    NN_TRAIN_SHUFFLE = 3,
+    NN_TRAIN_SEED = 4,
+    NN_TRAIN_ACCURACY = 5,
+    NN_TRAIN_PRECISION = 6,
+    NN_TRAIN_REPORT_EVERY = 7
+};
+
+/* Metrics (append only), read with nn_trainer_metric during a callback or
+   after a fit:
+     NN_METRIC_EPOCH       current epoch, from 1
+     NN_METRIC_STEP        steps taken in this fit
+     NN_METRIC_LOSS        mean data loss: of the last step at a step
+                           event, of the epoch at an epoch event
+     NN_METRIC_ACCURACY    accuracy, same scope (NaN if not measured)
+     NN_METRIC_REG_LOSS    regularization loss of the current parameters
+     NN_METRIC_VAL_LOSS    loss on the validation data at the last epoch
+                           end (NaN without validation data)
+     NN_METRIC_VAL_ACCURACY  accuracy on it (NaN likewise)
+     NN_METRIC_LEARNING_RATE  the optimizer's current learning rate
+     NN_METRIC_SECONDS     wall-clock seconds since the fit started
+     NN_METRIC_STEPS_PER_EPOCH
+     NN_METRIC_STOPPED     1 if the callback stopped the fit, else 0 */
+enum {
+    NN_METRIC_EPOCH = 0,
+    NN_METRIC_STEP = 1,
+    NN_METRIC_LOSS = 2,
+    NN_METRIC_ACCURACY = 3,
+    NN_METRIC_REG_LOSS = 4,
+    NN_METRIC_VAL_LOSS = 5,
+    NN_METRIC_VAL_ACCURACY = 6,
+    NN_METRIC_LEARNING_RATE = 7,
+    NN_METRIC_SECONDS = 8,
+    NN_METRIC_STEPS_PER_EPOCH = 9,
+    NN_METRIC_STOPPED = 10
+};
+
+/* Callback events (append only). */
+enum { NN_EVENT_STEP = 0, NN_EVENT_EPOCH = 1 };
+
+/* Progress callback: called at the end of every epoch and, with
+   NN_TRAIN_REPORT_EVERY, every N steps.  It may read metrics with
+   nn_trainer_metric; it must not call nn_trainer_fit.  Return 0 to go on,
+   non-zero to stop the fit early (nn_trainer_fit then returns NN_OK and
+   NN_METRIC_STOPPED reads 1). */
+typedef int (*nn_progress_fn)(void *user, const nn_trainer *trainer,
+                              int32_t event);
+
+/* Create a trainer for net, updated by opt (which must belong to net).
+   The trainer refers to both: destroy it first.
+   Returns NN_OK; NN_ERR_INVALID_ARG (a pointer NULL); NN_ERR_NOMEM.
+   Since 0.1. */
+NN_API int nn_trainer_create(nn_trainer **out, nn_net *net,
+                             nn_optimizer *opt);
+/* NULL is a no-op.  Since 0.1. */
+NN_API void nn_trainer_destroy(nn_trainer *trainer);
+
+/* Change or read a setting (NN_TRAIN_*).  nn_trainer_get reports -1 for
+   NN_TRAIN_ACCURACY while it is left to be chosen from the data.
+   Returns NN_OK; NN_ERR_INVALID_ARG (unknown setting, value out of range
+   or not an integer where one is needed); NN_ERR_NONFINITE; NN_ERR_STATE
+   (set during a fit, from the callback).  Since 0.1. */
+NN_API int nn_trainer_set(nn_trainer *trainer, int32_t setting, double value);
+NN_API int nn_trainer_get(const nn_trainer *trainer, int32_t setting,
+                          double *value_out);
+
+/* Install the progress callback (fn NULL removes it); user is passed back
+   unchanged.  Returns NN_OK; NN_ERR_INVALID_ARG.  Since 0.1. */
+NN_API int nn_trainer_set_callback(nn_trainer *trainer, nn_progress_fn fn,
+                                   void *user);
+
+/* Read a metric (NN_METRIC_*).
+   Returns NN_OK; NN_ERR_INVALID_ARG.  Since 0.1. */
+NN_API int nn_trainer_metric(const nn_trainer *trainer, int32_t metric,
+                             double *value_out);
+
+/* Train on n samples: x is n * n_in floats; exactly one of targets
+   (n * n_out floats) and labels (n class indices in [0, n_out)) is given.
+   Validation data (n_val rows, same layout) is optional: val_x NULL or
+   n_val 0 skips it.  Every input is validated before the first step
+   (finite values, labels in range).  Each step is all-or-nothing, but a
+   fit is many steps: if one fails the fit stops there and returns its
+   status, with the net and optimizer as after the last good step and the
+   message naming the epoch and step.
+   Returns NN_OK; NN_ERR_INVALID_ARG; NN_ERR_SHAPE; NN_ERR_NONFINITE;
+   NN_ERR_NOMEM; NN_ERR_STATE (called from its own callback).  Since 0.1. */
+NN_API int nn_trainer_fit(nn_trainer *trainer, const float *x,
+                          const float *targets, const int32_t *labels,
+                          size_t n, const float *val_x,
+                          const float *val_targets, const int32_t *val_labels,
+                          size_t n_val);
 
 /*====== Persistence ======*/
 

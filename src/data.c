@@ -87,3 +87,54 @@ int nn_data_sine(float *x, float *y, size_t samples)
     }
     return NN_OK;
 }
+
+/* Uniform integer in [0, bound) without modulo bias (rejection of the
+   final partial range), bound >= 1. */
+uint64_t nn__rng_below(struct nn__rng *r, uint64_t bound)
+{
+    uint64_t threshold = (0 - bound) % bound, v;
+    do {
+        v = nn__rng_next(r);
+    } while (v < threshold);
+    return v % bound;
+}
+
+static void nn__swap_floats(float *a, float *b, size_t n)
+{
+    size_t i;
+    for (i = 0; i < n; i++) {
+        float t = a[i];
+        a[i] = b[i];
+        b[i] = t;
+    }
+}
+
+int nn_data_shuffle(float *x, size_t rows, size_t cols, float *y,
+                    size_t y_cols, int32_t *labels, uint64_t seed)
+{
+    static const char fn[] = "nn_data_shuffle";
+    struct nn__rng r;
+    size_t i, cells;
+    NN__CHECK(x == NULL, NN_ERR_INVALID_ARG, "%s: x is NULL", fn);
+    NN__CHECK(rows == 0, NN_ERR_INVALID_ARG, "%s: rows is 0", fn);
+    NN__CHECK(cols == 0, NN_ERR_INVALID_ARG, "%s: cols is 0", fn);
+    NN__CHECK(y != NULL && y_cols == 0, NN_ERR_INVALID_ARG,
+              "%s: y is given but y_cols is 0", fn);
+    NN__CHECK(!nn__mul_ok(rows, cols, &cells) ||
+              (y != NULL && !nn__mul_ok(rows, y_cols, &cells)),
+              NN_ERR_SHAPE, "%s: rows * cols overflows", fn);
+    nn__rng_seed(&r, seed);
+    /* Fisher-Yates, from the end: row i swaps with a uniform j <= i */
+    for (i = rows - 1; i > 0; i--) {
+        size_t j = (size_t)nn__rng_below(&r, (uint64_t)i + 1);
+        if (j == i) continue;
+        nn__swap_floats(x + i * cols, x + j * cols, cols);
+        if (y != NULL) nn__swap_floats(y + i * y_cols, y + j * y_cols, y_cols);
+        if (labels != NULL) {
+            int32_t t = labels[i];
+            labels[i] = labels[j];
+            labels[j] = t;
+        }
+    }
+    return NN_OK;
+}

@@ -72,6 +72,7 @@ uint64_t nn__rng_next(struct nn__rng *r);
 double nn__rng_uniform(struct nn__rng *r);     /* [0, 1), 53 bits */
 float nn__rng_uniform_f(struct nn__rng *r);    /* [0, 1), 24 bits */
 double nn__rng_gauss(struct nn__rng *r);       /* N(0, 1), Box-Muller */
+uint64_t nn__rng_below(struct nn__rng *r, uint64_t bound); /* [0, bound) */
 /* Deterministic double log/sin/cos (pure arithmetic, no libm), used where
    results must be identical everywhere (noise, orthogonal init). */
 double nn__det_log(double x);                  /* x > 0 */
@@ -265,6 +266,9 @@ struct nn_net {
 };
 
 #define NN__PREDICT_ROWS 256
+
+/* optimizers.c: the net an optimizer updates. */
+nn_net *nn__optimizer_net(const nn_optimizer *opt);
 
 /*====== Model files (io.c) ======*/
 

@@ -107,3 +107,45 @@ int nn_loss_compute_labels(const float *out, const int32_t *labels,
     *loss_out = (float)v;
     return NN_OK;
 }
+
+int nn_accuracy_binary(const float *out, const float *targets, size_t batch,
+                       size_t n_out, float *accuracy_out)
+{
+    static const char fn[] = "nn_accuracy_binary";
+    size_t i, n, hits = 0;
+    int st = nn__check_out(fn, out, batch, n_out);
+    if (st != NN_OK) return st;
+    NN__CHECK(targets == NULL, NN_ERR_INVALID_ARG, "%s: targets is NULL", fn);
+    NN__CHECK(accuracy_out == NULL, NN_ERR_INVALID_ARG,
+              "%s: accuracy_out is NULL", fn);
+    n = batch * n_out;
+    st = nn__check_finite(fn, "out", out, n);
+    if (st == NN_OK) st = nn__check_finite(fn, "targets", targets, n);
+    if (st != NN_OK) return st;
+    for (i = 0; i < n; i++) hits += (out[i] > 0.5f) == (targets[i] > 0.5f);
+    *accuracy_out = (float)((double)hits / (double)n);
+    return NN_OK;
+}
+
+int nn_accuracy_regression(const float *out, const float *targets,
+                           size_t batch, size_t n_out, float precision,
+                           float *accuracy_out)
+{
+    static const char fn[] = "nn_accuracy_regression";
+    size_t i, n, hits = 0;
+    int st = nn__check_out(fn, out, batch, n_out);
+    if (st != NN_OK) return st;
+    NN__CHECK(targets == NULL, NN_ERR_INVALID_ARG, "%s: targets is NULL", fn);
+    NN__CHECK(accuracy_out == NULL, NN_ERR_INVALID_ARG,
+              "%s: accuracy_out is NULL", fn);
+    NN__CHECK(!(precision > 0.0f) || !isfinite(precision),
+              NN_ERR_INVALID_ARG, "%s: precision = %g must be finite and > 0",
+              fn, (double)precision);
+    n = batch * n_out;
+    st = nn__check_finite(fn, "out", out, n);
+    if (st == NN_OK) st = nn__check_finite(fn, "targets", targets, n);
+    if (st != NN_OK) return st;
+    for (i = 0; i < n; i++) hits += fabsf(out[i] - targets[i]) < precision;
+    *accuracy_out = (float)((double)hits / (double)n);
+    return NN_OK;
+}

@@ -380,3 +380,8 @@ int nn_optimizer_step(nn_optimizer *opt)
     net->batch = 0;   /* the cached forward used the old parameters */
     return NN_OK;
 }
+
+nn_net *nn__optimizer_net(const nn_optimizer *opt)
+{
+    return opt->net;
+}

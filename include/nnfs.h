@@ -146,6 +146,35 @@ typedef struct nn_net nn_net;
 NN_API int nn_net_create(nn_net **out, size_t n_layers, const size_t *sizes,
                          const int32_t *activations, uint64_t seed);
 
+/* Weight initialisation schemes (append only).
+     NN_INIT_DEFAULT  what nn_net_create draws: He-uniform
+                      U(-sqrt(6/n_in), +) for ReLU layers, Glorot-uniform
+                      U(-sqrt(6/(n_in+n_out)), +) otherwise; gain scales it
+                      (1 = the standard scheme)
+     NN_INIT_NORMAL   gain * N(0, 1), the NNFS course's
+                      0.01 * np.random.randn(n_inputs, n_neurons)
+     NN_INIT_UNIFORM  U(-gain, gain) */
+enum {
+    NN_INIT_DEFAULT = 0,
+    NN_INIT_NORMAL = 1,
+    NN_INIT_UNIFORM = 2
+};
+
+/* Layer index meaning "every layer" for nn_net_init. */
+#define NN_ALL_LAYERS ((size_t)-1)
+
+/* Re-initialise the weights of one layer, or of every layer with
+   NN_ALL_LAYERS, with scheme and gain, drawing from the library's
+   generator seeded with seed (for NN_ALL_LAYERS one stream, layer by
+   layer, so nn_net_init(net, NN_ALL_LAYERS, NN_INIT_DEFAULT, 1.0, s)
+   reproduces nn_net_create with seed s).  Biases are set to 0.  Like
+   nn_net_set_params it makes the last forward stale.
+   Returns NN_OK; NN_ERR_INVALID_ARG (net NULL, layer out of range,
+   unknown scheme, gain negative); NN_ERR_NONFINITE (gain not finite).
+   Since 0.1. */
+NN_API int nn_net_init(nn_net *net, size_t layer, int32_t scheme,
+                       double gain, uint64_t seed);
+
 /* Free a network and everything it owns.  NULL is a no-op.  Since 0.1. */
 NN_API void nn_net_destroy(nn_net *net);
 

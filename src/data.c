@@ -9,6 +9,8 @@
 #include "internal.h"
 
 #include <limits.h>
+#include <math.h>
+#include <string.h>
 
 static int nn__data_check(const char *fn, const float *x, size_t samples,
                           size_t classes)
@@ -136,5 +138,61 @@ int nn_data_shuffle(float *x, size_t rows, size_t cols, float *y,
             labels[j] = t;
         }
     }
+    return NN_OK;
+}
+
+/*====== Weight initialisation ======*/
+
+void nn__init_layer(struct nn__layer *l, int32_t scheme, double gain,
+                    struct nn__rng *r)
+{
+    size_t j, n = l->n_in * l->n_out;
+    double limit;
+    switch (scheme) {
+    case NN_INIT_NORMAL:
+        for (j = 0; j < n; j++) l->w[j] = (float)(gain * nn__rng_gauss(r));
+        break;
+    case NN_INIT_UNIFORM:
+        for (j = 0; j < n; j++)
+            l->w[j] = (float)((2.0 * nn__rng_uniform(r) - 1.0) * gain);
+        break;
+    default:
+        /* He-uniform for ReLU, Glorot-uniform otherwise: only sqrt and
+           correctly rounded arithmetic, so the draw is the same
+           everywhere */
+        limit = gain * sqrt(6.0 / (l->act == NN_ACT_RELU
+                                       ? (double)l->n_in
+                                       : (double)(l->n_in + l->n_out)));
+        for (j = 0; j < n; j++)
+            l->w[j] = (float)((2.0 * nn__rng_uniform(r) - 1.0) * limit);
+        break;
+    }
+    memset(l->b, 0, l->n_out * sizeof(float));
+}
+
+int nn_net_init(nn_net *net, size_t layer, int32_t scheme, double gain,
+                uint64_t seed)
+{
+    static const char fn[] = "nn_net_init";
+    struct nn__rng r;
+    size_t i, lo, hi;
+    NN__CHECK(net == NULL, NN_ERR_INVALID_ARG, "%s: net is NULL", fn);
+    if (layer != NN_ALL_LAYERS) {
+        int st = nn__check_layer(net, layer, fn);
+        if (st != NN_OK) return st;
+    }
+    NN__CHECK(scheme < NN_INIT_DEFAULT || scheme > NN_INIT_UNIFORM,
+              NN_ERR_INVALID_ARG, "%s: scheme = %d is not an NN_INIT_* "
+              "value", fn, (int)scheme);
+    NN__CHECK(!isfinite(gain), NN_ERR_NONFINITE, "%s: gain is %s", fn,
+              isnan(gain) ? "NaN" : "infinite");
+    NN__CHECK(gain < 0 || gain > 1e30, NN_ERR_INVALID_ARG,
+              "%s: gain = %g is outside [0, 1e30]", fn, gain);
+    lo = layer == NN_ALL_LAYERS ? 0 : layer;
+    hi = layer == NN_ALL_LAYERS ? net->n_layers : layer + 1;
+    nn__rng_seed(&r, seed);
+    for (i = lo; i < hi; i++) nn__init_layer(&net->layers[i], scheme, gain, &r);
+    nn__net_refresh_pmax(net);
+    net->batch = 0;   /* the cached forward used the old parameters */
     return NN_OK;
 }

@@ -310,6 +310,13 @@ int nn__net_alloc(nn_net **out, size_t n_layers, const size_t *sizes,
    the message names fn. */
 int nn__net_check_shape(size_t n_layers, const size_t *sizes,
                         const int32_t *acts, const char *fn);
+/* The layer-index check every per-layer call shares (message names fn). */
+int nn__check_layer(const nn_net *net, size_t layer, const char *fn);
+/* data.c: draw layer l's weights with scheme/gain from r, zero its biases
+   (pmax is the caller's to refresh). */
+void nn__init_layer(struct nn__layer *l, int32_t scheme, double gain,
+                    struct nn__rng *r);
+
 /* Recompute derived state (every layer's pmax, the cache layout for the
    dropout rates) after parameters and options were written wholesale. */
 void nn__net_refresh_pmax(nn_net *net);

@@ -180,7 +180,7 @@ int nn_net_create(nn_net **out, size_t n_layers, const size_t *sizes,
     static const char fn[] = "nn_net_create";
     struct nn__rng r;
     nn_net *net;
-    size_t i, j;
+    size_t i;
     int st;
 
     NN__CHECK(out == NULL, NN_ERR_INVALID_ARG, "%s: out is NULL", fn);
@@ -193,17 +193,9 @@ int nn_net_create(nn_net **out, size_t n_layers, const size_t *sizes,
     st = nn__net_alloc(&net, n_layers, sizes, activations, fn);
     if (st != NN_OK) return st;
 
-    /* He-uniform for ReLU, Glorot-uniform otherwise: only sqrt and
-       correctly rounded arithmetic, so the draw is the same everywhere. */
     nn__rng_seed(&r, seed);
-    for (i = 0; i < n_layers; i++) {
-        struct nn__layer *l = &net->layers[i];
-        double fan = l->act == NN_ACT_RELU ? (double)l->n_in
-                                           : (double)(l->n_in + l->n_out);
-        double limit = sqrt(6.0 / fan);
-        for (j = 0; j < l->n_in * l->n_out; j++)
-            l->w[j] = (float)((2.0 * nn__rng_uniform(&r) - 1.0) * limit);
-    }
+    for (i = 0; i < n_layers; i++)
+        nn__init_layer(&net->layers[i], NN_INIT_DEFAULT, 1.0, &r);
     /* The dropout stream: a second generator from the same seed, kept
        apart from the weight draw so adding dropout changes no weight. */
     nn__rng_seed(&net->rng, seed ^ 0xd1b54a32d192ed03ull);
@@ -246,7 +238,7 @@ size_t nn_net_num_params(const nn_net *net)
     return net == NULL ? 0 : net->n_params;
 }
 
-static int nn__check_layer(const nn_net *net, size_t layer, const char *fn)
+int nn__check_layer(const nn_net *net, size_t layer, const char *fn)
 {
     NN__CHECK(net == NULL, NN_ERR_INVALID_ARG, "%s: net is NULL", fn);
     NN__CHECK(layer >= net->n_layers, NN_ERR_INVALID_ARG,

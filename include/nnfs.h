@@ -623,7 +623,8 @@ NN_API int nn_net_load(nn_net **out, const char *path);
    reports the size needed.  If capacity is too small it returns
    NN_ERR_SHAPE, writes nothing to buf and still sets *size_out.
    nn_net_load_buffer parses size bytes at buf (read only; the pointer is
-   not kept).  Same statuses as the file functions, without NN_ERR_IO.
+   not kept).  Same statuses as the file functions, without NN_ERR_IO;
+   NN_ERR_INVALID_ARG for a NULL net, size_out, out or buf.
    Since 0.1. */
 NN_API int nn_net_save_buffer(const nn_net *net, void *buf, size_t capacity,
                               size_t *size_out);

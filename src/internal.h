@@ -28,9 +28,15 @@ int nn__fail(int status, const char *fmt, ...) NN__PRINTF(2, 3);
 
 /* One-line exits in the zstd RETURN_ERROR_IF style.  The message should
    name the public function, the argument and the numbers. */
-#define NN__CHECK(cond, status, ...) \
-    do { if (NN__UNLIKELY(cond)) return nn__fail((status), __VA_ARGS__); } \
-    while (0)
+#define NN__CHECK(cond, status, ...)                                    \
+    do {                                                                \
+        if (NN__UNLIKELY(cond)) {                                       \
+            /* return the status itself, not nn__fail's result, so     \
+               static analyzers see the failure path return non-zero */ \
+            (void)nn__fail((status), __VA_ARGS__);                      \
+            return (status);                                            \
+        }                                                               \
+    } while (0)
 #define NN__CHECK_PTR(p, fn) \
     NN__CHECK((p) == NULL, NN_ERR_INVALID_ARG, "%s: %s is NULL", (fn), #p)
 

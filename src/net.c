@@ -59,12 +59,18 @@ int nn__net_check_shape(size_t n_layers, const size_t *sizes,
                   NN_ERR_INVALID_ARG,
                   "%s: activations[%zu] = %d is not an NN_ACT_* value", fn,
                   i, (int)acts[i]);
-        /* widths <= 2^20 so each product fits; the sum is checked as it
-           grows */
-        total += sizes[i] * sizes[i + 1] + sizes[i + 1];
-        NN__CHECK(total > NN_MAX_PARAMS, NN_ERR_SHAPE,
-                  "%s: more than NN_MAX_PARAMS (%zu) parameters by layer %zu",
-                  fn, NN_MAX_PARAMS, i);
+        {
+            /* widths <= 2^20, but their product can exceed a 32-bit
+               size_t: every step is overflow-checked */
+            size_t layer_params;
+            NN__CHECK(!nn__mul_ok(sizes[i], sizes[i + 1], &layer_params) ||
+                      !nn__add_ok(layer_params, sizes[i + 1],
+                                  &layer_params) ||
+                      !nn__add_ok(total, layer_params, &total) ||
+                      total > NN_MAX_PARAMS,
+                      NN_ERR_SHAPE, "%s: more than NN_MAX_PARAMS (%zu) "
+                      "parameters by layer %zu", fn, NN_MAX_PARAMS, i);
+        }
     }
     return NN_OK;
 }

@@ -70,6 +70,15 @@ static void rm_tree(const char *dir)
     if (system(cmd) != 0) fprintf(stderr, "warning: could not remove %s\n", dir);
 }
 
+/* Run one test; 1 if it passed.  setjmp lives here so no local of main
+   is live across the longjmp. */
+static int run_one(size_t i)
+{
+    if (setjmp(nnt_jmp) != 0) return 0;
+    nnt_tests[i].fn();
+    return 1;
+}
+
 static int cmp_name(const void *a, const void *b)
 {
     const char *const *x = a, *const *y = b;
@@ -111,7 +120,7 @@ int main(int argc, char **argv)
     printf("seed %" PRIu64 " (rerun with --seed %" PRIu64 ")\n",
            nnt_the_seed, nnt_the_seed);
     for (i = 0; i < nnt_count; i++) {
-        volatile int ok = 0;
+        int ok;
         if (n_only) {
             for (j = 0; j < n_only; j++)
                 if (strcmp(only[j], nnt_tests[i].name) == 0) break;
@@ -126,10 +135,7 @@ int main(int argc, char **argv)
         nnt_checks = 0;
         ran++;
         fflush(stdout);
-        if (setjmp(nnt_jmp) == 0) {
-            nnt_tests[i].fn();
-            ok = 1;
-        }
+        ok = run_one(i);
         rm_tree(nnt_dir);
         if (ok) {
             passed++;

@@ -8,6 +8,7 @@
 #include "nntest.h"
 #include "internal.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 
@@ -121,7 +122,9 @@ NN_TEST(rng_det_math_vs_libm)
     NNT_NEAR(nn__det_log(1e300), log(1e300), 1e-12);
     printf("  det_log max relative error %.3g, det_sincos max abs error "
            "%.3g\n", worst_log, worst_trig);
-    NNT_LE(worst_log, 4.5e-16);
+    /* 3 ulp: the series and the split ln 2 round a few times, and libm's
+       own log is within 1 ulp of the truth */
+    NNT_LE(worst_log, 3 * 2.220446049250313e-16);
     NNT_LE(worst_trig, 1e-14);
 }
 

@@ -1,0 +1,314 @@
+/*
+ * activations.c - bias add fused with the activation (forward), and the
+ * activation's derivative fused with the bias gradient (backward).
+ *
+ * One pass over the layer's output each way.  Every kernel also returns
+ * an amax (internal.h) so the caller learns, for free, both whether any
+ * value was NaN or infinite and a bound on the magnitudes it proves its
+ * products safe with.  The forward amax is taken over the pre-activation
+ * z + b (so a NaN the activation would hide, e.g. ReLU(NaN) = 0, is still
+ * seen) and is at least 1 for the bounded activations.
+ *
+ * The element functions are always_inline with the activation a
+ * compile-time constant, so each wrapper gets its own branch-free loop.
+ */
+#include "kernels.h"
+#include "vecmath.h"
+
+#define NN__INLINE static inline __attribute__((always_inline))
+
+#define NN__ONE_BITS 0x3f800000u   /* 1.0f: bound of sigmoid/tanh/softmax */
+
+NN__INLINE float nn__act(int act, float v)
+{
+    switch (act) {
+    case NN_ACT_RELU: return v > 0.0f ? v : 0.0f;
+    case NN_ACT_SIGMOID: return nn__sigmoidf(v);
+    case NN_ACT_TANH: return nn__tanhf(v);
+    default: return v;
+    }
+}
+
+/* d(loss)/dz from d(loss)/da = g and the activation's output a */
+NN__INLINE float nn__dact(int act, float g, float a)
+{
+    switch (act) {
+    case NN_ACT_RELU: return a > 0.0f ? g : 0.0f;
+    case NN_ACT_SIGMOID: return g * (a * (1.0f - a));
+    case NN_ACT_TANH: return g * (1.0f - a * a);
+    default: return g;
+    }
+}
+
+/* Fill tile with the bias row repeated; returns the tile length used
+   (a whole number of rows). */
+static size_t nn__bias_tile(float *tile, const float *b, size_t cols)
+{
+    size_t per = NN__TILE / cols * cols, k, j = 0;
+    for (k = 0; k < per; k++) {
+        tile[k] = b[j];
+        j = j + 1 == cols ? 0 : j + 1;
+    }
+    return per;
+}
+
+/*====== Forward: z = act(z + b) ======*/
+
+NN__INLINE uint32_t nn__bias_act(float *restrict z, const float *restrict b,
+                                 size_t rows, size_t cols, int act)
+{
+    uint32_t m = 0;
+    if (cols >= NN__NARROW) {
+        size_t r, j;
+        for (r = 0; r < rows; r++) {
+            float *restrict zr = z + r * cols;
+            /* nn-vec: bias_act_rows */
+            for (j = 0; j < cols; j++) {
+                float v = zr[j] + b[j];
+                uint32_t u = nn__absbits(v);
+                m = u > m ? u : m;
+                zr[j] = nn__act(act, v);
+            }
+        }
+    } else {
+        float tile[NN__TILE];
+        size_t per = nn__bias_tile(tile, b, cols), n = rows * cols, i, k;
+        for (i = 0; i < n; i += per) {
+            size_t len = n - i < per ? n - i : per;
+            float *restrict zi = z + i;
+            /* nn-vec: bias_act_tiled */
+            for (k = 0; k < len; k++) {
+                float v = zi[k] + tile[k];
+                uint32_t u = nn__absbits(v);
+                m = u > m ? u : m;
+                zi[k] = nn__act(act, v);
+            }
+        }
+    }
+    if (act == NN_ACT_SIGMOID || act == NN_ACT_TANH)
+        m = m > NN__ONE_BITS ? m : NN__ONE_BITS;
+    return m;
+}
+
+uint32_t NN__K(nn__bias_linear)(float *z, const float *b, size_t rows,
+                                size_t cols)
+{
+    return nn__bias_act(z, b, rows, cols, NN_ACT_LINEAR);
+}
+
+uint32_t NN__K(nn__bias_relu)(float *z, const float *b, size_t rows,
+                              size_t cols)
+{
+    return nn__bias_act(z, b, rows, cols, NN_ACT_RELU);
+}
+
+uint32_t NN__K(nn__bias_sigmoid)(float *z, const float *b, size_t rows,
+                                 size_t cols)
+{
+    return nn__bias_act(z, b, rows, cols, NN_ACT_SIGMOID);
+}
+
+uint32_t NN__K(nn__bias_tanh)(float *z, const float *b, size_t rows,
+                              size_t cols)
+{
+    return nn__bias_act(z, b, rows, cols, NN_ACT_TANH);
+}
+
+/* Order-preserving map of float bits to unsigned, so a float maximum is an
+   integer maximum (which vectorizes without -ffinite-math-only). */
+NN__INLINE uint32_t nn__key(float f)
+{
+    uint32_t u = nn__f2u(f);
+    return (u & 0x80000000u) ? ~u : (u | 0x80000000u);
+}
+
+NN__INLINE float nn__unkey(uint32_t k)
+{
+    return nn__u2f((k & 0x80000000u) ? (k & 0x7fffffffu) : ~k);
+}
+
+/* Sum with 16 independent float lanes (vectorizes without reassociation
+   flags), finished in double. */
+static float nn__sum(const float *restrict x, size_t n)
+{
+    float acc[16] = {0};
+    double s = 0;
+    size_t i, l, nb = n / 16 * 16;
+    for (i = 0; i < nb; i += 16) {
+        /* nn-vec: sum_lanes */
+        for (l = 0; l < 16; l++) acc[l] += x[i + l];
+    }
+    for (; i < n; i++) s += x[i];
+    for (l = 0; l < 16; l++) s += acc[l];
+    return (float)s;
+}
+
+/* Softmax of one row already holding z + b: subtract the row max (so exp
+   never overflows), exponentiate, normalise. */
+static void nn__softmax_row(float *restrict z, size_t cols)
+{
+    uint32_t mk = 0;
+    float mx, inv;
+    size_t j;
+    /* nn-vec: softmax_max */
+    for (j = 0; j < cols; j++) {
+        uint32_t k = nn__key(z[j]);
+        mk = k > mk ? k : mk;
+    }
+    mx = nn__unkey(mk);
+    /* nn-vec: softmax_exp */
+    for (j = 0; j < cols; j++) z[j] = nn__expf(z[j] - mx);
+    inv = 1.0f / nn__sum(z, cols);
+    /* nn-vec: softmax_scale */
+    for (j = 0; j < cols; j++) z[j] *= inv;
+}
+
+uint32_t NN__K(nn__bias_softmax)(float *z, const float *b, size_t rows,
+                                 size_t cols)
+{
+    uint32_t m;
+    size_t r;
+    if (cols >= NN__NARROW) {
+        m = 0;
+        for (r = 0; r < rows; r++) {
+            float *restrict zr = z + r * cols;
+            size_t j;
+            /* nn-vec: softmax_bias */
+            for (j = 0; j < cols; j++) {
+                float v = zr[j] + b[j];
+                uint32_t u = nn__absbits(v);
+                m = u > m ? u : m;
+                zr[j] = v;
+            }
+            nn__softmax_row(zr, cols);
+        }
+    } else {
+        /* narrow rows (3 or 10 classes): the bias add and the exp run
+           flat over the block; only the max and the sum go row by row */
+        size_t n = rows * cols, i, j;
+        m = nn__bias_act(z, b, rows, cols, NN_ACT_LINEAR);
+        for (r = 0; r < rows; r++) {
+            float *zr = z + r * cols, mx = zr[0];
+            for (j = 1; j < cols; j++) mx = zr[j] > mx ? zr[j] : mx;
+            for (j = 0; j < cols; j++) zr[j] -= mx;
+        }
+        /* nn-vec: softmax_exp_flat */
+        for (i = 0; i < n; i++) z[i] = nn__expf(z[i]);
+        for (r = 0; r < rows; r++) {
+            float *zr = z + r * cols, s = 0;
+            for (j = 0; j < cols; j++) s += zr[j];
+            s = 1.0f / s;
+            for (j = 0; j < cols; j++) zr[j] *= s;
+        }
+    }
+    return m > NN__ONE_BITS ? m : NN__ONE_BITS;
+}
+
+/*====== Backward: dz = dz * act'(a), db = column sums of dz ======*/
+
+NN__INLINE uint32_t nn__act_bwd(float *restrict dz, const float *restrict a,
+                                float *restrict db, size_t rows, size_t cols,
+                                int act)
+{
+    uint32_t m = 0;
+    size_t j;
+    if (cols >= NN__NARROW) {
+        size_t r;
+        for (j = 0; j < cols; j++) db[j] = 0.0f;
+        for (r = 0; r < rows; r++) {
+            float *restrict dr = dz + r * cols;
+            const float *restrict ar = a != NULL ? a + r * cols : NULL;
+            /* nn-vec: act_bwd_rows */
+            for (j = 0; j < cols; j++) {
+                /* the identity reads no a (which may then be NULL) */
+                float d = nn__dact(act, dr[j],
+                                   act == NN_ACT_LINEAR ? 0.0f : ar[j]);
+                uint32_t u = nn__absbits(d);
+                m = u > m ? u : m;
+                dr[j] = d;
+                db[j] += d;
+            }
+        }
+    } else {
+        /* one accumulator per tile position, folded per column at the end:
+           the loop runs flat over the block */
+        float acc[NN__TILE] = {0};
+        size_t per = NN__TILE / cols * cols, n = rows * cols, i, k;
+        for (i = 0; i < n; i += per) {
+            size_t len = n - i < per ? n - i : per;
+            float *restrict di = dz + i;
+            const float *restrict ai = a != NULL ? a + i : NULL;
+            /* nn-vec: act_bwd_tiled */
+            for (k = 0; k < len; k++) {
+                float d = nn__dact(act, di[k],
+                                   act == NN_ACT_LINEAR ? 0.0f : ai[k]);
+                uint32_t u = nn__absbits(d);
+                m = u > m ? u : m;
+                di[k] = d;
+                acc[k] += d;
+            }
+        }
+        for (j = 0; j < cols; j++) db[j] = 0.0f;
+        for (k = 0; k < per; k += cols)
+            for (j = 0; j < cols; j++) db[j] += acc[k + j];
+    }
+    return m;
+}
+
+uint32_t NN__K(nn__bwd_linear)(float *dz, const float *a, float *db,
+                               size_t rows, size_t cols)
+{
+    (void)a;   /* the identity's derivative needs no output */
+    return nn__act_bwd(dz, NULL, db, rows, cols, NN_ACT_LINEAR);
+}
+
+uint32_t NN__K(nn__bwd_relu)(float *dz, const float *a, float *db,
+                             size_t rows, size_t cols)
+{
+    return nn__act_bwd(dz, a, db, rows, cols, NN_ACT_RELU);
+}
+
+uint32_t NN__K(nn__bwd_sigmoid)(float *dz, const float *a, float *db,
+                                size_t rows, size_t cols)
+{
+    return nn__act_bwd(dz, a, db, rows, cols, NN_ACT_SIGMOID);
+}
+
+uint32_t NN__K(nn__bwd_tanh)(float *dz, const float *a, float *db,
+                             size_t rows, size_t cols)
+{
+    return nn__act_bwd(dz, a, db, rows, cols, NN_ACT_TANH);
+}
+
+/* General softmax backward (used when the loss is not CCE): per row,
+   dz_j = a_j (g_j - sum_k g_k a_k). */
+uint32_t NN__K(nn__bwd_softmax)(float *dz, const float *a, float *db,
+                                size_t rows, size_t cols)
+{
+    uint32_t m = 0;
+    size_t r, j;
+    for (j = 0; j < cols; j++) db[j] = 0.0f;
+    for (r = 0; r < rows; r++) {
+        float *restrict dr = dz + r * cols;
+        const float *restrict ar = a + r * cols;
+        float acc[16] = {0}, dot;
+        double s = 0;
+        size_t l, nb = cols / 16 * 16;
+        for (j = 0; j < nb; j += 16) {
+            /* nn-vec: softmax_bwd_dot */
+            for (l = 0; l < 16; l++) acc[l] += dr[j + l] * ar[j + l];
+        }
+        for (; j < cols; j++) s += dr[j] * ar[j];
+        for (l = 0; l < 16; l++) s += acc[l];
+        dot = (float)s;
+        /* nn-vec: softmax_bwd */
+        for (j = 0; j < cols; j++) {
+            float d = ar[j] * (dr[j] - dot);
+            uint32_t u = nn__absbits(d);
+            m = u > m ? u : m;
+            dr[j] = d;
+            db[j] += d;
+        }
+    }
+    return m;
+}

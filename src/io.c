@@ -1,0 +1,1095 @@
+/*
+ * io.c - model files: the version 1 format (docs/FORMAT.md), its encoder
+ * and validating decoder, CRC-32, and atomic save / whole-file load.
+ *
+ * Design (RELIABILITY.md P2-P5):
+ *  - Loading reads the whole file (bounded by NN__MAX_FILE_BYTES) and then
+ *    parses the buffer, so the file and buffer entry points share one
+ *    parser and a fuzzer can drive it directly.
+ *  - The parser validates every byte of structure before it allocates the
+ *    network; no allocation exceeds the input size plus a few KiB.
+ *  - Every field is decoded byte by byte as little-endian, so the code is
+ *    the same on a big-endian host, and floats travel as exact bit
+ *    patterns.  Everything that would not re-encode identically is
+ *    rejected, so save(load(f)) == f.
+ *  - Saving writes a new temporary file next to the target, fsyncs it,
+ *    renames it over the target and fsyncs the directory.  All operating
+ *    system file calls go through the nn__io table so tests can inject a
+ *    failure into any one of them.
+ */
+#include "internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+/*====== Format constants (docs/FORMAT.md) ======*/
+
+static const unsigned char nn__magic[8] = {0x89, 'N', 'N', 'F',
+                                           0x0D, 0x0A, 0x1A, 0x0A};
+#define NN__FORMAT_VERSION 1u
+#define NN__BOM 0x01020304u
+#define NN__HEADER_BYTES 32u
+#define NN__SECTION_HEAD_BYTES 16u
+#define NN__LAYR_FIXED_BYTES 8u   /* n_layers, n_inputs */
+#define NN__LAYER_BYTES 48u
+#define NN__RNG_BYTES 32u
+#define NN__CRC_BYTES 4u
+
+/* Header field offsets. */
+#define NN__OFF_VERSION 8u
+#define NN__OFF_BOM 12u
+#define NN__OFF_SIZE 16u
+#define NN__OFF_COUNT 24u
+#define NN__OFF_FLAGS 28u
+
+/* The sections a version 1 file may hold, in the only order allowed.  A
+   later version adds optional kinds here (e.g. "OPTM" after "PARM",
+   required = 0); the walk in nn__find_sections already skips an absent
+   optional kind and still rejects unknown, repeated or reordered tags. */
+struct nn__section_kind {
+    char tag[5];
+    int required;
+};
+static const struct nn__section_kind nn__v1_sections[] = {
+    {"LAYR", 1},
+    {"PARM", 1},
+};
+#define NN__V1_KINDS \
+    (sizeof nn__v1_sections / sizeof nn__v1_sections[0])
+enum { NN__SEC_LAYR = 0, NN__SEC_PARM = 1 };
+
+/*====== Little-endian encoding ======*/
+
+static uint32_t nn__rd32(const unsigned char *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+           (uint32_t)p[3] << 24;
+}
+
+static uint64_t nn__rd64(const unsigned char *p)
+{
+    return (uint64_t)nn__rd32(p) | (uint64_t)nn__rd32(p + 4) << 32;
+}
+
+static void nn__wr32(unsigned char *p, uint32_t v)
+{
+    p[0] = (unsigned char)v;
+    p[1] = (unsigned char)(v >> 8);
+    p[2] = (unsigned char)(v >> 16);
+    p[3] = (unsigned char)(v >> 24);
+}
+
+static void nn__wr64(unsigned char *p, uint64_t v)
+{
+    nn__wr32(p, (uint32_t)v);
+    nn__wr32(p + 4, (uint32_t)(v >> 32));
+}
+
+/* Floats cross as bit patterns: memcpy is the defined way to reinterpret,
+   and IEEE binary32/64 share the host's integer byte order on every
+   platform C11 + POSIX runs on. */
+static uint32_t nn__f32_bits(float f)
+{
+    uint32_t u;
+    memcpy(&u, &f, sizeof u);
+    return u;
+}
+
+static float nn__bits_f32(uint32_t u)
+{
+    float f;
+    memcpy(&f, &u, sizeof f);
+    return f;
+}
+
+static uint64_t nn__f64_bits(double d)
+{
+    uint64_t u;
+    memcpy(&u, &d, sizeof u);
+    return u;
+}
+
+static double nn__bits_f64(uint64_t u)
+{
+    double d;
+    memcpy(&d, &u, sizeof d);
+    return d;
+}
+
+/*====== CRC-32 ======*/
+
+/* The zlib/PNG CRC (reflected polynomial 0xEDB88320, initial and final
+   value 0xFFFFFFFF), slicing-by-8: table t[0] is the classic byte table,
+   t[k][b] is the CRC of byte b followed by k zero bytes, so eight bytes
+   are folded with eight independent lookups.  The 8 KiB of tables are
+   built once; pthread_once makes that safe from any thread. */
+static uint32_t nn__crc_table[8][256];
+static pthread_once_t nn__crc_once = PTHREAD_ONCE_INIT;
+
+static void nn__crc_init(void)
+{
+    uint32_t b, c;
+    int k;
+    for (b = 0; b < 256; b++) {
+        c = b;
+        for (k = 0; k < 8; k++) c = (c >> 1) ^ (0xEDB88320u & (0u - (c & 1u)));
+        nn__crc_table[0][b] = c;
+    }
+    for (b = 0; b < 256; b++) {
+        c = nn__crc_table[0][b];
+        for (k = 1; k < 8; k++) {
+            c = nn__crc_table[0][c & 0xFFu] ^ (c >> 8);
+            nn__crc_table[k][b] = c;
+        }
+    }
+}
+
+uint32_t nn__crc32(uint32_t crc, const void *buf, size_t n)
+{
+    const unsigned char *p = buf;
+    const uint32_t(*t)[256] = (const uint32_t(*)[256])nn__crc_table;
+
+    (void)pthread_once(&nn__crc_once, nn__crc_init);
+    /* zlib's convention: crc is the running CRC (0 to start), so the
+       caller can chain calls over pieces of a buffer */
+    crc = ~crc;
+    while (n >= 8) {
+        /* bytes assembled explicitly, so the same on any byte order */
+        uint32_t lo = crc ^ nn__rd32(p), hi = nn__rd32(p + 4);
+        crc = t[7][lo & 0xFFu] ^ t[6][(lo >> 8) & 0xFFu] ^
+              t[5][(lo >> 16) & 0xFFu] ^ t[4][lo >> 24] ^
+              t[3][hi & 0xFFu] ^ t[2][(hi >> 8) & 0xFFu] ^
+              t[1][(hi >> 16) & 0xFFu] ^ t[0][hi >> 24];
+        p += 8;
+        n -= 8;
+    }
+    while (n-- > 0) crc = t[0][(crc ^ *p++) & 0xFFu] ^ (crc >> 8);
+    return ~crc;
+}
+
+/*====== Encoder ======*/
+
+static size_t nn__layr_bytes(size_t n_layers)
+{
+    return NN__LAYR_FIXED_BYTES + NN__LAYER_BYTES * n_layers + NN__RNG_BYTES;
+}
+
+/* A net's shape was validated when it was made (<= NN_MAX_LAYERS layers,
+   <= NN_MAX_PARAMS parameters), so the total is below 1.1 GiB and fits a
+   32-bit size_t too. */
+size_t nn__net_image_size(const nn_net *net)
+{
+    return NN__HEADER_BYTES + NN__SECTION_HEAD_BYTES +
+           nn__layr_bytes(net->n_layers) + NN__SECTION_HEAD_BYTES +
+           4 * net->n_params + NN__CRC_BYTES;
+}
+
+static unsigned char *nn__put_section(unsigned char *p, const char *tag,
+                                      size_t len)
+{
+    memcpy(p, tag, 4);
+    nn__wr32(p + 4, 0);
+    nn__wr64(p + 8, (uint64_t)len);
+    return p + NN__SECTION_HEAD_BYTES;
+}
+
+static unsigned char *nn__put_floats(unsigned char *p, const float *x,
+                                     size_t n)
+{
+    size_t i;
+    for (i = 0; i < n; i++, p += 4) nn__wr32(p, nn__f32_bits(x[i]));
+    return p;
+}
+
+void nn__net_image_write(const nn_net *net, unsigned char *buf)
+{
+    size_t size = nn__net_image_size(net), i;
+    unsigned char *p = buf;
+
+    memcpy(p, nn__magic, sizeof nn__magic);
+    nn__wr32(p + NN__OFF_VERSION, NN__FORMAT_VERSION);
+    nn__wr32(p + NN__OFF_BOM, NN__BOM);
+    nn__wr64(p + NN__OFF_SIZE, (uint64_t)size);
+    nn__wr32(p + NN__OFF_COUNT, (uint32_t)NN__V1_KINDS);
+    nn__wr32(p + NN__OFF_FLAGS, 0);
+    p += NN__HEADER_BYTES;
+
+    p = nn__put_section(p, "LAYR", nn__layr_bytes(net->n_layers));
+    nn__wr32(p, (uint32_t)net->n_layers);
+    nn__wr32(p + 4, (uint32_t)net->layers[0].n_in);
+    p += NN__LAYR_FIXED_BYTES;
+    for (i = 0; i < net->n_layers; i++, p += NN__LAYER_BYTES) {
+        const struct nn__layer *l = &net->layers[i];
+        nn__wr32(p, (uint32_t)l->n_out);
+        nn__wr32(p + 4, (uint32_t)l->act);
+        nn__wr32(p + 8, nn__f32_bits(l->dropout));
+        nn__wr32(p + 12, 0);
+        nn__wr64(p + 16, nn__f64_bits(l->l1_w));
+        nn__wr64(p + 24, nn__f64_bits(l->l2_w));
+        nn__wr64(p + 32, nn__f64_bits(l->l1_b));
+        nn__wr64(p + 40, nn__f64_bits(l->l2_b));
+    }
+    for (i = 0; i < 4; i++, p += 8) nn__wr64(p, net->rng.s[i]);
+
+    p = nn__put_section(p, "PARM", 4 * net->n_params);
+    for (i = 0; i < net->n_layers; i++) {
+        const struct nn__layer *l = &net->layers[i];
+        p = nn__put_floats(p, l->w, l->n_in * l->n_out);
+        p = nn__put_floats(p, l->b, l->n_out);
+    }
+    nn__wr32(p, nn__crc32(0, buf, size - NN__CRC_BYTES));
+}
+
+/*====== Decoder ======*/
+
+/* Printable form of a section tag for messages: "LAYR" or hex bytes. */
+static void nn__tag_text(const unsigned char *tag, char out[24])
+{
+    int printable = 1, i;
+    for (i = 0; i < 4; i++)
+        if (tag[i] < 0x20 || tag[i] > 0x7E || tag[i] == '"') printable = 0;
+    if (printable)
+        snprintf(out, 24, "\"%c%c%c%c\"", tag[0], tag[1], tag[2], tag[3]);
+    else
+        snprintf(out, 24, "%02X %02X %02X %02X", tag[0], tag[1], tag[2],
+                 tag[3]);
+}
+
+/* Magic, version, byte-order mark and declared size: everything the first
+   32 bytes can decide, so nn_net_load can refuse a foreign file before
+   allocating for it.  size is the actual size of the whole input. */
+static int nn__check_header(const unsigned char *h, uint64_t size,
+                            const char *fn)
+{
+    uint32_t version, bom;
+    uint64_t declared;
+
+    NN__CHECK(size == 0, NN_ERR_FORMAT, "%s: the input is empty (0 bytes)",
+              fn);
+    NN__CHECK(size < NN__HEADER_BYTES + NN__CRC_BYTES, NN_ERR_FORMAT,
+              "%s: truncated: %llu bytes is shorter than the %u-byte header "
+              "and the CRC", fn, (unsigned long long)size,
+              NN__HEADER_BYTES + NN__CRC_BYTES);
+    NN__CHECK(memcmp(h, nn__magic, sizeof nn__magic) != 0, NN_ERR_FORMAT,
+              "%s: not a libnnfs model: magic at offset 0 is %02X %02X %02X "
+              "%02X %02X %02X %02X %02X, expected 89 4E 4E 46 0D 0A 1A 0A",
+              fn, h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7]);
+    version = nn__rd32(h + NN__OFF_VERSION);
+    NN__CHECK(version != NN__FORMAT_VERSION, NN_ERR_FORMAT,
+              "%s: format version at offset %u is %lu; this library reads "
+              "version %u", fn, NN__OFF_VERSION, (unsigned long)version,
+              NN__FORMAT_VERSION);
+    bom = nn__rd32(h + NN__OFF_BOM);
+    NN__CHECK(bom != NN__BOM, NN_ERR_FORMAT,
+              "%s: byte-order mark at offset %u is 0x%08lX, expected "
+              "0x%08X (bytes 04 03 02 01)", fn, NN__OFF_BOM,
+              (unsigned long)bom, NN__BOM);
+    declared = nn__rd64(h + NN__OFF_SIZE);
+    NN__CHECK(declared > NN__MAX_FILE_BYTES, NN_ERR_FORMAT,
+              "%s: declared size at offset %u is %llu, over the limit of "
+              "%llu bytes", fn, NN__OFF_SIZE, (unsigned long long)declared,
+              (unsigned long long)NN__MAX_FILE_BYTES);
+    NN__CHECK(declared != size, NN_ERR_FORMAT,
+              "%s: declared size at offset %u is %llu but the input has "
+              "%llu bytes (%s)", fn, NN__OFF_SIZE,
+              (unsigned long long)declared, (unsigned long long)size,
+              declared > size ? "truncated" : "trailing data");
+    return NN_OK;
+}
+
+struct nn__span {
+    size_t off;   /* of the section's payload */
+    size_t len;
+};
+
+/* Walk the section headers: every tag known and in order, reserved words
+   zero, every length inside the input, and the last section ending
+   exactly at the CRC.  Fills span[kind] for each section present. */
+static int nn__find_sections(const unsigned char *buf, size_t size,
+                             struct nn__span *span, const char *fn)
+{
+    const struct nn__section_kind *kinds = nn__v1_sections;
+    size_t n_kinds = NN__V1_KINDS, n_required = 0, next = 0, i, j;
+    size_t p = NN__HEADER_BYTES, end = size - NN__CRC_BYTES;
+    uint32_t count = nn__rd32(buf + NN__OFF_COUNT);
+    uint32_t flags = nn__rd32(buf + NN__OFF_FLAGS);
+    char tt[24];
+
+    for (j = 0; j < n_kinds; j++) n_required += (size_t)kinds[j].required;
+    NN__CHECK(flags != 0, NN_ERR_FORMAT,
+              "%s: flags at offset %u are 0x%08lX; version %u defines none "
+              "(must be 0)", fn, NN__OFF_FLAGS, (unsigned long)flags,
+              NN__FORMAT_VERSION);
+    NN__CHECK(count < n_required || count > n_kinds, NN_ERR_FORMAT,
+              "%s: section count at offset %u is %lu, expected %zu to %zu",
+              fn, NN__OFF_COUNT, (unsigned long)count, n_required, n_kinds);
+
+    for (i = 0; i < count; i++) {
+        const unsigned char *h = buf + p;
+        uint32_t reserved;
+        uint64_t len;
+
+        NN__CHECK(end - p < NN__SECTION_HEAD_BYTES, NN_ERR_FORMAT,
+                  "%s: truncated: section %zu header at offset %zu needs "
+                  "%u bytes, %zu remain before the CRC", fn, i, p,
+                  NN__SECTION_HEAD_BYTES, end - p);
+        nn__tag_text(h, tt);
+        /* the next kind at or after `next` with this tag; skipping past a
+           required kind means the required one is missing */
+        for (j = next; j < n_kinds; j++)
+            if (memcmp(h, kinds[j].tag, 4) == 0 || kinds[j].required) break;
+        if (j == n_kinds || memcmp(h, kinds[j].tag, 4) != 0) {
+            size_t k;
+            for (k = 0; k < n_kinds; k++)
+                if (memcmp(h, kinds[k].tag, 4) == 0) break;
+            if (k < next)
+                return nn__fail(NN_ERR_FORMAT, "%s: section %zu at offset "
+                                "%zu is %s again or out of order", fn, i, p,
+                                tt);
+            if (k == n_kinds)
+                return nn__fail(NN_ERR_FORMAT, "%s: section %zu at offset "
+                                "%zu has unknown tag %s", fn, i, p, tt);
+            /* k is a later kind, so the scan stopped at a required kind
+               before it: j < n_kinds */
+            return nn__fail(NN_ERR_FORMAT, "%s: section %zu at offset %zu "
+                            "is %s, expected \"%s\" before it", fn, i, p,
+                            tt, kinds[j < n_kinds ? j : 0].tag);
+        }
+        reserved = nn__rd32(h + 4);
+        NN__CHECK(reserved != 0, NN_ERR_FORMAT,
+                  "%s: section %s reserved word at offset %zu is 0x%08lX "
+                  "(must be 0)", fn, tt, p + 4, (unsigned long)reserved);
+        len = nn__rd64(h + 8);
+        NN__CHECK(len > end - p - NN__SECTION_HEAD_BYTES, NN_ERR_FORMAT,
+                  "%s: section %s length at offset %zu is %llu, but only "
+                  "%zu bytes remain before the CRC", fn, tt, p + 8,
+                  (unsigned long long)len,
+                  end - p - NN__SECTION_HEAD_BYTES);
+        span[j].off = p + NN__SECTION_HEAD_BYTES;
+        span[j].len = (size_t)len;
+        p += NN__SECTION_HEAD_BYTES + (size_t)len;
+        next = j + 1;
+    }
+    for (j = next; j < n_kinds; j++)
+        NN__CHECK(kinds[j].required, NN_ERR_FORMAT,
+                  "%s: required section \"%s\" is missing (%lu sections "
+                  "declared)", fn, kinds[j].tag, (unsigned long)count);
+    NN__CHECK(p != end, NN_ERR_FORMAT,
+              "%s: %zu bytes of trailing data at offset %zu between the "
+              "last section and the CRC", fn, end - p, p);
+    return NN_OK;
+}
+
+/* The shape the layer table describes, validated. */
+struct nn__shape {
+    size_t n_layers;
+    size_t n_params;
+    size_t sizes[NN_MAX_LAYERS + 1];
+    int32_t acts[NN_MAX_LAYERS];
+};
+
+static int nn__check_width(uint32_t w, size_t off, const char *what,
+                           size_t layer, const char *fn)
+{
+    NN__CHECK(w == 0 || w > NN_MAX_WIDTH, NN_ERR_FORMAT,
+              "%s: LAYR %s of layer %zu at offset %zu is %lu, outside "
+              "[1, %u]", fn, what, layer, off, (unsigned long)w,
+              NN_MAX_WIDTH);
+    return NN_OK;
+}
+
+static int nn__check_coef(const unsigned char *p, size_t off,
+                          const char *what, size_t layer, const char *fn)
+{
+    double v = nn__bits_f64(nn__rd64(p));
+    NN__CHECK(!(isfinite(v) && v >= 0.0), NN_ERR_FORMAT,
+              "%s: LAYR %s of layer %zu at offset %zu is %g (must be finite "
+              "and >= 0)", fn, what, layer, off, v);
+    return NN_OK;
+}
+
+static int nn__parse_layr(const unsigned char *buf, struct nn__span s,
+                          struct nn__shape *shape, const char *fn)
+{
+    static const char *const coef[4] = {"l1_w", "l2_w", "l1_b", "l2_b"};
+    const unsigned char *p = buf + s.off;
+    size_t n, i, total = 0;
+    uint32_t v;
+    int st, k;
+    char inner[512];
+
+    NN__CHECK(s.len < NN__LAYR_FIXED_BYTES, NN_ERR_FORMAT,
+              "%s: LAYR length at offset %zu is %zu, shorter than its "
+              "%u-byte counts", fn, s.off - 8, s.len, NN__LAYR_FIXED_BYTES);
+    v = nn__rd32(p);
+    NN__CHECK(v == 0 || v > NN_MAX_LAYERS, NN_ERR_FORMAT,
+              "%s: LAYR n_layers at offset %zu is %lu, outside [1, %u]", fn,
+              s.off, (unsigned long)v, NN_MAX_LAYERS);
+    n = v;
+    NN__CHECK(s.len != nn__layr_bytes(n), NN_ERR_FORMAT,
+              "%s: LAYR length at offset %zu is %zu, expected %zu for %zu "
+              "layers", fn, s.off - 8, s.len, nn__layr_bytes(n), n);
+    st = nn__check_width(nn__rd32(p + 4), s.off + 4, "n_inputs", 0, fn);
+    if (st != NN_OK) return st;
+    shape->n_layers = n;
+    shape->sizes[0] = nn__rd32(p + 4);
+
+    for (i = 0; i < n; i++) {
+        const unsigned char *q = p + NN__LAYR_FIXED_BYTES +
+                                 NN__LAYER_BYTES * i;
+        size_t off = (size_t)(q - buf);
+        uint32_t act = nn__rd32(q + 4), res = nn__rd32(q + 12);
+        float rate = nn__bits_f32(nn__rd32(q + 8));
+
+        st = nn__check_width(nn__rd32(q), off, "n_out", i, fn);
+        if (st != NN_OK) return st;
+        /* read as unsigned: a negative int32 is a huge value here */
+        NN__CHECK(act > (uint32_t)NN_ACT_SOFTMAX, NN_ERR_FORMAT,
+                  "%s: LAYR activation of layer %zu at offset %zu is %ld, "
+                  "not an NN_ACT_* value", fn, i, off + 4,
+                  (long)(int32_t)act);
+        /* written so that NaN fails too */
+        NN__CHECK(!(rate >= 0.0f && rate < 1.0f), NN_ERR_FORMAT,
+                  "%s: LAYR dropout of layer %zu at offset %zu is %g, "
+                  "outside [0, 1)", fn, i, off + 8, (double)rate);
+        /* as nn_net_set_layer_option: the output layer never drops */
+        NN__CHECK(i + 1 == n && rate > 0.0f, NN_ERR_FORMAT,
+                  "%s: LAYR dropout of layer %zu (the output layer) at "
+                  "offset %zu is %g; only hidden layers may drop", fn, i,
+                  off + 8, (double)rate);
+        NN__CHECK(res != 0, NN_ERR_FORMAT,
+                  "%s: LAYR reserved word of layer %zu at offset %zu is "
+                  "0x%08lX (must be 0)", fn, i, off + 12,
+                  (unsigned long)res);
+        for (k = 0; k < 4; k++) {
+            size_t at = 16 + 8 * (size_t)k;
+            st = nn__check_coef(q + at, off + at, coef[k], i, fn);
+            if (st != NN_OK) return st;
+        }
+        shape->sizes[i + 1] = nn__rd32(q);
+        shape->acts[i] = (int32_t)act;
+    }
+
+    /* The parameter limit, through the same check nn_net_create uses so
+       the two can never disagree; its message is kept after ours. */
+    st = nn__net_check_shape(n, shape->sizes, shape->acts, fn);
+    if (st != NN_OK) {
+        const char *m = nn_last_error();
+        size_t fl = strlen(fn);
+        if (strncmp(m, fn, fl) == 0 && strncmp(m + fl, ": ", 2) == 0)
+            m += fl + 2;
+        snprintf(inner, sizeof inner, "%s", m);
+        return nn__fail(NN_ERR_FORMAT, "%s: LAYR layer table at offset "
+                        "%zu: %s", fn, s.off, inner);
+    }
+    for (i = 0; i < n; i++) {
+        size_t w;
+        if (!nn__mul_ok(shape->sizes[i], shape->sizes[i + 1], &w) ||
+            !nn__add_ok(total, w, &total) ||
+            !nn__add_ok(total, shape->sizes[i + 1], &total))
+            return nn__fail(NN_ERR_FORMAT, "%s: LAYR parameter count "
+                            "overflows at layer %zu", fn, i);
+    }
+    shape->n_params = total;
+    return NN_OK;
+}
+
+/* Index of the first of n floats at p that is NaN or infinite, n if none.
+   Blocks are scanned branch-free (so the loop vectorizes); only a block
+   holding a bad value is searched again to find it. */
+static size_t nn__find_nonfinite(const unsigned char *p, size_t n)
+{
+    size_t i0, i;
+    for (i0 = 0; i0 < n; i0 += 1024) {
+        size_t m = n - i0 < 1024 ? n - i0 : 1024;
+        uint32_t bad = 0;
+        for (i = 0; i < m; i++)
+            bad |= (uint32_t)((nn__rd32(p + 4 * (i0 + i)) & 0x7F800000u) ==
+                              0x7F800000u);
+        if (bad == 0) continue;
+        for (i = i0; i < i0 + m; i++)
+            if ((nn__rd32(p + 4 * i) & 0x7F800000u) == 0x7F800000u) return i;
+    }
+    return n;
+}
+
+static int nn__check_parm(const unsigned char *buf, struct nn__span s,
+                          const struct nn__shape *shape, const char *fn)
+{
+    size_t expect, i, off = s.off;
+
+    NN__CHECK(!nn__mul_ok(shape->n_params, 4, &expect) || s.len != expect,
+              NN_ERR_FORMAT, "%s: PARM length at offset %zu is %zu, "
+              "expected %zu (4 bytes x %zu parameters)", fn, s.off - 8,
+              s.len, shape->n_params * 4, shape->n_params);
+    for (i = 0; i < shape->n_layers; i++) {
+        size_t n[2], j, bad;
+        n[0] = shape->sizes[i] * shape->sizes[i + 1];   /* W, then b */
+        n[1] = shape->sizes[i + 1];
+        for (j = 0; j < 2; j++) {
+            bad = nn__find_nonfinite(buf + off, n[j]);
+            if (bad < n[j]) {
+                uint32_t u = nn__rd32(buf + off + 4 * bad);
+                return nn__fail(NN_ERR_FORMAT, "%s: PARM %s[%zu] of layer "
+                                "%zu at offset %zu is %s (bits 0x%08lX)",
+                                fn, j == 0 ? "weights" : "biases", bad, i,
+                                off + 4 * bad,
+                                (u & 0x007FFFFFu) ? "NaN" : "infinite",
+                                (unsigned long)u);
+            }
+            off += 4 * n[j];
+        }
+    }
+    return NN_OK;
+}
+
+static void nn__get_floats(float *x, const unsigned char *p, size_t n)
+{
+    size_t i;
+    for (i = 0; i < n; i++, p += 4) x[i] = nn__bits_f32(nn__rd32(p));
+}
+
+int nn__net_parse(nn_net **out, const unsigned char *buf, size_t size,
+                  const char *fn)
+{
+    struct nn__span span[NN__V1_KINDS];
+    struct nn__shape shape;
+    const unsigned char *p;
+    nn_net *net;
+    size_t i, k;
+    int st;
+
+    *out = NULL;
+    memset(&shape, 0, sizeof shape);
+    st = nn__check_header(buf, (uint64_t)size, fn);
+    if (st != NN_OK) return st;
+
+#ifndef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
+    /* Early, so plain corruption gets the plainest message; the fuzz build
+       skips it so mutated inputs reach every structural check below. */
+    {
+        uint32_t stored = nn__rd32(buf + size - NN__CRC_BYTES);
+        uint32_t crc = nn__crc32(0, buf, size - NN__CRC_BYTES);
+        NN__CHECK(stored != crc, NN_ERR_FORMAT,
+                  "%s: CRC-32 at offset %zu is 0x%08lX, computed 0x%08lX "
+                  "(corrupt or truncated)", fn, size - NN__CRC_BYTES,
+                  (unsigned long)stored, (unsigned long)crc);
+    }
+#endif
+
+    memset(span, 0, sizeof span);
+    st = nn__find_sections(buf, size, span, fn);
+    if (st != NN_OK) return st;
+    st = nn__parse_layr(buf, span[NN__SEC_LAYR], &shape, fn);
+    if (st != NN_OK) return st;
+    st = nn__check_parm(buf, span[NN__SEC_PARM], &shape, fn);
+    if (st != NN_OK) return st;
+
+    /* Valid: only now allocate (params and grads are 4 * n_params bytes
+       each, no more than the input). */
+    st = nn__net_alloc(&net, shape.n_layers, shape.sizes, shape.acts, fn);
+    if (st != NN_OK) return st;
+
+    p = buf + span[NN__SEC_LAYR].off + NN__LAYR_FIXED_BYTES;
+    for (i = 0; i < shape.n_layers; i++, p += NN__LAYER_BYTES) {
+        struct nn__layer *l = &net->layers[i];
+        l->dropout = nn__bits_f32(nn__rd32(p + 8));
+        l->l1_w = nn__bits_f64(nn__rd64(p + 16));
+        l->l2_w = nn__bits_f64(nn__rd64(p + 24));
+        l->l1_b = nn__bits_f64(nn__rd64(p + 32));
+        l->l2_b = nn__bits_f64(nn__rd64(p + 40));
+    }
+    for (k = 0; k < 4; k++, p += 8) net->rng.s[k] = nn__rd64(p);
+
+    p = buf + span[NN__SEC_PARM].off;
+    for (i = 0; i < shape.n_layers; i++) {
+        struct nn__layer *l = &net->layers[i];
+        nn__get_floats(l->w, p, l->n_in * l->n_out);
+        p += 4 * l->n_in * l->n_out;
+        nn__get_floats(l->b, p, l->n_out);
+        p += 4 * l->n_out;
+    }
+    nn__net_refresh_pmax(net);
+    *out = net;
+    return NN_OK;
+}
+
+/*====== Buffer entry points ======*/
+
+int nn_net_save_buffer(const nn_net *net, void *buf, size_t capacity,
+                       size_t *size_out)
+{
+    static const char fn[] = "nn_net_save_buffer";
+    size_t size;
+
+    NN__CHECK(net == NULL, NN_ERR_INVALID_ARG, "%s: net is NULL", fn);
+    NN__CHECK(size_out == NULL, NN_ERR_INVALID_ARG, "%s: size_out is NULL",
+              fn);
+    size = nn__net_image_size(net);
+    *size_out = size;
+    if (buf == NULL) return NN_OK;
+    NN__CHECK(capacity < size, NN_ERR_SHAPE,
+              "%s: capacity = %zu is smaller than the %zu bytes the model "
+              "needs", fn, capacity, size);
+    nn__net_image_write(net, buf);
+    return NN_OK;
+}
+
+int nn_net_load_buffer(nn_net **out, const void *buf, size_t size)
+{
+    static const char fn[] = "nn_net_load_buffer";
+    NN__CHECK(out == NULL, NN_ERR_INVALID_ARG, "%s: out is NULL", fn);
+    *out = NULL;
+    NN__CHECK(buf == NULL, NN_ERR_INVALID_ARG, "%s: buf is NULL", fn);
+    return nn__net_parse(out, buf, size, fn);
+}
+
+/*====== Operating-system calls ======*/
+
+static int nn__sys_open(const char *path, int flags, unsigned mode)
+{
+    return open(path, flags, (mode_t)mode);
+}
+
+static long nn__sys_read(int fd, void *buf, size_t n)
+{
+    return (long)read(fd, buf, n);
+}
+
+static long nn__sys_write(int fd, const void *buf, size_t n)
+{
+    return (long)write(fd, buf, n);
+}
+
+static int nn__sys_fsync(int fd) { return fsync(fd); }
+static int nn__sys_close(int fd) { return close(fd); }
+
+static int nn__sys_rename(const char *from, const char *to)
+{
+    return rename(from, to);
+}
+
+static int nn__sys_unlink(const char *path) { return unlink(path); }
+
+static int nn__sys_fstat_size(int fd, uint64_t *size)
+{
+    struct stat st;
+    if (fstat(fd, &st) != 0) return -1;
+    if (S_ISDIR(st.st_mode)) {
+        errno = EISDIR;
+        return -1;
+    }
+    if (!S_ISREG(st.st_mode) || st.st_size < 0) {
+        /* a FIFO or device has no size to check the model against */
+        errno = EINVAL;
+        return -1;
+    }
+    *size = (uint64_t)st.st_size;
+    return 0;
+}
+
+#define NN__IO_DEFAULT                                                    \
+    {                                                                     \
+        nn__sys_open, nn__sys_read, nn__sys_write, nn__sys_fsync,         \
+            nn__sys_close, nn__sys_rename, nn__sys_unlink,                \
+            nn__sys_fstat_size                                            \
+    }
+const struct nn__io nn__io_default = NN__IO_DEFAULT;
+struct nn__io nn__io = NN__IO_DEFAULT;
+
+/* strerror_r into a caller buffer: strerror itself need not be thread-
+   safe.  The XSI variant is the one _POSIX_C_SOURCE selects; the GNU one
+   returns its text instead. */
+static const char *nn__errtext(int e, char *buf, size_t n)
+{
+#if defined(_GNU_SOURCE) && defined(__GLIBC__)
+    return strerror_r(e, buf, n);
+#else
+    if (strerror_r(e, buf, n) != 0) snprintf(buf, n, "errno %d", e);
+    return buf;
+#endif
+}
+
+/* Requests are capped so the byte count always fits the table's long
+   return and Linux's 0x7ffff000-byte single-transfer limit. */
+#define NN__IO_CHUNK ((size_t)1 << 30)
+
+/* Read up to n bytes, retrying EINTR and short reads; stops early only at
+   end of file (*got < n).  Returns 0, or -1 with errno set. */
+static int nn__read_full(int fd, unsigned char *buf, size_t n, size_t *got)
+{
+    size_t done = 0;
+    while (done < n) {
+        size_t want = n - done < NN__IO_CHUNK ? n - done : NN__IO_CHUNK;
+        long r = nn__io.read(fd, buf + done, want);
+        if (r < 0) {
+            if (errno == EINTR) continue;
+            *got = done;
+            return -1;
+        }
+        if (r == 0) break;
+        if ((unsigned long)r > want) {   /* a broken read: never trust it */
+            errno = EIO;
+            *got = done;
+            return -1;
+        }
+        done += (size_t)r;
+    }
+    *got = done;
+    return 0;
+}
+
+/* Write all n bytes, retrying EINTR and short writes.  0 or -1/errno. */
+static int nn__write_full(int fd, const unsigned char *buf, size_t n)
+{
+    size_t done = 0;
+    while (done < n) {
+        size_t want = n - done < NN__IO_CHUNK ? n - done : NN__IO_CHUNK;
+        long r = nn__io.write(fd, buf + done, want);
+        if (r < 0) {
+            if (errno == EINTR) continue;
+            return -1;
+        }
+        if (r == 0 || (unsigned long)r > want) {
+            /* no progress would loop forever; treat as a full disk */
+            errno = r == 0 ? ENOSPC : EIO;
+            return -1;
+        }
+        done += (size_t)r;
+    }
+    return 0;
+}
+
+static int nn__open_retry(const char *path, int flags, unsigned mode)
+{
+    int fd;
+    do fd = nn__io.open(path, flags, mode);
+    while (fd < 0 && errno == EINTR);
+    return fd;
+}
+
+static int nn__fsync_retry(int fd)
+{
+    int r;
+    do r = nn__io.fsync(fd);
+    while (r != 0 && errno == EINTR);
+    return r;
+}
+
+/* close is never retried: on Linux the descriptor is gone even when close
+   reports EINTR, and a retry could close another thread's new file.
+   EINTR is therefore success; any other error is reported. */
+static int nn__close_checked(int fd)
+{
+    if (nn__io.close(fd) == 0 || errno == EINTR) return 0;
+    return -1;
+}
+
+/*====== nn_net_load ======*/
+
+int nn_net_load(nn_net **out, const char *path)
+{
+    static const char fn[] = "nn_net_load";
+    unsigned char head[NN__HEADER_BYTES + NN__CRC_BYTES], probe;
+    unsigned char *buf = NULL;
+    uint64_t size64 = 0;
+    size_t size, got;
+    int fd, st, e;
+    const char *what;
+    char et[128];
+
+    NN__CHECK(out == NULL, NN_ERR_INVALID_ARG, "%s: out is NULL", fn);
+    *out = NULL;
+    NN__CHECK(path == NULL, NN_ERR_INVALID_ARG, "%s: path is NULL", fn);
+
+    /* O_NONBLOCK: a FIFO at path must not hang the caller; fstat_size
+       rejects it right after.  It changes nothing for regular files. */
+    fd = nn__open_retry(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK, 0);
+    if (fd < 0) {
+        e = errno;
+        return nn__fail(NN_ERR_IO, "%s: cannot open \"%s\": %s", fn, path,
+                        nn__errtext(e, et, sizeof et));
+    }
+    {
+        int r;
+        do r = nn__io.fstat_size(fd, &size64);
+        while (r != 0 && errno == EINTR);
+        if (r != 0) {
+            what = "fstat (or not a regular file)";
+            goto sys_fail;
+        }
+    }
+    if (size64 > NN__MAX_FILE_BYTES || size64 > SIZE_MAX) {
+        (void)nn__io.close(fd);
+        return nn__fail(NN_ERR_FORMAT, "%s: \"%s\" is %llu bytes, over the "
+                        "limit of %llu for a model file", fn, path,
+                        (unsigned long long)size64,
+                        (unsigned long long)NN__MAX_FILE_BYTES);
+    }
+    size = (size_t)size64;
+
+    /* The header first: a foreign or mislabeled file is refused before
+       the whole of it is allocated and read. */
+    {
+        size_t hn = size < sizeof head ? size : sizeof head;
+        if (nn__read_full(fd, head, hn, &got) != 0) {
+            what = "read";
+            goto sys_fail;
+        }
+        if (got < hn) goto shrank;
+        if (size < sizeof head) {
+            /* too small to be a model: let the parser say why, after
+               making sure the file holds no more than fstat said */
+            if (nn__read_full(fd, &probe, 1, &got) != 0) {
+                what = "read";
+                goto sys_fail;
+            }
+            if (got != 0) goto grew;
+            if (nn__close_checked(fd) != 0) {
+                fd = -1;
+                what = "close";
+                goto sys_fail;
+            }
+            return nn__net_parse(out, head, size, fn);
+        }
+        st = nn__check_header(head, size64, fn);
+        if (st != NN_OK) {
+            (void)nn__io.close(fd);
+            return st;
+        }
+    }
+
+    buf = nn__malloc(size);
+    if (buf == NULL) {
+        (void)nn__io.close(fd);
+        return nn__fail(NN_ERR_NOMEM, "%s: out of memory reading the %zu "
+                        "bytes of \"%s\"", fn, size, path);
+    }
+    memcpy(buf, head, sizeof head);
+    if (nn__read_full(fd, buf + sizeof head, size - sizeof head, &got) != 0) {
+        what = "read";
+        goto sys_fail;
+    }
+    if (got < size - sizeof head) {
+        got += sizeof head;
+        goto shrank;
+    }
+    /* One more byte must hit end of file: the file did not grow after
+       fstat (a concurrent writer), or the image would be cut short. */
+    if (nn__read_full(fd, &probe, 1, &got) != 0) {
+        what = "read";
+        goto sys_fail;
+    }
+    if (got != 0) goto grew;
+    if (nn__close_checked(fd) != 0) {
+        fd = -1;
+        what = "close";
+        goto sys_fail;
+    }
+    st = nn__net_parse(out, buf, size, fn);
+    nn__free(buf);
+    return st;
+
+sys_fail:
+    e = errno;
+    if (fd >= 0) (void)nn__io.close(fd);
+    nn__free(buf);
+    return nn__fail(NN_ERR_IO, "%s: %s of \"%s\" failed: %s", fn, what,
+                    path, nn__errtext(e, et, sizeof et));
+shrank:
+    (void)nn__io.close(fd);
+    nn__free(buf);
+    return nn__fail(NN_ERR_FORMAT, "%s: truncated: \"%s\" ended after %zu "
+                    "bytes while being read, fstat said %zu", fn, path, got,
+                    size);
+grew:
+    (void)nn__io.close(fd);
+    nn__free(buf);
+    return nn__fail(NN_ERR_FORMAT, "%s: \"%s\" holds more than the %zu "
+                    "bytes fstat reported (written to while being read?)",
+                    fn, path, size);
+}
+
+/*====== nn_net_save ======*/
+
+static uint64_t nn__mix64(uint64_t z)
+{
+    /* splitmix64's finalizer: every input bit reaches every output bit */
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+static atomic_ulong nn__tmp_counter;
+
+/* A fresh suffix for the temporary name.  Not rand(): that would disturb
+   the caller's own sequence.  Collisions are harmless anyway (O_EXCL and
+   a retry); the mix only makes them unlikely between processes and
+   threads saving next to each other. */
+static uint64_t nn__tmp_suffix(void)
+{
+    struct timespec ts;
+    int local = 0;
+    uint64_t z;
+    if (clock_gettime(CLOCK_REALTIME, &ts) != 0) ts.tv_sec = ts.tv_nsec = 0;
+    z = nn__mix64((uint64_t)getpid());
+    z = nn__mix64(z ^ (uint64_t)atomic_fetch_add(&nn__tmp_counter, 1ul));
+    z = nn__mix64(z ^ ((uint64_t)ts.tv_sec * 1000000000ull +
+                       (uint64_t)ts.tv_nsec));
+    z = nn__mix64(z ^ (uint64_t)(uintptr_t)&local);
+    return z;
+}
+
+#define NN__TMP_TRIES 16
+
+/* After the rename: make the directory entry durable.  File systems that
+   cannot fsync a directory say so with EINVAL/ENOTSUP/EROFS-type errors;
+   those are not failures of the save. */
+static int nn__sync_dir(const char *dir, const char *path, const char *fn)
+{
+    int fd, e;
+    char et[128];
+
+    fd = nn__open_retry(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+    if (fd < 0) {
+        e = errno;
+        return nn__fail(NN_ERR_IO, "%s: the new model is in place at \"%s\" "
+                        "but its directory \"%s\" could not be opened to "
+                        "flush it: %s", fn, path, dir,
+                        nn__errtext(e, et, sizeof et));
+    }
+    if (nn__fsync_retry(fd) != 0) {
+        e = errno;
+        (void)nn__io.close(fd);
+        if (e == EINVAL || e == ENOTSUP || e == EOPNOTSUPP || e == EROFS)
+            return NN_OK;
+        return nn__fail(NN_ERR_IO, "%s: the new model is in place at \"%s\" "
+                        "but its directory \"%s\" could not be flushed "
+                        "(fsync: %s); the rename may not survive a crash",
+                        fn, path, dir, nn__errtext(e, et, sizeof et));
+    }
+    /* the fsync succeeded; an error closing a read-only descriptor cannot
+       lose anything */
+    (void)nn__io.close(fd);
+    return NN_OK;
+}
+
+int nn_net_save(const nn_net *net, const char *path)
+{
+    static const char fn[] = "nn_net_save";
+    size_t size, plen, dlen;
+    unsigned char *img = NULL;
+    char *tmp = NULL, *dir;
+    const char *slash, *what;
+    int fd = -1, tries, st, e;
+    char et[128], ut[192];
+
+    NN__CHECK(net == NULL, NN_ERR_INVALID_ARG, "%s: net is NULL", fn);
+    NN__CHECK(path == NULL, NN_ERR_INVALID_ARG, "%s: path is NULL", fn);
+    NN__CHECK(path[0] == '\0', NN_ERR_INVALID_ARG, "%s: path is empty", fn);
+
+    size = nn__net_image_size(net);
+    plen = strlen(path);
+    /* "<path>.tmp-<16 hex>" and the directory name, in one block */
+    img = nn__malloc(size);
+    if (plen < SIZE_MAX / 2 - 64) tmp = nn__malloc(2 * plen + 64);
+    if (img == NULL || tmp == NULL) {
+        nn__free(img);
+        nn__free(tmp);
+        return nn__fail(NN_ERR_NOMEM, "%s: out of memory for the %zu-byte "
+                        "image of \"%s\"", fn, size, path);
+    }
+    nn__net_image_write(net, img);
+
+    /* rename is atomic only within one file system, so the temporary file
+       lives in the target's directory */
+    dir = tmp + plen + 32;
+    slash = strrchr(path, '/');
+    if (slash == NULL) {
+        memcpy(dir, ".", 2);
+    } else {
+        dlen = slash == path ? 1 : (size_t)(slash - path);
+        memcpy(dir, path, dlen);
+        dir[dlen] = '\0';
+    }
+
+    for (tries = 0;; tries++) {
+        snprintf(tmp, plen + 32, "%s.tmp-%016llx", path,
+                 (unsigned long long)nn__tmp_suffix());
+        /* 0666: the caller's umask decides, as for any new file */
+        fd = nn__open_retry(tmp, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC,
+                            0666);
+        if (fd >= 0 || errno != EEXIST || tries + 1 == NN__TMP_TRIES) break;
+    }
+    if (fd < 0) {
+        e = errno;
+        nn__free(img);
+        st = nn__fail(NN_ERR_IO, "%s: cannot save \"%s\": open of a new "
+                      "temporary file \"%s\" failed: %s", fn, path, tmp,
+                      nn__errtext(e, et, sizeof et));
+        nn__free(tmp);
+        return st;
+    }
+
+    if (nn__write_full(fd, img, size) != 0) {
+        what = "write";
+        goto fail_open;
+    }
+    /* the data must be on disk before the rename makes it the model */
+    if (nn__fsync_retry(fd) != 0) {
+        what = "fsync";
+        goto fail_open;
+    }
+    /* the descriptor is gone from here on, even when close fails */
+    if (nn__close_checked(fd) != 0) {
+        what = "close";
+        goto fail_closed;
+    }
+    {
+        int r;
+        do r = nn__io.rename(tmp, path);
+        while (r != 0 && errno == EINTR);
+        if (r != 0) {
+            what = "rename";
+            goto fail_closed;
+        }
+    }
+    nn__free(img);
+    st = nn__sync_dir(dir, path, fn);
+    nn__free(tmp);
+    return st;
+
+fail_open:
+    e = errno;
+    (void)nn__io.close(fd);
+    goto cleanup;
+fail_closed:
+    e = errno;
+cleanup:
+    {
+        int r;
+        ut[0] = '\0';
+        do r = nn__io.unlink(tmp);
+        while (r != 0 && errno == EINTR);
+        if (r != 0) {
+            int ue = errno;
+            char ue_t[128];
+            snprintf(ut, sizeof ut, " (and removing the temporary file "
+                     "failed: %s)", nn__errtext(ue, ue_t, sizeof ue_t));
+        }
+    }
+    nn__free(img);
+    st = nn__fail(NN_ERR_IO, "%s: cannot save \"%s\": %s of the temporary "
+                  "file \"%s\" failed: %s; the old file is unchanged%s", fn,
+                  path, what, tmp, nn__errtext(e, et, sizeof et), ut);
+    nn__free(tmp);
+    return st;
+}

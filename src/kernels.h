@@ -1,0 +1,67 @@
+/*
+ * kernels.h - naming of the element-wise kernels, which are compiled once
+ * per instruction set: with -DNN__ISA=avx2, NN__K(nn__relu_fwd) names
+ * nn__relu_fwd_avx2.  Included by the kernel translation units only.
+ */
+#ifndef NNFS_KERNELS_H
+#define NNFS_KERNELS_H
+
+#include "internal.h"
+
+#ifndef NN__ISA
+#  error "kernel sources are compiled with -DNN__ISA=<isa>"
+#endif
+
+#define NN__KCAT2(a, b) a##_##b
+#define NN__KCAT(a, b) NN__KCAT2(a, b)
+#define NN__K(name) NN__KCAT(name, NN__ISA)
+
+/* Narrow rows (3 or 10 classes) would give the vectorizer 3-element
+   loops: such blocks are processed as one flat array against a bias row
+   repeated NN__TILE / cols times. */
+#define NN__TILE 240   /* multiple of 1..6, 8, 10, 12, 15, 16, 20, 24 */
+#define NN__NARROW 64  /* rows narrower than this use the tiled path */
+
+/* activations.c */
+uint32_t NN__K(nn__bias_linear)(float *z, const float *b, size_t rows,
+                                size_t cols);
+uint32_t NN__K(nn__bias_relu)(float *z, const float *b, size_t rows,
+                              size_t cols);
+uint32_t NN__K(nn__bias_sigmoid)(float *z, const float *b, size_t rows,
+                                 size_t cols);
+uint32_t NN__K(nn__bias_tanh)(float *z, const float *b, size_t rows,
+                              size_t cols);
+uint32_t NN__K(nn__bias_softmax)(float *z, const float *b, size_t rows,
+                                 size_t cols);
+uint32_t NN__K(nn__bwd_linear)(float *dz, const float *a, float *db,
+                               size_t rows, size_t cols);
+uint32_t NN__K(nn__bwd_relu)(float *dz, const float *a, float *db,
+                             size_t rows, size_t cols);
+uint32_t NN__K(nn__bwd_sigmoid)(float *dz, const float *a, float *db,
+                                size_t rows, size_t cols);
+uint32_t NN__K(nn__bwd_tanh)(float *dz, const float *a, float *db,
+                             size_t rows, size_t cols);
+uint32_t NN__K(nn__bwd_softmax)(float *dz, const float *a, float *db,
+                                size_t rows, size_t cols);
+/* losses.c */
+double NN__K(nn__loss_cce)(const float *p, const float *t, float *g,
+                           size_t rows, size_t cols);
+double NN__K(nn__loss_bce)(const float *p, const float *t, float *g,
+                           size_t rows, size_t cols);
+double NN__K(nn__loss_mse)(const float *p, const float *t, float *g,
+                           size_t rows, size_t cols);
+double NN__K(nn__loss_mae)(const float *p, const float *t, float *g,
+                           size_t rows, size_t cols);
+double NN__K(nn__loss_cce_labels)(const float *p, const int32_t *labels,
+                                  float *g, size_t rows, size_t cols);
+double NN__K(nn__loss_softmax_cce)(const float *p, const float *t, float *g,
+                                   size_t rows, size_t cols);
+double NN__K(nn__loss_softmax_cce_labels)(const float *p,
+                                          const int32_t *labels, float *g,
+                                          size_t rows, size_t cols);
+/* update.c */
+uint32_t NN__K(nn__amax)(const float *x, size_t n);
+uint32_t NN__K(nn__copy_amax)(float *dst, const float *src, size_t n);
+uint32_t NN__K(nn__sgd)(float *w, const float *g, size_t n, float lr);
+
+#endif /* NNFS_KERNELS_H */

@@ -460,6 +460,57 @@ NN_API int nn_data_sine(float *x, float *y, size_t samples);
 NN_API int nn_data_shuffle(float *x, size_t rows, size_t cols, float *y,
                            size_t y_cols, int32_t *labels, uint64_t seed);
 
+/* IDX files (the MNIST / Fashion-MNIST format), plain or gzip-compressed
+   (recognised by the gzip magic 1F 8B, decompressed with zlib).  Header:
+   two zero bytes, a type byte (only 0x08, unsigned byte, is accepted), the
+   number of dimensions (1..4), then each dimension as a big-endian 32-bit
+   count; the data follows and must fill the file exactly.  Dimension 0 is
+   the sample count; a sample is the product of the others (1 for a label
+   file).  Limits: at most NN_IDX_MAX_BYTES of data after decompression.
+   Every violation is NN_ERR_FORMAT with a message naming the path, the
+   field and the numbers. */
+#define NN_IDX_MAX_BYTES ((size_t)1 << 31)
+
+/* Scaling of IDX bytes to floats (append only). */
+enum {
+    NN_SCALE_NONE = 0,      /* the byte value, 0..255 */
+    NN_SCALE_UNIT = 1,      /* v / 255, in [0, 1] */
+    NN_SCALE_SYMMETRIC = 2  /* (v - 127.5) / 127.5, in [-1, 1] (the course's
+                               Fashion-MNIST scaling) */
+};
+
+/* Read an IDX file's shape: *count samples of *sample_size values each.
+   Validates the whole file (header, size, gzip stream) but keeps nothing.
+   Returns NN_OK; NN_ERR_INVALID_ARG (a NULL argument); NN_ERR_IO (cannot
+   open or read); NN_ERR_FORMAT (not IDX, damaged, truncated, over the
+   limit); NN_ERR_NOMEM.  Since 0.1. */
+NN_API int nn_idx_info(const char *path, size_t *count, size_t *sample_size);
+
+/* Read an IDX file of count samples of sample_size bytes into out
+   (count * sample_size floats), scaled by scale (NN_SCALE_*).  count and
+   sample_size must equal what nn_idx_info reports, so a wrong pairing of
+   files is caught.  out is written only on success.
+   Returns NN_OK; NN_ERR_INVALID_ARG (NULL, unknown scale); NN_ERR_SHAPE
+   (count or sample_size differ from the file); NN_ERR_IO; NN_ERR_FORMAT;
+   NN_ERR_NOMEM.  Since 0.1. */
+NN_API int nn_idx_read(const char *path, float *out, size_t count,
+                       size_t sample_size, int32_t scale);
+
+/* Read an IDX label file (one dimension, count bytes) into labels.
+   Same statuses as nn_idx_read.  Since 0.1. */
+NN_API int nn_idx_read_labels(const char *path, int32_t *labels,
+                              size_t count);
+
+/* Parse an IDX image already in memory (plain or gzip), the same checks as
+   the file functions: *count and *sample_size receive its shape; when out
+   is not NULL it receives the scaled values (count * sample_size floats,
+   capacity floats available).  For fuzzing and for embedded data.
+   Returns NN_OK; NN_ERR_INVALID_ARG; NN_ERR_SHAPE (capacity too small);
+   NN_ERR_FORMAT; NN_ERR_NOMEM.  Since 0.1. */
+NN_API int nn_idx_parse_buffer(const void *buf, size_t size, float *out,
+                               size_t capacity, int32_t scale,
+                               size_t *count, size_t *sample_size);
+
 /*====== Training loop ======*/
 
 /* For programs that do not want to write their own loop: mini-batches,
@@ -629,6 +680,12 @@ NN_API int nn_net_load(nn_net **out, const char *path);
 NN_API int nn_net_save_buffer(const nn_net *net, void *buf, size_t capacity,
                               size_t *size_out);
 NN_API int nn_net_load_buffer(nn_net **out, const void *buf, size_t size);
+
+/*====== Checkpoints (optimizer state with the model) ======*/
+
+/*====== Allocator ======*/
+
+/*====== Linear algebra (LAPACKE) ======*/
 
 /*====== Threads and build information ======*/
 

@@ -296,6 +296,21 @@ extern struct nn__io nn__io;
 /* The default table (the real system calls). */
 extern const struct nn__io nn__io_default;
 
+/* Read all of path (a regular file of at most max_bytes) into a new
+   nn__malloc block; buf_out and size_out receive it (free with nn__free).
+   Statuses and messages as nn_net_load's (NN_ERR_IO, NN_ERR_FORMAT for an
+   oversized or changing file, NN_ERR_NOMEM); fn names the caller. */
+int nn__read_file(const char *path, uint64_t max_bytes,
+                  unsigned char **buf_out, size_t *size_out, const char *fn);
+
+/* idx.c: parse an IDX image (plain or gzip).  *data receives a pointer to
+   the count * sample_size payload bytes: inside buf for a plain file, or
+   a new block in *owned (free with nn__free) for gzip. */
+int nn__idx_parse(const unsigned char *buf, size_t size,
+                  const unsigned char **data, unsigned char **owned,
+                  size_t *count, size_t *sample_size, uint32_t *ndims,
+                  const char *fn, const char *name);
+
 /* Largest file nn_net_load will read (a model at every limit plus room). */
 #define NN__MAX_FILE_BYTES ((uint64_t)NN_MAX_PARAMS * 16u + (1u << 22))
 

@@ -918,6 +918,84 @@ grew:
                     fn, path, size);
 }
 
+/*====== Whole-file reader for other formats (idx.c) ======*/
+
+int nn__read_file(const char *path, uint64_t max_bytes, unsigned char **buf_out,
+                  size_t *size_out, const char *fn)
+{
+    unsigned char *buf = NULL, probe;
+    uint64_t size64 = 0;
+    size_t size, got;
+    int fd, e, r;
+    const char *what;
+    char et[128];
+
+    *buf_out = NULL;
+    *size_out = 0;
+    fd = nn__open_retry(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK, 0);
+    if (fd < 0) {
+        e = errno;
+        return nn__fail(NN_ERR_IO, "%s: cannot open \"%s\": %s", fn, path,
+                        nn__errtext(e, et, sizeof et));
+    }
+    do r = nn__io.fstat_size(fd, &size64);
+    while (r != 0 && errno == EINTR);
+    if (r != 0) {
+        what = "fstat (or not a regular file)";
+        goto sys_fail;
+    }
+    if (size64 > max_bytes || size64 > SIZE_MAX - 1) {
+        (void)nn__io.close(fd);
+        return nn__fail(NN_ERR_FORMAT, "%s: \"%s\" is %llu bytes, over the "
+                        "limit of %llu", fn, path, (unsigned long long)size64,
+                        (unsigned long long)max_bytes);
+    }
+    size = (size_t)size64;
+    buf = nn__malloc(size);
+    if (buf == NULL) {
+        (void)nn__io.close(fd);
+        return nn__fail(NN_ERR_NOMEM, "%s: out of memory reading the %zu "
+                        "bytes of \"%s\"", fn, size, path);
+    }
+    if (nn__read_full(fd, buf, size, &got) != 0) {
+        what = "read";
+        goto sys_fail;
+    }
+    if (got < size) {
+        (void)nn__io.close(fd);
+        nn__free(buf);
+        return nn__fail(NN_ERR_FORMAT, "%s: truncated: \"%s\" ended after "
+                        "%zu bytes while being read, fstat said %zu", fn,
+                        path, got, size);
+    }
+    if (nn__read_full(fd, &probe, 1, &got) != 0) {
+        what = "read";
+        goto sys_fail;
+    }
+    if (got != 0) {
+        (void)nn__io.close(fd);
+        nn__free(buf);
+        return nn__fail(NN_ERR_FORMAT, "%s: \"%s\" holds more than the %zu "
+                        "bytes fstat reported (written to while being "
+                        "read?)", fn, path, size);
+    }
+    if (nn__close_checked(fd) != 0) {
+        fd = -1;
+        what = "close";
+        goto sys_fail;
+    }
+    *buf_out = buf;
+    *size_out = size;
+    return NN_OK;
+
+sys_fail:
+    e = errno;
+    if (fd >= 0) (void)nn__io.close(fd);
+    nn__free(buf);
+    return nn__fail(NN_ERR_IO, "%s: %s of \"%s\" failed: %s", fn, what,
+                    path, nn__errtext(e, et, sizeof et));
+}
+
 /*====== nn_net_save ======*/
 
 static uint64_t nn__mix64(uint64_t z)

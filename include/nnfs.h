@@ -683,6 +683,44 @@ NN_API int nn_net_load_buffer(nn_net **out, const void *buf, size_t size);
 
 /*====== Checkpoints (optimizer state with the model) ======*/
 
+/* A checkpoint is a model file (format version 1, see Persistence) with
+   one more section, "OPTM": the optimizer's kind, its settings, its
+   iteration count and its state arrays (SGD momentums, Adagrad/RMSprop
+   caches, Adam's two moments), all bit-exact.  Training resumed from a
+   checkpoint continues exactly as if it had never stopped: the same
+   weights, the same learning-rate schedule, the same next step.  The
+   layer options and the dropout generator's state travel with the model
+   as in nn_net_save.  nn_net_load reads a checkpoint too (it validates the
+   optimizer state and ignores it); nn_checkpoint_load reads a plain model
+   file and gives *opt_out = NULL.  Saving is atomic exactly as for
+   nn_net_save, and loading rejects anything damaged with NN_ERR_FORMAT
+   (settings out of range, non-finite state, negative caches, sizes that do
+   not match the layers). */
+
+/* Save net and the optimizer opt that trains it (opt NULL saves the model
+   alone, like nn_net_save).
+   Returns NN_OK; NN_ERR_INVALID_ARG (net or path NULL, path empty, opt
+   created for another net); NN_ERR_NOMEM; NN_ERR_IO.  Since 0.1. */
+NN_API int nn_checkpoint_save(const nn_net *net, const nn_optimizer *opt,
+                              const char *path);
+
+/* Load a checkpoint: *net_out receives the network and *opt_out its
+   optimizer (bound to *net_out; destroy it first), or NULL when the file
+   holds no optimizer state.  Both are NULL on failure.
+   Returns NN_OK; NN_ERR_INVALID_ARG (a NULL argument); NN_ERR_IO;
+   NN_ERR_FORMAT; NN_ERR_NOMEM.  Since 0.1. */
+NN_API int nn_checkpoint_load(nn_net **net_out, nn_optimizer **opt_out,
+                              const char *path);
+
+/* The same in memory, with the conventions of nn_net_save_buffer and
+   nn_net_load_buffer.  Since 0.1. */
+NN_API int nn_checkpoint_save_buffer(const nn_net *net,
+                                     const nn_optimizer *opt, void *buf,
+                                     size_t capacity, size_t *size_out);
+NN_API int nn_checkpoint_load_buffer(nn_net **net_out,
+                                     nn_optimizer **opt_out, const void *buf,
+                                     size_t size);
+
 /*====== Allocator ======*/
 
 /*====== Linear algebra (LAPACKE) ======*/

@@ -61,10 +61,14 @@ struct nn__section_kind {
 static const struct nn__section_kind nn__v1_sections[] = {
     {"LAYR", 1},
     {"PARM", 1},
+    {"OPTM", 0},   /* optimizer state: checkpoints only */
 };
 #define NN__V1_KINDS \
     (sizeof nn__v1_sections / sizeof nn__v1_sections[0])
-enum { NN__SEC_LAYR = 0, NN__SEC_PARM = 1 };
+enum { NN__SEC_LAYR = 0, NN__SEC_PARM = 1, NN__SEC_OPTM = 2 };
+/* OPTM payload: u32 kind, u32 reserved, 7 f64 settings, u64 iterations,
+   then the state arrays (n_params f32 each; two for Adam). */
+#define NN__OPTM_FIXED_BYTES 72u
 
 /*====== Little-endian encoding ======*/
 
@@ -185,11 +189,26 @@ static size_t nn__layr_bytes(size_t n_layers)
 /* A net's shape was validated when it was made (<= NN_MAX_LAYERS layers,
    <= NN_MAX_PARAMS parameters), so the total is below 1.1 GiB and fits a
    32-bit size_t too. */
+static size_t nn__optm_bytes(size_t n_params, int32_t kind)
+{
+    return NN__OPTM_FIXED_BYTES +
+           4 * n_params * (kind == NN_OPT_ADAM ? 2u : 1u);
+}
+
+static size_t nn__image_size(const nn_net *net, const nn_optimizer *opt)
+{
+    size_t size = NN__HEADER_BYTES + NN__SECTION_HEAD_BYTES +
+                  nn__layr_bytes(net->n_layers) + NN__SECTION_HEAD_BYTES +
+                  4 * net->n_params + NN__CRC_BYTES;
+    if (opt != NULL)
+        size += NN__SECTION_HEAD_BYTES +
+                nn__optm_bytes(net->n_params, nn_optimizer_kind(opt));
+    return size;
+}
+
 size_t nn__net_image_size(const nn_net *net)
 {
-    return NN__HEADER_BYTES + NN__SECTION_HEAD_BYTES +
-           nn__layr_bytes(net->n_layers) + NN__SECTION_HEAD_BYTES +
-           4 * net->n_params + NN__CRC_BYTES;
+    return nn__image_size(net, NULL);
 }
 
 static unsigned char *nn__put_section(unsigned char *p, const char *tag,
@@ -209,16 +228,17 @@ static unsigned char *nn__put_floats(unsigned char *p, const float *x,
     return p;
 }
 
-void nn__net_image_write(const nn_net *net, unsigned char *buf)
+static void nn__image_write(const nn_net *net, const nn_optimizer *opt,
+                            unsigned char *buf)
 {
-    size_t size = nn__net_image_size(net), i;
+    size_t size = nn__image_size(net, opt), i;
     unsigned char *p = buf;
 
     memcpy(p, nn__magic, sizeof nn__magic);
     nn__wr32(p + NN__OFF_VERSION, NN__FORMAT_VERSION);
     nn__wr32(p + NN__OFF_BOM, NN__BOM);
     nn__wr64(p + NN__OFF_SIZE, (uint64_t)size);
-    nn__wr32(p + NN__OFF_COUNT, (uint32_t)NN__V1_KINDS);
+    nn__wr32(p + NN__OFF_COUNT, opt != NULL ? 3u : 2u);
     nn__wr32(p + NN__OFF_FLAGS, 0);
     p += NN__HEADER_BYTES;
 
@@ -245,7 +265,26 @@ void nn__net_image_write(const nn_net *net, unsigned char *buf)
         p = nn__put_floats(p, l->w, l->n_in * l->n_out);
         p = nn__put_floats(p, l->b, l->n_out);
     }
+    if (opt != NULL) {
+        struct nn__opt_state st;
+        nn__optimizer_export(opt, &st);
+        p = nn__put_section(p, "OPTM", nn__optm_bytes(net->n_params,
+                                                      st.kind));
+        nn__wr32(p, (uint32_t)st.kind);
+        nn__wr32(p + 4, 0);
+        for (i = 0; i < NN__OPT_N_SETTINGS; i++)
+            nn__wr64(p + 8 + 8 * i, nn__f64_bits(st.set[i]));
+        nn__wr64(p + 64, st.iterations);
+        p += NN__OPTM_FIXED_BYTES;
+        p = nn__put_floats(p, st.s1, net->n_params);
+        if (st.s2 != NULL) p = nn__put_floats(p, st.s2, net->n_params);
+    }
     nn__wr32(p, nn__crc32(0, buf, size - NN__CRC_BYTES));
+}
+
+void nn__net_image_write(const nn_net *net, unsigned char *buf)
+{
+    nn__image_write(net, NULL, buf);
 }
 
 /*====== Decoder ======*/
@@ -557,9 +596,60 @@ static void nn__get_floats(float *x, const unsigned char *p, size_t n)
     for (i = 0; i < n; i++, p += 4) x[i] = nn__bits_f32(nn__rd32(p));
 }
 
-int nn__net_parse(nn_net **out, const unsigned char *buf, size_t size,
-                  const char *fn)
+/* The OPTM section, validated without allocating: lengths, kind,
+   settings, finite state, non-negative squared-gradient caches. */
+static int nn__check_optm(const unsigned char *buf, struct nn__span s,
+                          size_t n_params, struct nn__opt_state *st,
+                          const char *fn)
 {
+    const unsigned char *p = buf + s.off;
+    size_t i, want, bad;
+    uint32_t reserved;
+    int st_;
+
+    NN__CHECK(s.len < NN__OPTM_FIXED_BYTES, NN_ERR_FORMAT,
+              "%s: section \"OPTM\" is %zu bytes, less than its %u fixed "
+              "bytes", fn, s.len, NN__OPTM_FIXED_BYTES);
+    memset(st, 0, sizeof *st);
+    st->kind = (int32_t)nn__rd32(p);
+    reserved = nn__rd32(p + 4);
+    NN__CHECK(reserved != 0, NN_ERR_FORMAT, "%s: OPTM reserved word at "
+              "offset %zu is 0x%08lX (must be 0)", fn, s.off + 4,
+              (unsigned long)reserved);
+    for (i = 0; i < NN__OPT_N_SETTINGS; i++)
+        st->set[i] = nn__bits_f64(nn__rd64(p + 8 + 8 * i));
+    st->iterations = nn__rd64(p + 64);
+    st_ = nn__optimizer_check(st, fn);
+    if (st_ != NN_OK) return st_;
+    want = nn__optm_bytes(n_params, st->kind);
+    NN__CHECK(s.len != want, NN_ERR_FORMAT, "%s: section \"OPTM\" is %zu "
+              "bytes; %zu parameters of optimizer kind %d need %zu", fn,
+              s.len, n_params, (int)st->kind, want);
+    p += NN__OPTM_FIXED_BYTES;
+    bad = nn__find_nonfinite(p, (want - NN__OPTM_FIXED_BYTES) / 4);
+    NN__CHECK(bad != (want - NN__OPTM_FIXED_BYTES) / 4, NN_ERR_FORMAT, "%s: optimizer state value "
+              "%zu at offset %zu is not finite", fn, bad,
+              s.off + NN__OPTM_FIXED_BYTES + 4 * bad);
+    /* Adagrad and RMSprop caches and Adam's second moment are sums of
+       squares: a negative one would make sqrt produce NaN */
+    if (st->kind != NN_OPT_SGD) {
+        const unsigned char *c = st->kind == NN_OPT_ADAM ? p + 4 * n_params
+                                                         : p;
+        for (i = 0; i < n_params; i++) {
+            float v = nn__bits_f32(nn__rd32(c + 4 * i));
+            NN__CHECK(v < 0, NN_ERR_FORMAT, "%s: optimizer cache value %zu "
+                      "is negative (%g)", fn, i, (double)v);
+        }
+    }
+    return NN_OK;
+}
+
+static int nn__parse(nn_net **out, nn_optimizer **opt_out,
+                     const unsigned char *buf, size_t size, const char *fn)
+{
+    struct nn__opt_state ost;
+    memset(&ost, 0, sizeof ost);
+    if (opt_out != NULL) *opt_out = NULL;
     struct nn__span span[NN__V1_KINDS];
     struct nn__shape shape;
     const unsigned char *p;
@@ -592,6 +682,11 @@ int nn__net_parse(nn_net **out, const unsigned char *buf, size_t size,
     if (st != NN_OK) return st;
     st = nn__check_parm(buf, span[NN__SEC_PARM], &shape, fn);
     if (st != NN_OK) return st;
+    if (span[NN__SEC_OPTM].off != 0) {
+        st = nn__check_optm(buf, span[NN__SEC_OPTM], shape.n_params, &ost,
+                            fn);
+        if (st != NN_OK) return st;
+    }
 
     /* Valid: only now allocate (params and grads are 4 * n_params bytes
        each, no more than the input). */
@@ -618,29 +713,74 @@ int nn__net_parse(nn_net **out, const unsigned char *buf, size_t size,
         p += 4 * l->n_out;
     }
     nn__net_refresh_pmax(net);
+    if (opt_out != NULL && span[NN__SEC_OPTM].off != 0) {
+        float *s1, *s2;
+        nn_optimizer *opt;
+        st = nn__optimizer_import(&opt, net, &ost, fn);
+        if (st != NN_OK) {
+            nn_net_destroy(net);
+            return st;
+        }
+        nn__optimizer_arrays(opt, &s1, &s2);
+        p = buf + span[NN__SEC_OPTM].off + NN__OPTM_FIXED_BYTES;
+        nn__get_floats(s1, p, net->n_params);
+        if (s2 != NULL) nn__get_floats(s2, p + 4 * net->n_params,
+                                       net->n_params);
+        nn__optimizer_refresh_bounds(opt);
+        *opt_out = opt;
+    }
     *out = net;
     return NN_OK;
 }
 
+int nn__net_parse(nn_net **out, const unsigned char *buf, size_t size,
+                  const char *fn)
+{
+    return nn__parse(out, NULL, buf, size, fn);
+}
+
 /*====== Buffer entry points ======*/
 
-int nn_net_save_buffer(const nn_net *net, void *buf, size_t capacity,
-                       size_t *size_out)
+static int nn__check_pair(const nn_net *net, const nn_optimizer *opt,
+                          const char *fn)
 {
-    static const char fn[] = "nn_net_save_buffer";
-    size_t size;
-
     NN__CHECK(net == NULL, NN_ERR_INVALID_ARG, "%s: net is NULL", fn);
+    NN__CHECK(opt != NULL && nn__optimizer_net(opt) != net,
+              NN_ERR_INVALID_ARG, "%s: opt was created for another net", fn);
+    return NN_OK;
+}
+
+static int nn__save_buffer(const nn_net *net, const nn_optimizer *opt,
+                           void *buf, size_t capacity, size_t *size_out,
+                           const char *fn)
+{
+    size_t size;
+    int st = nn__check_pair(net, opt, fn);
+    if (st != NN_OK) return st;
     NN__CHECK(size_out == NULL, NN_ERR_INVALID_ARG, "%s: size_out is NULL",
               fn);
-    size = nn__net_image_size(net);
+    size = nn__image_size(net, opt);
     *size_out = size;
     if (buf == NULL) return NN_OK;
     NN__CHECK(capacity < size, NN_ERR_SHAPE,
               "%s: capacity = %zu is smaller than the %zu bytes the model "
               "needs", fn, capacity, size);
-    nn__net_image_write(net, buf);
+    nn__image_write(net, opt, buf);
     return NN_OK;
+}
+
+int nn_net_save_buffer(const nn_net *net, void *buf, size_t capacity,
+                       size_t *size_out)
+{
+    return nn__save_buffer(net, NULL, buf, capacity, size_out,
+                           "nn_net_save_buffer");
+}
+
+int nn_checkpoint_save_buffer(const nn_net *net, const nn_optimizer *opt,
+                              void *buf, size_t capacity, size_t *size_out)
+{
+    return nn__save_buffer(net, opt, buf, capacity, size_out,
+                           "nn_checkpoint_save_buffer");
 }
 
 int nn_net_load_buffer(nn_net **out, const void *buf, size_t size)
@@ -650,6 +790,20 @@ int nn_net_load_buffer(nn_net **out, const void *buf, size_t size)
     *out = NULL;
     NN__CHECK(buf == NULL, NN_ERR_INVALID_ARG, "%s: buf is NULL", fn);
     return nn__net_parse(out, buf, size, fn);
+}
+
+int nn_checkpoint_load_buffer(nn_net **net_out, nn_optimizer **opt_out,
+                              const void *buf, size_t size)
+{
+    static const char fn[] = "nn_checkpoint_load_buffer";
+    NN__CHECK(net_out == NULL, NN_ERR_INVALID_ARG, "%s: net_out is NULL",
+              fn);
+    *net_out = NULL;
+    NN__CHECK(opt_out == NULL, NN_ERR_INVALID_ARG, "%s: opt_out is NULL",
+              fn);
+    *opt_out = NULL;
+    NN__CHECK(buf == NULL, NN_ERR_INVALID_ARG, "%s: buf is NULL", fn);
+    return nn__parse(net_out, opt_out, buf, size, fn);
 }
 
 /*====== Operating-system calls ======*/
@@ -795,9 +949,9 @@ static int nn__close_checked(int fd)
 
 /*====== nn_net_load ======*/
 
-int nn_net_load(nn_net **out, const char *path)
+static int nn__load(nn_net **out, nn_optimizer **opt_out, const char *path,
+                    const char *fn)
 {
-    static const char fn[] = "nn_net_load";
     unsigned char head[NN__HEADER_BYTES + NN__CRC_BYTES], probe;
     unsigned char *buf = NULL;
     uint64_t size64 = 0;
@@ -806,8 +960,6 @@ int nn_net_load(nn_net **out, const char *path)
     const char *what;
     char et[128];
 
-    NN__CHECK(out == NULL, NN_ERR_INVALID_ARG, "%s: out is NULL", fn);
-    *out = NULL;
     NN__CHECK(path == NULL, NN_ERR_INVALID_ARG, "%s: path is NULL", fn);
 
     /* O_NONBLOCK: a FIFO at path must not hang the caller; fstat_size
@@ -858,7 +1010,7 @@ int nn_net_load(nn_net **out, const char *path)
                 what = "close";
                 goto sys_fail;
             }
-            return nn__net_parse(out, head, size, fn);
+            return nn__parse(out, opt_out, head, size, fn);
         }
         st = nn__check_header(head, size64, fn);
         if (st != NN_OK) {
@@ -894,7 +1046,7 @@ int nn_net_load(nn_net **out, const char *path)
         what = "close";
         goto sys_fail;
     }
-    st = nn__net_parse(out, buf, size, fn);
+    st = nn__parse(out, opt_out, buf, size, fn);
     nn__free(buf);
     return st;
 
@@ -996,6 +1148,27 @@ sys_fail:
                     path, nn__errtext(e, et, sizeof et));
 }
 
+int nn_net_load(nn_net **out, const char *path)
+{
+    static const char fn[] = "nn_net_load";
+    NN__CHECK(out == NULL, NN_ERR_INVALID_ARG, "%s: out is NULL", fn);
+    *out = NULL;
+    return nn__load(out, NULL, path, fn);
+}
+
+int nn_checkpoint_load(nn_net **net_out, nn_optimizer **opt_out,
+                       const char *path)
+{
+    static const char fn[] = "nn_checkpoint_load";
+    NN__CHECK(net_out == NULL, NN_ERR_INVALID_ARG, "%s: net_out is NULL",
+              fn);
+    *net_out = NULL;
+    NN__CHECK(opt_out == NULL, NN_ERR_INVALID_ARG, "%s: opt_out is NULL",
+              fn);
+    *opt_out = NULL;
+    return nn__load(net_out, opt_out, path, fn);
+}
+
 /*====== nn_net_save ======*/
 
 static uint64_t nn__mix64(uint64_t z)
@@ -1060,9 +1233,9 @@ static int nn__sync_dir(const char *dir, const char *path, const char *fn)
     return NN_OK;
 }
 
-int nn_net_save(const nn_net *net, const char *path)
+static int nn__save(const nn_net *net, const nn_optimizer *opt,
+                    const char *path, const char *fn)
 {
-    static const char fn[] = "nn_net_save";
     size_t size, plen, dlen;
     unsigned char *img = NULL;
     char *tmp = NULL, *dir;
@@ -1070,11 +1243,12 @@ int nn_net_save(const nn_net *net, const char *path)
     int fd = -1, tries, st, e;
     char et[128], ut[192];
 
-    NN__CHECK(net == NULL, NN_ERR_INVALID_ARG, "%s: net is NULL", fn);
+    st = nn__check_pair(net, opt, fn);
+    if (st != NN_OK) return st;
     NN__CHECK(path == NULL, NN_ERR_INVALID_ARG, "%s: path is NULL", fn);
     NN__CHECK(path[0] == '\0', NN_ERR_INVALID_ARG, "%s: path is empty", fn);
 
-    size = nn__net_image_size(net);
+    size = nn__image_size(net, opt);
     plen = strlen(path);
     /* "<path>.tmp-<16 hex>" and the directory name, in one block */
     img = nn__malloc(size);
@@ -1085,7 +1259,7 @@ int nn_net_save(const nn_net *net, const char *path)
         return nn__fail(NN_ERR_NOMEM, "%s: out of memory for the %zu-byte "
                         "image of \"%s\"", fn, size, path);
     }
-    nn__net_image_write(net, img);
+    nn__image_write(net, opt, img);
 
     /* rename is atomic only within one file system, so the temporary file
        lives in the target's directory */
@@ -1170,4 +1344,15 @@ cleanup:
                   path, what, tmp, nn__errtext(e, et, sizeof et), ut);
     nn__free(tmp);
     return st;
+}
+
+int nn_net_save(const nn_net *net, const char *path)
+{
+    return nn__save(net, NULL, path, "nn_net_save");
+}
+
+int nn_checkpoint_save(const nn_net *net, const nn_optimizer *opt,
+                       const char *path)
+{
+    return nn__save(net, opt, path, "nn_checkpoint_save");
 }

@@ -13,6 +13,7 @@
 
 #include <float.h>
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #define NN__SAFE_BOUND ((double)FLT_MAX / 8.0)
@@ -384,4 +385,110 @@ int nn_optimizer_step(nn_optimizer *opt)
 nn_net *nn__optimizer_net(const nn_optimizer *opt)
 {
     return opt->net;
+}
+
+/*====== Checkpoint support (io.c) ======*/
+
+static void nn__opt_defaults(nn_optimizer *o, int32_t kind)
+{
+    memset(o, 0, sizeof *o);
+    o->kind = kind;
+    o->lr = kind == NN_OPT_SGD || kind == NN_OPT_ADAGRAD ? 1.0 : 0.001;
+    o->epsilon = 1e-7;
+    o->rho = 0.9;
+    o->beta1 = 0.9;
+    o->beta2 = 0.999;
+}
+
+static double *nn__opt_field(nn_optimizer *o, int setting)
+{
+    switch (setting) {
+    case NN_OPT_LEARNING_RATE: return &o->lr;
+    case NN_OPT_DECAY: return &o->decay;
+    case NN_OPT_MOMENTUM: return &o->momentum;
+    case NN_OPT_EPSILON: return &o->epsilon;
+    case NN_OPT_RHO: return &o->rho;
+    case NN_OPT_BETA1: return &o->beta1;
+    default: return &o->beta2;
+    }
+}
+
+void nn__optimizer_export(const nn_optimizer *opt, struct nn__opt_state *st)
+{
+    int i;
+    st->kind = opt->kind;
+    for (i = 0; i < NN__OPT_N_SETTINGS; i++)
+        st->set[i] = *nn__opt_field((nn_optimizer *)(uintptr_t)opt, i);
+    st->iterations = opt->iterations;
+    st->s1 = opt->s1;
+    st->s2 = opt->s2;
+}
+
+int nn__optimizer_check(const struct nn__opt_state *st, const char *fn)
+{
+    nn_optimizer tmp, def;
+    char msg[256];
+    int i;
+
+    NN__CHECK(st->kind < NN_OPT_SGD || st->kind > NN_OPT_ADAM, NN_ERR_FORMAT,
+              "%s: optimizer kind %d is not an NN_OPT_* kind", fn,
+              (int)st->kind);
+    nn__opt_defaults(&tmp, st->kind);
+    nn__opt_defaults(&def, st->kind);
+    for (i = 0; i < NN__OPT_N_SETTINGS; i++) {
+        double v = st->set[i];
+        if (!nn__applies(st->kind, i)) {
+            double d = *nn__opt_field(&def, i);
+            /* compare bit patterns: -0 or a NaN is not the default */
+            NN__CHECK(memcmp(&v, &d, sizeof v) != 0, NN_ERR_FORMAT,
+                      "%s: optimizer setting %s = %g does not apply to %s "
+                      "and must hold its default %g", fn,
+                      nn__setting_names[i], v, nn__opt_names[st->kind], d);
+            continue;
+        }
+        if (nn_optimizer_set(&tmp, i, v) != NN_OK) {
+            snprintf(msg, sizeof msg, "%s", nn_last_error());
+            return nn__fail(NN_ERR_FORMAT, "%s: invalid optimizer state: %s",
+                            fn, msg);
+        }
+    }
+    NN__CHECK(st->iterations > 9000000000000000ull, NN_ERR_FORMAT,
+              "%s: optimizer iterations %llu is over 9e15", fn,
+              (unsigned long long)st->iterations);
+    return NN_OK;
+}
+
+int nn__optimizer_import(nn_optimizer **out, nn_net *net,
+                         const struct nn__opt_state *st, const char *fn)
+{
+    nn_optimizer *o;
+    int j, s = nn_optimizer_create(&o, net, st->kind);
+    *out = NULL;
+    if (s != NN_OK)
+        return nn__fail(s, "%s: out of memory for the optimizer state of "
+                        "%zu parameters", fn, net->n_params);
+    for (j = 0; j < NN__OPT_N_SETTINGS; j++)
+        *nn__opt_field(o, j) = st->set[j];
+    o->iterations = st->iterations;
+    *out = o;
+    return NN_OK;
+}
+
+void nn__optimizer_arrays(nn_optimizer *opt, float **s1, float **s2)
+{
+    *s1 = opt->s1;
+    *s2 = opt->s2;
+}
+
+void nn__optimizer_refresh_bounds(nn_optimizer *opt)
+{
+    const struct nn__kernels *k = nn__kernels();
+    size_t i;
+    for (i = 0; i < opt->net->n_layers; i++) {
+        struct nn__run r = nn__layer_run(opt, i);
+        opt->b1[i] = (double)nn__amax_to_float(k->amax(r.s1, r.n));
+        opt->b2[i] = r.s2 != NULL
+                         ? (double)nn__amax_to_float(k->amax(r.s2, r.n))
+                         : 0.0;
+    }
 }

@@ -410,6 +410,12 @@ static void train_help(void)
 "  --threads N          BLAS threads\n"
 "Output:\n"
 "  -o, --output PATH    save the trained model\n"
+"  --checkpoint PATH    save the model with the optimizer's state at the\n"
+"                       end, so that --resume can continue it (weights,\n"
+"                       optimizer state and learning-rate schedule)\n"
+"  --resume PATH        continue training a checkpoint: its network and\n"
+"                       optimizer (and their settings) replace the\n"
+"                       network and optimizer options\n"
 "  --every N            print every N epochs (default: about 100 lines)\n"
 "  --progress=bar|lines report style (default: a bar on a terminal)\n"
 "  -q, --quiet          only the final summary\n"
@@ -437,7 +443,7 @@ struct train_opts {
     double l1, l2, dropout, val_split;
     size_t epochs, batch, every;
     int shuffle, threads, quiet, bar;
-    const char *output;
+    const char *output, *checkpoint, *resume;
 };
 
 static void split_validation(struct dataset *d, double frac,
@@ -560,6 +566,10 @@ static int cmd_train(int argc, char **argv)
             TAKE(); o.threads = (int)parse_uint(a, v, 1, 1024);
         } else if (strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0) {
             TAKE(); o.output = v;
+        } else if (strcmp(a, "--checkpoint") == 0) {
+            TAKE(); o.checkpoint = v;
+        } else if (strcmp(a, "--resume") == 0) {
+            TAKE(); o.resume = v;
         } else if (strcmp(a, "--every") == 0) {
             TAKE(); o.every = (size_t)parse_uint(a, v, 1, 100000000);
         } else if (strcmp(a, "--progress=bar") == 0) {
@@ -640,6 +650,35 @@ static int cmd_train(int argc, char **argv)
     sizes[n_layers] = d.n_out;
     acts[o.n_hidden] = o.out_act;
 
+    if (o.resume != NULL) {
+        st = nn_checkpoint_load(&net, &opt, o.resume);
+        if (st != NN_OK) { rc = lib_error("loading the checkpoint", st); goto done; }
+        if (opt == NULL) {
+            fprintf(stderr, "%s: %s holds a model but no optimizer state "
+                    "(save it with --checkpoint)\n", prog, o.resume);
+            rc = 1;
+            goto done;
+        }
+        n_layers = nn_net_num_layers(net);
+        if (nn_net_layer_inputs(net, 0) != d.n_in ||
+            nn_net_layer_outputs(net, n_layers - 1) != d.n_out) {
+            fprintf(stderr, "%s: %s takes %zu inputs and gives %zu outputs; "
+                    "the data has %zu and %zu\n", prog, o.resume,
+                    nn_net_layer_inputs(net, 0),
+                    nn_net_layer_outputs(net, n_layers - 1), d.n_in, d.n_out);
+            rc = 1;
+            goto done;
+        }
+        sizes[0] = d.n_in;
+        for (i = 0; i < n_layers; i++) {
+            sizes[i + 1] = nn_net_layer_outputs(net, i);
+            acts[i] = nn_net_layer_activation(net, i);
+        }
+        o.optimizer = nn_optimizer_kind(opt);
+        nn_optimizer_get(opt, NN_OPT_LEARNING_RATE, &o.lr);
+        nn_optimizer_get(opt, NN_OPT_DECAY, &o.decay);
+        goto have_optimizer;
+    }
     st = nn_net_create(&net, n_layers, sizes, acts, o.data.seed);
     if (st == NN_OK && o.init != NN_INIT_DEFAULT)
         st = nn_net_init(net, NN_ALL_LAYERS, o.init, o.gain, o.data.seed);
@@ -667,6 +706,7 @@ static int cmd_train(int argc, char **argv)
     SETOPT(set_beta2, NN_OPT_BETA2, o.beta2);
 #undef SETOPT
     if (st != NN_OK) { rc = lib_error("setting up the optimizer", st); goto done; }
+have_optimizer:
     st = nn_trainer_create(&tr, net, opt);
     if (st == NN_OK) st = nn_trainer_set(tr, NN_TRAIN_LOSS, o.loss);
     if (st == NN_OK) st = nn_trainer_set(tr, NN_TRAIN_EPOCHS, (double)o.epochs);
@@ -742,6 +782,14 @@ static int cmd_train(int argc, char **argv)
         st = nn_net_save(net, o.output);
         if (st != NN_OK) { rc = lib_error("saving the model", st); goto done; }
         printf("Model saved to %s\n", o.output);
+    }
+    if (o.checkpoint != NULL) {
+        double it = 0;
+        st = nn_checkpoint_save(net, opt, o.checkpoint);
+        if (st != NN_OK) { rc = lib_error("saving the checkpoint", st); goto done; }
+        nn_optimizer_get(opt, NN_OPT_ITERATIONS, &it);
+        printf("Checkpoint (model and %s state after %.0f steps) saved to "
+               "%s\n", opt_names[o.optimizer], it, o.checkpoint);
     }
     rc = 0;
 done:

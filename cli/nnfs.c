@@ -1064,6 +1064,7 @@ int main(int argc, char **argv)
                nn_info(NN_INFO_BLAS_CORE)[0] ? nn_info(NN_INFO_BLAS_CORE)
                                              : "unknown",
                nn_info(NN_INFO_KERNELS), nn_info(NN_INFO_KERNELS_BUILT));
+        printf("BLAS core choice: %s\n", nn_info(NN_INFO_BLAS_CORE_CHOICE));
         return 0;
     }
     if (strcmp(argv[1], "train") == 0) return cmd_train(argc - 2, argv + 2);

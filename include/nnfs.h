@@ -745,8 +745,28 @@ enum {
                                 the BLAS does not say */
     NN_INFO_KERNELS = 3,     /* libnnfs kernel set in use: "generic",
                                 "avx2" or "avx512" */
-    NN_INFO_KERNELS_BUILT = 4 /* kernel sets compiled in, space-separated */
+    NN_INFO_KERNELS_BUILT = 4, /* kernel sets compiled in, space-separated */
+    NN_INFO_BLAS_CORE_CHOICE = 5 /* what libnnfs did about the BLAS core at
+                                    load: "Haswell -> Cooperlake", "kept
+                                    Haswell (NNFS_BLAS_CORE=keep)", "not
+                                    applicable" (not a DYNAMIC_ARCH
+                                    OpenBLAS) */
 };
+
+/* The BLAS core.  Debian's OpenBLAS 0.3.21 runs its Haswell (AVX2) kernels
+   on AMD Zen 4/5 CPUs that also run its AVX-512 kernels, which are about
+   1.8x faster for sgemm.  So when libnnfs is loaded, if the BLAS is an
+   OpenBLAS built with DYNAMIC_ARCH that runs Haswell or Zen kernels (by
+   its own detection or because OPENBLAS_CORETYPE=Haswell is set) on a CPU
+   and operating system with AVX-512 F/DQ/BW/VL, libnnfs asks OpenBLAS to
+   choose again, naming Cooperlake (with AVX512_BF16) or SkylakeX.  The
+   choice applies to the whole process (cblas_sgemm called by the program
+   itself too).  Environment:
+     NNFS_BLAS_CORE=keep     leave OpenBLAS's choice alone;
+     NNFS_BLAS_CORE=NAME     ask for that OpenBLAS core (e.g. SkylakeX);
+     NNFS_BLAS_CORE=auto     the default described above.
+   nn_info(NN_INFO_BLAS_CORE) names the core in use and
+   nn_info(NN_INFO_BLAS_CORE_CHOICE) what was done. */
 
 /* Static text describing the build and the running machine, for the key
    NN_INFO_*; NULL for an unknown key.  The kernel set is chosen once, at

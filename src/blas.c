@@ -11,7 +11,9 @@
 
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define NN__WEAK __attribute__((weak))
 
@@ -20,6 +22,10 @@ extern char *openblas_get_config(void) NN__WEAK;
 extern char *openblas_get_corename(void) NN__WEAK;
 extern void openblas_set_num_threads(int n) NN__WEAK;
 extern int openblas_get_num_threads(void) NN__WEAK;
+/* OpenBLAS built with DYNAMIC_ARCH: its core table and (re)selection */
+extern void *gotoblas NN__WEAK;
+extern void gotoblas_dynamic_init(void) NN__WEAK;
+extern void gotoblas_dynamic_quit(void) NN__WEAK;
 /* BLIS */
 extern const char *bli_info_get_version_str(void) NN__WEAK;
 extern void bli_thread_set_num_threads(long n) NN__WEAK;
@@ -27,6 +33,106 @@ extern long bli_thread_get_num_threads(void) NN__WEAK;
 /* Intel MKL */
 extern void MKL_Set_Num_Threads(int n) NN__WEAK;
 extern int MKL_Get_Max_Threads(void) NN__WEAK;
+
+/*====== Choosing OpenBLAS's core ======*/
+
+/* OpenBLAS 0.3.21 (Debian's) picks its Haswell kernels on AMD Zen 4/5,
+   although those CPUs run the AVX-512 kernels it has for Intel (SkylakeX,
+   Cooperlake) about 1.8x faster for sgemm.  When libnnfs is loaded (after
+   OpenBLAS has initialised itself, since it is our dependency) and the
+   BLAS is such a DYNAMIC_ARCH OpenBLAS on a Haswell or Zen core of a CPU
+   whose CPU and operating system support AVX-512 F/DQ/BW/VL, we ask
+   OpenBLAS to choose again with OPENBLAS_CORETYPE set to the best AVX-512
+   core (Cooperlake with AVX512_BF16, else SkylakeX): gotoblas_dynamic_quit
+   then gotoblas_dynamic_init, the same calls OpenBLAS makes itself at
+   load and unload.  The environment variable is set only for the
+   duration of that call and then restored.
+     NNFS_BLAS_CORE unset or "auto": the upgrade above, whatever made
+       OpenBLAS choose Haswell or Zen (its detection, or an
+       OPENBLAS_CORETYPE=Haswell set for the whole machine, as on the
+       project's build hosts);
+     NNFS_BLAS_CORE=keep: never touch the BLAS's choice;
+     NNFS_BLAS_CORE=<name>: ask OpenBLAS for that core (e.g. SkylakeX).
+   The outcome is reported by nn_info(NN_INFO_BLAS_CORE_CHOICE). */
+static char nn__core_choice[160] = "not applicable";
+
+#if defined(NNFS_HAVE_X86_KERNELS) && defined(__GNUC__)
+#include <cpuid.h>
+/* 2: AVX-512 with BF16, 1: AVX-512 F/DQ/BW/VL usable, 0: neither */
+static int nn__avx512_level(void)
+{
+    unsigned a, b, c, d, xlo, xhi;
+    if (!__get_cpuid_count(1, 0, &a, &b, &c, &d)) return 0;
+    if (!((c >> 27) & 1)) return 0;   /* OSXSAVE */
+    __asm__ volatile("xgetbv" : "=a"(xlo), "=d"(xhi) : "c"(0));
+    (void)xhi;
+    if ((xlo & 0xe6) != 0xe6) return 0;   /* XMM, YMM, opmask, ZMM state */
+    if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return 0;
+    if (!(((b >> 16) & 1) && ((b >> 17) & 1) && ((b >> 30) & 1) &&
+          ((b >> 31) & 1)))
+        return 0;
+    if (a >= 1 && __get_cpuid_count(7, 1, &a, &b, &c, &d) && ((a >> 5) & 1))
+        return 2;
+    return 1;
+}
+#else
+static int nn__avx512_level(void) { return 0; }
+#endif
+
+static void nn__reselect_core(const char *want, const char *why)
+{
+    char before[48], saved[64];
+    const char *after, *prev = getenv("OPENBLAS_CORETYPE");
+    int had = prev != NULL && strlen(prev) < sizeof saved;
+    if (had) snprintf(saved, sizeof saved, "%s", prev);
+    snprintf(before, sizeof before, "%s", openblas_get_corename());
+    if (setenv("OPENBLAS_CORETYPE", want, 1) != 0) {
+        snprintf(nn__core_choice, sizeof nn__core_choice,
+                 "kept %s (setenv failed)", before);
+        return;
+    }
+    gotoblas_dynamic_quit();
+    gotoblas_dynamic_init();
+    if (had) setenv("OPENBLAS_CORETYPE", saved, 1);
+    else unsetenv("OPENBLAS_CORETYPE");
+    after = openblas_get_corename();
+    snprintf(nn__core_choice, sizeof nn__core_choice, "%s -> %s (%s)%s%s",
+             before, after, why,
+             strcasecmp(after, want) == 0 ? "" : "; OpenBLAS does not know ",
+             strcasecmp(after, want) == 0 ? "" : want);
+}
+
+__attribute__((constructor)) static void nn__blas_pick_core(void)
+{
+    const char *env = getenv("NNFS_BLAS_CORE"), *core;
+    int level;
+    if (openblas_get_corename == NULL || gotoblas_dynamic_init == NULL ||
+        gotoblas_dynamic_quit == NULL || &gotoblas == NULL)
+        return;   /* not a DYNAMIC_ARCH OpenBLAS */
+    core = openblas_get_corename();
+    if (env != NULL && strcmp(env, "keep") == 0) {
+        snprintf(nn__core_choice, sizeof nn__core_choice,
+                 "kept %s (NNFS_BLAS_CORE=keep)", core);
+        return;
+    }
+    if (env != NULL && env[0] != '\0' && strcmp(env, "auto") != 0) {
+        nn__reselect_core(env, "NNFS_BLAS_CORE");
+        return;
+    }
+    level = nn__avx512_level();
+    if (level == 0 || (strcasecmp(core, "Haswell") != 0 &&
+                       strcasecmp(core, "Zen") != 0)) {
+        snprintf(nn__core_choice, sizeof nn__core_choice, "kept %s", core);
+        return;
+    }
+    nn__reselect_core(level == 2 ? "Cooperlake" : "SkylakeX",
+                      "AVX-512 available");
+}
+
+const char *nn__blas_core_choice(void)
+{
+    return nn__core_choice;
+}
 
 static pthread_once_t nn__blas_once = PTHREAD_ONCE_INIT;
 static char nn__blas_name_buf[96];
@@ -134,6 +240,7 @@ const char *nn_info(int32_t key)
     case NN_INFO_BLAS_CORE: return nn__blas_core();
     case NN_INFO_KERNELS: return nn__kernels()->name;
     case NN_INFO_KERNELS_BUILT: return nn__kernels_built();
+    case NN_INFO_BLAS_CORE_CHOICE: return nn__blas_core_choice();
     default: return NULL;
     }
 }

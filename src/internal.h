@@ -102,6 +102,7 @@ int nn__gemm_dx(const float *dz, const float *w, float *dx, size_t batch,
 /* blas.c: what BLAS is linked, its core, threads.  No cblas.h there. */
 const char *nn__blas_name(void);
 const char *nn__blas_core(void);
+const char *nn__blas_core_choice(void);
 int nn__blas_set_threads(int n);   /* 0 ok, -1 unsupported */
 int nn__blas_get_threads(void);    /* 0 unknown */
 

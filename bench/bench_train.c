@@ -1,0 +1,191 @@
+/*
+ * bench_train.c - the time of one training step (nn_forward +
+ * nn_backward_labels + nn_sgd_step) on the workloads W1-W4, and in the
+ * same run the GEMM floor: the same cblas_sgemm calls on the same shapes
+ * (forward Z = X W per layer, dW = X^T dZ per layer, dX = dZ W^T for every
+ * layer but the first) with nothing else.  One JSON line per workload and
+ * thread count with min/median/p90 of both and ratio = median step /
+ * median floor.  The element-wise share is 1 - floor/step.
+ *
+ *   bench_train [--threads 1,2] [--reps N] [--workload W1|W2|W3|W4]
+ *               [--smoke]
+ */
+#include "bench_common.h"
+
+#include <cblas.h>
+
+#define MAXL 8
+
+struct workload {
+    const char *name;
+    size_t batch, n_layers;
+    size_t sizes[MAXL + 1];
+};
+
+static const struct workload wls[] = {
+    {"W1", 300, 2, {2, 64, 3}},
+    {"W2", 128, 2, {784, 128, 10}},
+    {"W3", 256, 3, {1024, 4096, 4096, 1024}},
+    {"W4", 64, 5, {64, 256, 256, 256, 256, 10}},
+};
+
+#define CHECK(call)                                                       \
+    do {                                                                  \
+        if ((call) != NN_OK) {                                            \
+            fprintf(stderr, "%s: %s\n", #call, nn_last_error());          \
+            exit(2);                                                      \
+        }                                                                 \
+    } while (0)
+
+/* inner repetitions so one sample lasts >= ~20 ms */
+static int inner_for(double one)
+{
+    int n = 1;
+    while (n * one < 0.02 && n < 100000) n *= 2;
+    return n;
+}
+
+static void run(const struct workload *w, int threads, int reps)
+{
+    size_t L = w->n_layers, B = w->batch, i, l;
+    size_t n_in = w->sizes[0], n_out = w->sizes[L];
+    int32_t acts[MAXL];
+    float *x, *out, *buf[MAXL + 1], *grad[MAXL + 1], *wt[MAXL], *dw[MAXL];
+    int32_t *labels;
+    nn_net *net;
+    double ts[64], tf[64], smin, smed, sp90, fmin, fmed, fp90, t0, one;
+    int r, inner, j;
+
+    for (l = 0; l < L; l++)
+        acts[l] = l + 1 < L ? NN_ACT_RELU : NN_ACT_SOFTMAX;
+    CHECK(nn_net_create(&net, L, w->sizes, acts, 1));
+    x = malloc(sizeof(float) * B * n_in);
+    out = malloc(sizeof(float) * B * n_out);
+    labels = malloc(sizeof(int32_t) * B);
+    if (!x || !out || !labels) exit(2);
+    bench_fill(x, B * n_in, 3);
+    for (i = 0; i < B; i++) labels[i] = (int32_t)(i % n_out);
+
+    /* the floor's own buffers: activations and gradients per layer */
+    for (l = 0; l <= L; l++) {
+        buf[l] = malloc(sizeof(float) * B * w->sizes[l]);
+        grad[l] = malloc(sizeof(float) * B * w->sizes[l]);
+        if (!buf[l] || !grad[l]) exit(2);
+        bench_fill(buf[l], B * w->sizes[l], 4 + (unsigned)l);
+        bench_fill(grad[l], B * w->sizes[l], 9 + (unsigned)l);
+    }
+    for (l = 0; l < L; l++) {
+        wt[l] = malloc(sizeof(float) * w->sizes[l] * w->sizes[l + 1]);
+        dw[l] = malloc(sizeof(float) * w->sizes[l] * w->sizes[l + 1]);
+        if (!wt[l] || !dw[l]) exit(2);
+        bench_fill(wt[l], w->sizes[l] * w->sizes[l + 1], 20 + (unsigned)l);
+    }
+
+#define STEP()                                                            \
+    do {                                                                  \
+        CHECK(nn_forward(net, x, B, out));                                \
+        CHECK(nn_backward_labels(net, labels, NULL));                     \
+        CHECK(nn_sgd_step(net, 1e-4f));                                   \
+    } while (0)
+
+#define FLOOR()                                                           \
+    do {                                                                  \
+        size_t q;                                                         \
+        for (q = 0; q < L; q++) {                                         \
+            int k_ = (int)w->sizes[q], n_ = (int)w->sizes[q + 1];         \
+            /* Z <- X W: M = batch, N = n_out, K = n_in */                 \
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)B, \
+                        n_, k_, 1.0f, buf[q], k_, wt[q], n_, 0.0f,        \
+                        buf[q + 1], n_);                                  \
+        }                                                                 \
+        for (q = L; q-- > 0;) {                                           \
+            int k_ = (int)w->sizes[q], n_ = (int)w->sizes[q + 1];         \
+            /* dW <- X^T dZ: M = n_in, N = n_out, K = batch */             \
+            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, k_, n_,  \
+                        (int)B, 1.0f, buf[q], k_, grad[q + 1], n_, 0.0f,  \
+                        dw[q], n_);                                       \
+            if (q > 0)                                                    \
+                /* dX <- dZ W^T: M = batch, N = n_in, K = n_out */         \
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans,      \
+                            (int)B, k_, n_, 1.0f, grad[q + 1], n_, wt[q], \
+                            n_, 0.0f, grad[q], k_);                       \
+        }                                                                 \
+    } while (0)
+
+    /* warm-up (scratch grows, threads start), then size the inner loops */
+    STEP(); STEP();
+    FLOOR(); FLOOR();
+    t0 = bench_now();
+    STEP();
+    one = bench_now() - t0;
+    inner = inner_for(one);
+    /* interleave step and floor samples so drift hits both alike */
+    for (r = 0; r < reps && r < 64; r++) {
+        t0 = bench_now();
+        for (j = 0; j < inner; j++) STEP();
+        ts[r] = (bench_now() - t0) / inner;
+        t0 = bench_now();
+        for (j = 0; j < inner; j++) FLOOR();
+        tf[r] = (bench_now() - t0) / inner;
+    }
+    bench_stats(ts, r, &smin, &smed, &sp90);
+    bench_stats(tf, r, &fmin, &fmed, &fp90);
+    bench_json_head("train", threads);
+    printf(",\"workload\":\"%s\",\"batch\":%zu,\"layers\":\"", w->name, B);
+    for (l = 0; l <= L; l++) printf("%zu%s", w->sizes[l], l < L ? "-" : "");
+    printf("\",\"step_min_s\":%.6g,\"step_median_s\":%.6g,"
+           "\"step_p90_s\":%.6g,\"floor_min_s\":%.6g,\"floor_median_s\":"
+           "%.6g,\"floor_p90_s\":%.6g,\"ratio\":%.3f,\"ratio_min\":%.3f,"
+           "\"elementwise_share\":%.3f,\"reps\":%d,\"inner\":%d}\n",
+           smin, smed, sp90, fmin, fmed, fp90, smed / fmed, smin / fmin,
+           1.0 - fmed / smed, r, inner);
+    fflush(stdout);
+    for (l = 0; l <= L; l++) {
+        free(buf[l]);
+        free(grad[l]);
+    }
+    for (l = 0; l < L; l++) {
+        free(wt[l]);
+        free(dw[l]);
+    }
+    free(x);
+    free(out);
+    free(labels);
+    nn_net_destroy(net);
+}
+
+int main(int argc, char **argv)
+{
+    int threads[8] = {1, 2}, nt = 2, reps = 9, smoke = 0, i, ti;
+    const char *only = NULL;
+    size_t wi;
+    for (i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--smoke") == 0) smoke = 1;
+        else if (strcmp(argv[i], "--reps") == 0 && i + 1 < argc)
+            reps = atoi(argv[++i]);
+        else if (strcmp(argv[i], "--workload") == 0 && i + 1 < argc)
+            only = argv[++i];
+        else if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc) {
+            char *p = argv[++i];
+            nt = 0;
+            while (*p && nt < 8) {
+                threads[nt++] = (int)strtol(p, &p, 10);
+                if (*p == ',') p++;
+            }
+        } else {
+            fprintf(stderr, "usage: %s [--threads 1,2] [--reps N] "
+                    "[--workload W1|W2|W3|W4] [--smoke]\n", argv[0]);
+            return 2;
+        }
+    }
+    if (reps < 1) reps = 1;
+    for (ti = 0; ti < nt; ti++) {
+        CHECK(nn_set_num_threads(threads[ti]));
+        for (wi = 0; wi < sizeof wls / sizeof wls[0]; wi++) {
+            if (only != NULL && strcmp(only, wls[wi].name) != 0) continue;
+            if (smoke && strcmp(wls[wi].name, "W3") == 0) continue;
+            run(&wls[wi], threads[ti], smoke ? 1 : reps);
+        }
+    }
+    return 0;
+}

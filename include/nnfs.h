@@ -723,6 +723,26 @@ NN_API int nn_checkpoint_load_buffer(nn_net **net_out,
 
 /*====== Allocator ======*/
 
+/* Route every allocation of the library (networks, optimizers, trainers,
+   work buffers, file and gzip buffers) through alloc_fn and free_fn, called
+   with user as their first argument.  The library aligns blocks itself
+   (64 bytes) on top of what alloc_fn returns, so alloc_fn needs only
+   malloc's alignment; it returns NULL when it cannot allocate, and the
+   library call then fails with NN_ERR_NOMEM, leaves its arguments
+   unchanged and keeps nothing.  free_fn receives exactly the pointers
+   alloc_fn returned, never NULL.  Both NULL restores the C library's
+   malloc and free.  The BLAS and LAPACK allocate on their own and are not
+   routed.
+   Call it while no library memory is live (before creating the first
+   handle, or after destroying the last), and not concurrently with any
+   other library call: every thread uses the same functions.
+   Returns NN_OK; NN_ERR_INVALID_ARG (exactly one of alloc_fn, free_fn is
+   NULL); NN_ERR_STATE (library blocks are live; nothing changed).
+   Since 0.1. */
+NN_API int nn_set_allocator(void *(*alloc_fn)(void *user, size_t size),
+                            void (*free_fn)(void *user, void *ptr),
+                            void *user);
+
 /*====== Linear algebra (LAPACKE) ======*/
 
 /*====== Threads and build information ======*/

@@ -14,6 +14,31 @@
 
 static atomic_long nn__live;
 
+/* The underlying allocator: the C library's unless nn_set_allocator gave
+   one.  Only changed while no block is live, so every block is freed by
+   the function family that allocated it. */
+static void *(*nn__alloc_fn)(void *user, size_t size);
+static void (*nn__free_fn)(void *user, void *ptr);
+static void *nn__alloc_user;
+
+int nn_set_allocator(void *(*alloc_fn)(void *user, size_t size),
+                     void (*free_fn)(void *user, void *ptr), void *user)
+{
+    long live;
+    NN__CHECK((alloc_fn == NULL) != (free_fn == NULL), NN_ERR_INVALID_ARG,
+              "nn_set_allocator: alloc_fn is %s but free_fn is %s (give both "
+              "or neither)", alloc_fn ? "set" : "NULL",
+              free_fn ? "set" : "NULL");
+    live = atomic_load_explicit(&nn__live, memory_order_acquire);
+    NN__CHECK(live != 0, NN_ERR_STATE,
+              "nn_set_allocator: %ld library blocks are live (destroy every "
+              "handle and free every buffer first)", live);
+    nn__alloc_fn = alloc_fn;
+    nn__free_fn = free_fn;
+    nn__alloc_user = alloc_fn ? user : NULL;
+    return NN_OK;
+}
+
 void *nn__malloc(size_t size)
 {
     size_t total;
@@ -21,7 +46,7 @@ void *nn__malloc(size_t size)
 
     /* room for alignment slack and the stored raw pointer */
     if (!nn__add_ok(size, NN__ALIGN + sizeof(void *), &total)) return NULL;
-    raw = malloc(total);
+    raw = nn__alloc_fn ? nn__alloc_fn(nn__alloc_user, total) : malloc(total);
     if (raw == NULL) return NULL;
     p = (unsigned char *)(((uintptr_t)raw + sizeof(void *) + NN__ALIGN - 1)
                           & ~(uintptr_t)(NN__ALIGN - 1));
@@ -46,7 +71,8 @@ void nn__free(void *p)
     if (p == NULL) return;
     memcpy(&raw, (unsigned char *)p - sizeof(void *), sizeof raw);
     atomic_fetch_sub_explicit(&nn__live, 1, memory_order_relaxed);
-    free(raw);
+    if (nn__free_fn) nn__free_fn(nn__alloc_user, raw);
+    else free(raw);
 }
 
 long nn__alloc_live(void)

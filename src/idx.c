@@ -120,7 +120,7 @@ static int nn__idx_gunzip(const unsigned char *buf, size_t size,
     z_stream zs;
     unsigned char head[NN__IDX_MAX_HEADER], extra;
     unsigned char *out = NULL;
-    size_t got, hdr = 0, payload, have;
+    size_t got, hdr = 0, payload, have, cap;
     int zr, st;
 
     NN__CHECK(size > NN__IDX_MAX_FILE, NN_ERR_FORMAT, "%s: %s: %zu bytes of "
@@ -156,13 +156,31 @@ static int nn__idx_gunzip(const unsigned char *buf, size_t size,
     payload = *count * *sample;   /* checked against the limit */
     if (zr == Z_STREAM_END && payload > 0) goto truncated_at_header;
 
-    out = nn__malloc(payload);
-    if (out == NULL) {
-        inflateEnd(&zs);
-        return nn__fail(NN_ERR_NOMEM, "%s: %s: out of memory for the %zu "
-                        "bytes of IDX data", fn, name, payload);
+    /* The buffer grows with the data actually inflated (doubling, from
+       64 KiB or 8 times the compressed size), so a small stream that
+       declares a huge payload cannot cause a huge allocation: the largest
+       block is at most twice what the stream really holds, or that start.
+       A well-compressed real file (ratio under 8) takes one block. */
+    cap = size > SIZE_MAX / 8 ? payload : size * 8;
+    if (cap < ((size_t)1 << 16)) cap = (size_t)1 << 16;
+    if (cap > payload) cap = payload;
+    out = nn__malloc(cap);
+    if (out == NULL) goto nomem_data;
+    have = 0;
+    for (;;) {
+        size_t g;
+        unsigned char *grown;
+        nn__inflate_into(&zs, out + have, cap - have, &g, &zr);
+        have += g;
+        if (have < cap || cap == payload || zr == Z_STREAM_END) break;
+        g = cap > payload / 2 ? payload : cap * 2;
+        grown = nn__malloc(g);
+        if (grown == NULL) goto nomem_data;
+        memcpy(grown, out, have);
+        nn__free(out);
+        out = grown;
+        cap = g;
     }
-    nn__inflate_into(&zs, out, payload, &have, &zr);
     if (zr == Z_MEM_ERROR) goto nomem;
     if (have < payload) {
         if (zr == Z_DATA_ERROR || zr == Z_NEED_DICT || zr == Z_STREAM_ERROR)
@@ -214,6 +232,11 @@ nomem:
     inflateEnd(&zs);
     nn__free(out);
     return nn__fail(NN_ERR_NOMEM, "%s: %s: out of memory in zlib", fn, name);
+nomem_data:
+    inflateEnd(&zs);
+    nn__free(out);
+    return nn__fail(NN_ERR_NOMEM, "%s: %s: out of memory for the %zu "
+                    "bytes of IDX data", fn, name, payload);
 damaged:
     {
         const char *msg = zs.msg ? zs.msg : "no detail";

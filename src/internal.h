@@ -172,10 +172,12 @@ struct nn__train_kernels {
                          float lr, float mu);
     uint32_t (*adagrad)(float *w, float *c, const float *g, size_t n,
                         float lr, float eps);
+    /* the decay rates come as 1 - rho, 1 - beta computed in double: in
+       float, 1.0f - 0.999f is 1.3e-5 off 0.001 */
     uint32_t (*rmsprop)(float *w, float *c, const float *g, size_t n,
-                        float lr, float rho, float eps);
+                        float lr, float one_rho, float eps);
     uint32_t (*adam)(float *w, float *m, float *v, const float *g, size_t n,
-                     float lr, float b1, float b2, float c1, float c2,
+                     float lr, float one_b1, float one_b2, float c1, float c2,
                      float eps);
     /* g += l1 sign(w) + l2x2 w; returns amax of g */
     uint32_t (*regularize)(float *g, const float *w, size_t n, float l1,
@@ -273,6 +275,10 @@ struct nn_net {
 };
 
 #define NN__PREDICT_ROWS 256
+
+/* net.c: grow all of net's training and inference scratch for batches of
+   up to `batch` rows, all or nothing (NN_ERR_NOMEM changes nothing). */
+int nn__net_reserve(nn_net *net, size_t batch, const char *fn);
 
 /* optimizers.c: the net an optimizer updates. */
 nn_net *nn__optimizer_net(const nn_optimizer *opt);

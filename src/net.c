@@ -358,28 +358,82 @@ static int nn__check_batch(const nn_net *net, size_t batch, const char *fn)
 }
 
 /* Make slot `s` and the backward scratch hold `batch` rows.  Grows only;
-   the slot being grown is never the published one, so a failure here
-   changes nothing observable. */
+   the slot being grown is never the published one, and both blocks are
+   allocated before either is swapped in, so a failure here changes
+   nothing observable and keeps no memory. */
 static int nn__reserve(nn_net *net, int s, size_t batch, const char *fn)
 {
     size_t need = batch * nn__cache_row(net);
+    float *pc = NULL, *pd = NULL;
     if (net->cache_cap[s] < need) {
-        float *p = nn__malloc(need * sizeof(float));
-        NN__CHECK(p == NULL, NN_ERR_NOMEM,
+        pc = nn__malloc(need * sizeof(float));
+        NN__CHECK(pc == NULL, NN_ERR_NOMEM,
                   "%s: out of memory for a batch of %zu rows", fn, batch);
-        nn__free(net->cache[s]);
-        net->cache[s] = p;
-        net->cache_cap[s] = need;
     }
     if (net->dz_cap < batch) {
-        float *p = nn__malloc(batch * net->width_sum * sizeof(float));
-        NN__CHECK(p == NULL, NN_ERR_NOMEM,
-                  "%s: out of memory for a batch of %zu rows", fn, batch);
+        pd = nn__malloc(batch * net->width_sum * sizeof(float));
+        if (pd == NULL) {
+            nn__free(pc);
+            return nn__fail(NN_ERR_NOMEM, "%s: out of memory for a batch of "
+                            "%zu rows", fn, batch);
+        }
+    }
+    if (pc != NULL) {
+        nn__free(net->cache[s]);
+        net->cache[s] = pc;
+        net->cache_cap[s] = need;
+    }
+    if (pd != NULL) {
         nn__free(net->dz);
-        net->dz = p;
+        net->dz = pd;
         net->dz_cap = batch;
     }
     return NN_OK;
+}
+
+/* Grow every training and inference buffer of net for batches of up to
+   `batch` rows, all or nothing: both cache slots (the published one keeps
+   its contents, so the last forward stays usable), the backward scratch
+   and the inference scratch.  nn_trainer_fit calls it before its first
+   step so that no step of a fit allocates, and so cannot fail for memory
+   half-way. */
+int nn__net_reserve(nn_net *net, size_t batch, const char *fn)
+{
+    size_t need, s;
+    float *p[4] = {NULL, NULL, NULL, NULL};
+    int st = nn__check_batch(net, batch, fn);
+    if (st != NN_OK) return st;
+    need = batch * nn__cache_row(net);
+    for (s = 0; s < 2; s++)
+        if (net->cache_cap[s] < need &&
+            (p[s] = nn__malloc(need * sizeof(float))) == NULL)
+            goto nomem;
+    if (net->dz_cap < batch &&
+        (p[2] = nn__malloc(batch * net->width_sum * sizeof(float))) == NULL)
+        goto nomem;
+    if (net->pred == NULL &&
+        (p[3] = nn__malloc(2 * NN__PREDICT_ROWS * net->width_max *
+                           sizeof(float))) == NULL)
+        goto nomem;
+    for (s = 0; s < 2; s++) {
+        if (p[s] == NULL) continue;
+        if (net->cache[s] != NULL && net->cache_cap[s] > 0)
+            memcpy(p[s], net->cache[s], net->cache_cap[s] * sizeof(float));
+        nn__free(net->cache[s]);
+        net->cache[s] = p[s];
+        net->cache_cap[s] = need;
+    }
+    if (p[2] != NULL) {
+        nn__free(net->dz);
+        net->dz = p[2];
+        net->dz_cap = batch;
+    }
+    if (p[3] != NULL) net->pred = p[3];
+    return NN_OK;
+nomem:
+    for (s = 0; s < 4; s++) nn__free(p[s]);
+    return nn__fail(NN_ERR_NOMEM, "%s: out of memory for a batch of %zu "
+                    "rows", fn, batch);
 }
 
 /* Blocks of layer i in slot s (nn__layout): its input, its activation

@@ -276,8 +276,11 @@ static int nn__step_safe(const nn_optimizer *o, size_t i, float lr,
 static int nn__step_finite(const nn_optimizer *o, const struct nn__run *r,
                            float lr, float c1, float c2)
 {
-    float b1 = (float)o->beta1, b2 = (float)o->beta2, eps = (float)o->epsilon;
-    float mu = (float)o->momentum, rho = (float)o->rho;
+    /* as the kernels: 1 - beta and 1 - rho rounded from double */
+    float one_b1 = (float)(1.0 - o->beta1), one_b2 = (float)(1.0 - o->beta2);
+    float one_rho = (float)(1.0 - o->rho), eps = (float)o->epsilon;
+    float b1 = 1.0f - one_b1, b2 = 1.0f - one_b2, rho = 1.0f - one_rho;
+    float mu = (float)o->momentum;
     size_t j;
     for (j = 0; j < r->n; j++) {
         float g = r->g[j], w = r->w[j], s, t = 0, nw;
@@ -291,12 +294,12 @@ static int nn__step_finite(const nn_optimizer *o, const struct nn__run *r,
             nw = w - lr * g / (sqrtf(s) + eps);
             break;
         case NN_OPT_RMSPROP:
-            s = rho * r->s1[j] + (1.0f - rho) * g * g;
+            s = rho * r->s1[j] + one_rho * g * g;
             nw = w - lr * g / (sqrtf(s) + eps);
             break;
         default:
-            s = b1 * r->s1[j] + (1.0f - b1) * g;
-            t = b2 * r->s2[j] + (1.0f - b2) * g * g;
+            s = b1 * r->s1[j] + one_b1 * g;
+            t = b2 * r->s2[j] + one_b2 * g * g;
             nw = w - lr * (s * c1) / (sqrtf(t * c2) + eps);
             break;
         }
@@ -356,13 +359,13 @@ int nn_optimizer_step(nn_optimizer *opt)
             m = tk->adagrad(r.w, r.s1, r.g, r.n, lr, (float)opt->epsilon);
             break;
         case NN_OPT_RMSPROP:
-            m = tk->rmsprop(r.w, r.s1, r.g, r.n, lr, (float)opt->rho,
-                            (float)opt->epsilon);
+            m = tk->rmsprop(r.w, r.s1, r.g, r.n, lr,
+                            (float)(1.0 - opt->rho), (float)opt->epsilon);
             break;
         default:
-            m = tk->adam(r.w, r.s1, r.s2, r.g, r.n, lr, (float)opt->beta1,
-                         (float)opt->beta2, (float)c1, (float)c2,
-                         (float)opt->epsilon);
+            m = tk->adam(r.w, r.s1, r.s2, r.g, r.n, lr,
+                         (float)(1.0 - opt->beta1), (float)(1.0 - opt->beta2),
+                         (float)c1, (float)c2, (float)opt->epsilon);
             break;
         }
         l->pmax = m;

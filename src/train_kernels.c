@@ -65,14 +65,16 @@ static uint32_t NN__OK(nn__opt_adagrad)(float *restrict w, float *restrict c,
     return m;
 }
 
-/* RMSprop: c = rho c + (1 - rho) g^2; w -= lr g / (sqrt(c) + eps) */
+/* RMSprop: c = rho c + (1 - rho) g^2; w -= lr g / (sqrt(c) + eps), with
+   one_rho = 1 - rho rounded from double (1.0f - rho would be off by up to
+   FLT_EPSILON / (1 - rho) relative) */
 static uint32_t NN__OK(nn__opt_rmsprop)(float *restrict w, float *restrict c,
                                         const float *restrict g, size_t n,
-                                        float lr, float rho, float eps)
+                                        float lr, float one_rho, float eps)
 {
     uint32_t m = 0;
     size_t i;
-    float one_rho = 1.0f - rho;
+    float rho = 1.0f - one_rho;
     /* nn-vec: opt_rmsprop */
     for (i = 0; i < n; i++) {
         float cc = rho * c[i] + one_rho * g[i] * g[i];
@@ -87,16 +89,17 @@ static uint32_t NN__OK(nn__opt_rmsprop)(float *restrict w, float *restrict c,
 
 /* Adam with bias correction: m = b1 m + (1 - b1) g,
    v = b2 v + (1 - b2) g^2, w -= lr (m c1) / (sqrt(v c2) + eps) with
-   c1 = 1 / (1 - b1^t), c2 = 1 / (1 - b2^t) computed by the caller. */
+   c1 = 1 / (1 - b1^t), c2 = 1 / (1 - b2^t) computed by the caller, who
+   also passes one_b1 = 1 - b1 and one_b2 = 1 - b2 rounded from double. */
 static uint32_t NN__OK(nn__opt_adam)(float *restrict w, float *restrict mo,
                                      float *restrict ve,
                                      const float *restrict g, size_t n,
-                                     float lr, float b1, float b2, float c1,
-                                     float c2, float eps)
+                                     float lr, float one_b1, float one_b2,
+                                     float c1, float c2, float eps)
 {
     uint32_t m = 0;
     size_t i;
-    float one_b1 = 1.0f - b1, one_b2 = 1.0f - b2;
+    float b1 = 1.0f - one_b1, b2 = 1.0f - one_b2;
     /* nn-vec: opt_adam */
     for (i = 0; i < n; i++) {
         float mm = b1 * mo[i] + one_b1 * g[i];

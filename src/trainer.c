@@ -401,6 +401,10 @@ int nn_trainer_fit(nn_trainer *trainer, const float *x, const float *targets,
                       "rows", fn, bs);
         goto done;
     }
+    /* the net's own scratch too, so no step of the fit allocates (and a
+       fit cannot run out of memory after it has changed the net) */
+    st = nn__net_reserve(net, bs, fn);
+    if (st != NN_OK) goto done;
     if (perm != NULL)
         for (i = 0; i < n; i++) perm[i] = i;
     nn__rng_seed(&rng, tr->seed);
@@ -476,6 +480,14 @@ int nn_trainer_fit(nn_trainer *trainer, const float *x, const float *targets,
     }
     tr->m[NN_METRIC_STOPPED] = stopped;
     tr->m[NN_METRIC_SECONDS] = nn__seconds() - t0;
+    {   /* readable after the fit too, with or without a callback */
+        double lr = 0;
+        float reg = 0;
+        nn_optimizer_get(tr->opt, NN_OPT_CURRENT_LEARNING_RATE, &lr);
+        nn_net_regularization_loss(net, &reg);
+        tr->m[NN_METRIC_LEARNING_RATE] = lr;
+        tr->m[NN_METRIC_REG_LOSS] = (double)reg;
+    }
     st = NN_OK;
 done:
     tr->busy = 0;

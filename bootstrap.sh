@@ -13,6 +13,7 @@
 #   JOBS        parallel build/test jobs (default: number of CPUs)
 #   NNFS_TIERS  extra test tiers for 'test', space-separated (see
 #               tests/tiers/README.md); CI=true selects the CI set
+#   NNFS_INSTALL 0: do not install into /usr/local (default as root: do)
 set -eu
 
 cd "$(dirname "$0")"
@@ -56,26 +57,54 @@ install_missing() {
 
 build() {
     say "Configuring ($BUILD_DIR)"
-    cmake -S "$ROOT" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@"
+    cmake -S "$ROOT" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+        -DNNFS_INSTALL_PYTHON=ON "$@"
     say "Building"
     cmake --build "$BUILD_DIR" -j "$JOBS"
+}
+
+# Install into /usr/local (library, header, nnfs, pkg-config and CMake
+# files, and the Python package for /usr/bin/python3), so that C programs
+# and `python3 -c "import libnnfs"` work right away.  As root only (or with
+# NNFS_INSTALL=1 and sudo); NNFS_INSTALL=0 skips it.
+install_build() {
+    [ "${NNFS_INSTALL:-1}" = 0 ] && return 0
+    if [ "$(id -u)" -eq 0 ]; then
+        SUDO=""
+    elif [ "${NNFS_INSTALL:-}" = 1 ] && command -v sudo >/dev/null 2>&1; then
+        SUDO="sudo"
+    else
+        say "Not root: skipping the install (run as root, or NNFS_INSTALL=1 with sudo)"
+        return 0
+    fi
+    say "Installing into /usr/local (NNFS_INSTALL=0 skips this)"
+    $SUDO cmake --install "$BUILD_DIR" >/dev/null
+    $SUDO ldconfig 2>/dev/null || true
 }
 
 case "$MODE" in
 demo)
     install_missing $PKGS_BUILD
     build -DNNFS_BUILD_TESTS=OFF -DNNFS_BUILD_BENCH=OFF
+    install_build
     say "Training the NNFS spiral classifier: $BUILD_DIR/nnfs train $*"
     "$BUILD_DIR/nnfs" train "$@"
     ;;
 build)
     install_missing $PKGS_BUILD
     build "$@"
+    install_build
     ;;
 test)
     # shellcheck disable=SC2086
     install_missing $PKGS_BUILD $PKGS_TEST
     build -DNNFS_WERROR=ON
+    install_build
+    if [ "$(id -u)" -eq 0 ] && [ "${NNFS_INSTALL:-1}" != 0 ]; then
+        # the installed binding, from outside the tree
+        (cd / && env -u PYTHONPATH -u LIBNNFS_PATH /usr/bin/python3 -c \
+            "import libnnfs; print('python3: import libnnfs', libnnfs.version())")
+    fi
     say "Running the test suite"
     (cd "$BUILD_DIR" && ctest --output-on-failure -j "$JOBS" "$@")
     if [ -x "$ROOT/tests/tiers/run-tiers.sh" ]; then

@@ -134,8 +134,8 @@ static float nn__sum(const float *restrict x, size_t n)
     float acc[16] = {0};
     double s = 0;
     size_t i, l, nb = n / 16 * 16;
+    /* nn-vec: sum_lanes */
     for (i = 0; i < nb; i += 16) {
-        /* nn-vec: sum_lanes */
         for (l = 0; l < 16; l++) acc[l] += x[i + l];
     }
     for (; i < n; i++) s += x[i];
@@ -294,8 +294,8 @@ uint32_t NN__K(nn__bwd_softmax)(float *dz, const float *a, float *db,
         float acc[16] = {0}, dot;
         double s = 0;
         size_t l, nb = cols / 16 * 16;
+        /* nn-vec: softmax_bwd_dot */
         for (j = 0; j < nb; j += 16) {
-            /* nn-vec: softmax_bwd_dot */
             for (l = 0; l < 16; l++) acc[l] += dr[j + l] * ar[j + l];
         }
         for (; j < cols; j++) s += dr[j] * ar[j];

@@ -26,8 +26,8 @@ static double nn__dsum(const float *restrict x, size_t n)
 {
     double acc[8] = {0}, s = 0;
     size_t i, l, nb = n / 8 * 8;
+    /* nn-vec: loss_sum */
     for (i = 0; i < nb; i += 8) {
-        /* nn-vec: loss_sum */
         for (l = 0; l < 8; l++) acc[l] += (double)x[i + l];
     }
     for (; i < n; i++) s += (double)x[i];

@@ -143,7 +143,8 @@ static double NN__OK(nn__opt_penalty)(const float *restrict w, size_t n,
     double a1[8] = {0}, a2[8] = {0}, s1 = 0, s2 = 0;
     size_t i, j, nb = n / 8 * 8;
     for (i = 0; i < nb; i += 8) {
-        /* nn-vec: opt_penalty */
+        /* not vectorized by GCC 12 (float -> double lane sums), so no
+           nn-vec marker: only nn_net_regularization_loss uses it */
         for (j = 0; j < 8; j++) {
             double v = (double)w[i + j];
             a1[j] += fabs(v);

@@ -1,0 +1,175 @@
+#!/usr/bin/python3
+"""Times the bench_train workloads in peer implementations and prints one
+table of step-time ratios to the libnnfs GEMM floor measured by bench_train.
+
+usage: bench/peers.py BENCH_TRAIN_JSONL [--threads 1,2] [--bench-fann PATH]
+
+BENCH_TRAIN_JSONL holds the lines bench_train printed (one JSON object per
+workload and thread count).  Peers: PyTorch CPU, NumPy in the course's style
+(np.dot + separate bias/ReLU/softmax/CCE passes, SGD), FANN (bench_fann, for
+W1/W2/W4).  A missing peer is skipped with a message.
+"""
+import json, os, subprocess, sys, time, statistics
+
+WL = {"W1": (300, [2, 64, 3]), "W2": (128, [784, 128, 10]),
+      "W3": (256, [1024, 4096, 4096, 1024]),
+      "W4": (64, [64, 256, 256, 256, 256, 10])}
+
+
+def reps_for(w):
+    return 5 if w == "W3" else 200
+
+
+def timeit(step, reps):
+    for _ in range(3):
+        step()
+    ts = []
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        step()
+        ts.append(time.perf_counter() - t0)
+    return min(ts), statistics.median(ts)
+
+
+def torch_peer(w, threads):
+    import torch
+    torch.set_num_threads(threads)
+    batch, sz = WL[w]
+    g = torch.Generator().manual_seed(1)
+    layers = [torch.nn.Linear(sz[i], sz[i + 1]) for i in range(len(sz) - 1)]
+    mods = []
+    for i, l in enumerate(layers):
+        mods.append(l)
+        if i < len(layers) - 1:
+            mods.append(torch.nn.ReLU())
+    model = torch.nn.Sequential(*mods)
+    opt = torch.optim.SGD(model.parameters(), lr=0.01)
+    x = torch.randn(batch, sz[0], generator=g)
+    y = torch.randint(0, sz[-1], (batch,), generator=g)
+    lossf = torch.nn.CrossEntropyLoss()
+
+    def step():
+        opt.zero_grad(set_to_none=False)
+        loss = lossf(model(x), y)
+        loss.backward()
+        opt.step()
+    return timeit(step, reps_for(w))
+
+
+def numpy_peer(w, threads):
+    import numpy as np
+    batch, sz = WL[w]
+    rng = np.random.default_rng(1)
+    W = [(0.01 * rng.standard_normal((sz[i], sz[i + 1]))).astype(np.float32)
+         for i in range(len(sz) - 1)]
+    B = [np.zeros((1, sz[i + 1]), np.float32) for i in range(len(sz) - 1)]
+    x = rng.standard_normal((batch, sz[0])).astype(np.float32)
+    y = rng.integers(0, sz[-1], batch)
+    lr = np.float32(0.01)
+
+    def step():
+        acts, inp = [], x
+        for i in range(len(W)):              # Layer_Dense.forward
+            z = np.dot(inp, W[i]) + B[i]
+            acts.append((inp, z))
+            inp = np.maximum(0, z) if i < len(W) - 1 else z
+        e = np.exp(inp - np.max(inp, axis=1, keepdims=True))
+        p = e / np.sum(e, axis=1, keepdims=True)
+        loss = np.mean(-np.log(np.clip(p[range(batch), y], 1e-7, 1 - 1e-7)))
+        d = p.copy()                          # softmax+CCE combined backward
+        d[range(batch), y] -= 1
+        d = d / batch
+        for i in reversed(range(len(W))):
+            inp, z = acts[i]
+            if i < len(W) - 1:
+                d = d.copy()
+                d[z <= 0] = 0                 # Activation_ReLU.backward
+            dW = np.dot(inp.T, d)
+            dB = np.sum(d, axis=0, keepdims=True)
+            d = np.dot(d, W[i].T)
+            W[i] += -lr * dW                  # Optimizer_SGD.update_params
+            B[i] += -lr * dB
+        return loss
+    return timeit(step, reps_for(w))
+
+
+def fann_peer(w, threads, exe):
+    if w == "W3":
+        return None
+    batch, sz = WL[w]
+    out = subprocess.run([exe, str(batch)] + [str(s) for s in sz],
+                         capture_output=True, text=True, check=True).stdout
+    j = json.loads(out.strip().splitlines()[-1])
+    return j["step_min_s"], j["step_median_s"]
+
+
+def main():
+    args = sys.argv[1:]
+    if not args:
+        print(__doc__)
+        return 2
+    path = args[0]
+    threads = [1, 2]
+    fann = None
+    i = 1
+    while i < len(args):
+        if args[i] == "--threads":
+            threads = [int(t) for t in args[i + 1].split(",")]
+            i += 2
+        elif args[i] == "--bench-fann":
+            fann = args[i + 1]
+            i += 2
+        else:
+            print("unknown option", args[i])
+            return 2
+    ours = {}
+    with open(path) as f:
+        for line in f:
+            line = line.strip()
+            if line.startswith("{"):
+                j = json.loads(line)
+                if j.get("bench") == "train":
+                    ours[(j["workload"], j["threads"])] = j
+    peers = []
+    try:
+        import torch  # noqa: F401
+        peers.append(("torch", torch_peer))
+    except ImportError as e:
+        print("# PyTorch skipped:", e)
+    try:
+        import numpy  # noqa: F401
+        peers.append(("numpy", numpy_peer))
+    except ImportError as e:
+        print("# NumPy skipped:", e)
+    if fann and os.access(fann, os.X_OK):
+        peers.append(("fann", lambda w, t: fann_peer(w, t, fann)))
+    else:
+        print("# FANN skipped: bench_fann not built (libfann not found)")
+    names = [n for n, _ in peers]
+    print("| workload | threads | core | floor ms | libnnfs step/floor | "
+          + " | ".join(n + " /floor" for n in names)
+          + " | " + " | ".join("speedup vs " + n for n in names) + " |")
+    print("|" + "---|" * (5 + 2 * len(names)))
+    for (w, t), j in sorted(ours.items(), key=lambda k: (k[0][0], k[0][1])):
+        if t not in threads:
+            continue
+        os.environ["OMP_NUM_THREADS"] = str(t)
+        floor = j["floor_median_s"]
+        step = j["step_median_s"]
+        cells, speed = [], []
+        for n, fn in peers:
+            r = fn(w, t)
+            if r is None:
+                cells.append("-")
+                speed.append("-")
+                continue
+            cells.append("%.2f" % (r[1] / floor))
+            speed.append("%.2fx" % (r[1] / step))
+        print("| %s | %d | %s | %.3f | %.3f | %s | %s |" % (
+            w, t, j["core"], floor * 1e3, step / floor, " | ".join(cells),
+            " | ".join(speed)), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,23 @@
+#!/bin/sh
+# Runs every benchmark and prints the peer table.
+#   bench/run.sh [BUILD_DIR]      (default: build-bench, configured if absent)
+# Environment: THREADS (default 1,2), REPS (bench_train repetitions).
+set -eu
+src=$(cd "$(dirname "$0")/.." && pwd)
+bd=${1:-$src/build-bench}
+threads=${THREADS:-1,2}
+if [ ! -f "$bd/CMakeCache.txt" ]; then
+  cmake -S "$src" -B "$bd" -DCMAKE_BUILD_TYPE=Release -DNNFS_BUILD_BENCH=ON
+fi
+cmake --build "$bd" -j2 --target bench_gemm bench_train
+cmake --build "$bd" -j2 --target bench_fann 2>/dev/null || true
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+echo "# bench_gemm"
+"$bd/bench/bench_gemm" --threads "$threads" | tee "$out/gemm.jsonl"
+echo "# bench_train"
+"$bd/bench/bench_train" --threads "$threads" ${REPS:+--reps "$REPS"} \
+  | tee "$out/train.jsonl"
+echo "# peers (ratios to the libnnfs GEMM floor, median step times)"
+/usr/bin/python3 "$src/bench/peers.py" "$out/train.jsonl" --threads "$threads" \
+  --bench-fann "$bd/bench/bench_fann"

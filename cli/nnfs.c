@@ -1022,6 +1022,11 @@ static int cmd_info(int argc, char **argv)
         if (drop > 0) printf(", dropout %g", drop);
         if (l1 > 0) printf(", l1 %g", l1);
         if (l2 > 0) printf(", l2 %g", l2);
+        {   /* weight spectrum: largest singular value (LAPACKE_sgesdd) */
+            double sn = 0;
+            if (nn_net_layer_spectral_norm(net, i, &sn) == NN_OK)
+                printf(", spectral norm %.4g", sn);
+        }
         printf("\n");
     }
     nn_net_destroy(net);

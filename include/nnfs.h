@@ -153,11 +153,15 @@ NN_API int nn_net_create(nn_net **out, size_t n_layers, const size_t *sizes,
                       (1 = the standard scheme)
      NN_INIT_NORMAL   gain * N(0, 1), the NNFS course's
                       0.01 * np.random.randn(n_inputs, n_neurons)
-     NN_INIT_UNIFORM  U(-gain, gain) */
+     NN_INIT_UNIFORM  U(-gain, gain)
+     NN_INIT_ORTHOGONAL  gain * a Haar-random orthogonal matrix (Saxe et
+                      al.; QR of a Gaussian by LAPACK): W^T W = gain^2 I
+                      if n_in >= n_out, W W^T = gain^2 I otherwise */
 enum {
     NN_INIT_DEFAULT = 0,
     NN_INIT_NORMAL = 1,
-    NN_INIT_UNIFORM = 2
+    NN_INIT_UNIFORM = 2,
+    NN_INIT_ORTHOGONAL = 3
 };
 
 /* Layer index meaning "every layer" for nn_net_init. */
@@ -744,6 +748,26 @@ NN_API int nn_set_allocator(void *(*alloc_fn)(void *user, size_t size),
                             void *user);
 
 /*====== Linear algebra (LAPACKE) ======*/
+
+/* Singular values of layer `layer`'s weight matrix W ([n_in][n_out]),
+   computed by LAPACKE_sgesdd on a copy, in descending order.  out
+   receives min(n_in, n_out) floats (capacity is its length); *count
+   receives that number.  W is not changed.  Returns NN_OK;
+   NN_ERR_INVALID_ARG (net or count NULL, out NULL with capacity > 0,
+   layer out of range; LAPACK info < 0); NN_ERR_SHAPE (capacity less
+   than min(n_in, n_out)); NN_ERR_NONFINITE (W holds NaN or infinity, or
+   sgesdd did not converge: info > 0, named in the message);
+   NN_ERR_NOMEM; NN_ERR_UNSUPPORTED (a side beyond INT_MAX).  On
+   failure out and *count are unchanged.  Reads net only.  Since 0.1. */
+NN_API int nn_net_layer_singular_values(const nn_net *net, size_t layer,
+                                        float *out, size_t capacity,
+                                        size_t *count);
+
+/* The largest singular value of layer `layer`'s W (its operator 2-norm)
+   in *norm_out.  Status codes as nn_net_layer_singular_values (norm_out
+   NULL: NN_ERR_INVALID_ARG).  Since 0.1. */
+NN_API int nn_net_layer_spectral_norm(const nn_net *net, size_t layer,
+                                      double *norm_out);
 
 /*====== Threads and build information ======*/
 

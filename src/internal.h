@@ -369,6 +369,12 @@ int nn__check_layer(const nn_net *net, size_t layer, const char *fn);
 void nn__init_layer(struct nn__layer *l, int32_t scheme, double gain,
                     struct nn__rng *r);
 
+/* linalg.c: w[n_in][n_out] <- gain * a Haar-orthogonal draw from r
+   (orthonormal columns if n_in >= n_out, rows otherwise), by
+   LAPACKE_sgeqrf + sorgqr.  fn names the caller in messages. */
+int nn__orthogonal_draw(float *w, size_t n_in, size_t n_out, double gain,
+                        struct nn__rng *r, const char *fn);
+
 /* Recompute derived state (every layer's pmax, the cache layout for the
    dropout rates) after parameters and options were written wholesale. */
 void nn__net_refresh_pmax(nn_net *net);

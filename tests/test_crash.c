@@ -3,8 +3,9 @@
  * file (RELIABILITY.md T4, as a black box: real kills at random moments,
  * not the fault table of test_io.c).
  *
- * Two different models A and B of about 2 MB each (so a save takes long
- * enough to be interrupted in the middle of its writes).  A child process
+ * Two different models A and B of about 650 KB each.  The kill delays are
+ * random over three times the measured time of one save, so kills land
+ * before, inside and after the writes, the fsync and the rename.  A child process
  * saves A and B alternately to the same path, forever; the parent kills it
  * with SIGKILL after a random delay, many times.  After every kill the
  * file at the path must be byte-identical to A's or B's image (taken with
@@ -22,7 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define CR_KILLS 40
+#define CR_KILLS 30
 
 static unsigned char *cr_read(const char *path, size_t *n)
 {
@@ -42,9 +43,16 @@ static unsigned char *cr_read(const char *path, size_t *n)
     return b;
 }
 
+static double cr_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
 NN_TEST(crash_sigkill_during_save_never_torn)
 {
-    size_t sizes[3] = {2, 700, 700};
+    size_t sizes[3] = {2, 400, 400};
     int32_t acts[2] = {NN_ACT_RELU, NN_ACT_SOFTMAX};
     nn_net *a = NULL, *b = NULL, *ld = NULL;
     unsigned char *ia, *ib, *got;
@@ -54,6 +62,8 @@ NN_TEST(crash_sigkill_during_save_never_torn)
     unsigned seed = (unsigned)nnt_seed();
     DIR *d;
     struct dirent *e;
+    double t0, t_save;
+    unsigned span_us;
 
     NNT_OK(nn_net_create(&a, 2, sizes, acts, 1));
     NNT_OK(nn_net_create(&b, 2, sizes, acts, 2));
@@ -66,12 +76,16 @@ NN_TEST(crash_sigkill_during_save_never_torn)
     NNT_OK(nn_net_save_buffer(b, ib, nb, &nb));
     NNT_TRUE(na == nb && memcmp(ia, ib, na) != 0);
     snprintf(path, sizeof path, "%s/m.nnfs", nnt_tmpdir());
+    t0 = cr_now();
     NNT_OK(nn_net_save(a, path));
+    t_save = cr_now() - t0;
+    span_us = (unsigned)(3e6 * t_save) + 100u;
 
     for (k = 0; k < CR_KILLS; k++) {
         pid_t pid;
         int wst = 0;
         struct timespec ts;
+        unsigned us;
         fflush(NULL);
         pid = fork();
         NNT_TRUE(pid >= 0);
@@ -82,8 +96,9 @@ NN_TEST(crash_sigkill_during_save_never_torn)
             }
         }
         seed = seed * 1103515245u + 12345u;
-        ts.tv_sec = 0;
-        ts.tv_nsec = (long)(1 + (seed >> 8) % 40000) * 1000L;  /* to 40 ms */
+        us = (seed >> 4) % span_us;
+        ts.tv_sec = (time_t)(us / 1000000u);
+        ts.tv_nsec = (long)(us % 1000000u) * 1000L;
         nanosleep(&ts, NULL);
         NNT_EQ_INT(kill(pid, SIGKILL), 0);
         NNT_EQ_INT((int)waitpid(pid, &wst, 0), (int)pid);
@@ -107,10 +122,10 @@ NN_TEST(crash_sigkill_during_save_never_torn)
     while (d != NULL && (e = readdir(d)) != NULL)
         if (e->d_name[0] != '.' && strcmp(e->d_name, "m.nnfs") != 0) left++;
     if (d != NULL) closedir(d);
-    printf("  %d SIGKILLs during saves of a %zu-byte model: file was the old "
-           "or new model every time (A %d, B %d), 0 torn, all loaded; %d "
-           "temporary files left by killed saves\n", CR_KILLS, na, n_a, n_b,
-           left);
+    printf("  %d SIGKILLs within 3 x %.1f ms (one save) of a %zu-byte model's "
+           "saves: the file was A %d, B %d times, 0 torn, all loaded; %d "
+           "temporary files left by killed saves\n", CR_KILLS, 1e3 * t_save,
+           na, n_a, n_b, left);
     free(ia);
     free(ib);
     nn_net_destroy(a);

@@ -33,7 +33,11 @@ NN__INLINE float nn__act(int act, float v)
 NN__INLINE float nn__dact(int act, float g, float a)
 {
     switch (act) {
-    case NN_ACT_RELU: return a > 0.0f ? g : 0.0f;
+    /* relu: g where a > 0, else 0, as a bit mask: written as a select,
+       GCC turned the store/accumulate pair into a branch and left the
+       AVX-512 row loop scalar (35% of the spiral step, mispredicted) */
+    case NN_ACT_RELU:
+        return nn__u2f(nn__f2u(g) & (0u - (uint32_t)(a > 0.0f)));
     case NN_ACT_SIGMOID: return g * (a * (1.0f - a));
     case NN_ACT_TANH: return g * (1.0f - a * a);
     default: return g;
@@ -59,17 +63,31 @@ NN__INLINE uint32_t nn__bias_act(float *restrict z, const float *restrict b,
 {
     uint32_t m = 0;
     if (cols >= NN__NARROW) {
-        size_t r, j;
+        /* The magnitude is reduced into NN__LANES accumulators carried
+           across rows: reducing a vector to one integer at the end of
+           every row cost as much as the row itself for relu at 64
+           columns. */
+        uint32_t mv[NN__LANES] = {0};
+        size_t nb = cols / NN__LANES * NN__LANES, r, j, l;
         for (r = 0; r < rows; r++) {
             float *restrict zr = z + r * cols;
-            /* nn-vec: bias_act_rows */
-            for (j = 0; j < cols; j++) {
+            for (j = 0; j < nb; j += NN__LANES) {
+                /* nn-vec: bias_act_rows */
+                for (l = 0; l < NN__LANES; l++) {
+                    float v = zr[j + l] + b[j + l];
+                    uint32_t u = nn__absbits(v);
+                    mv[l] = u > mv[l] ? u : mv[l];
+                    zr[j + l] = nn__act(act, v);
+                }
+            }
+            for (; j < cols; j++) {
                 float v = zr[j] + b[j];
                 uint32_t u = nn__absbits(v);
                 m = u > m ? u : m;
                 zr[j] = nn__act(act, v);
             }
         }
+        for (l = 0; l < NN__LANES; l++) m = mv[l] > m ? mv[l] : m;
     } else {
         float tile[NN__TILE];
         size_t per = nn__bias_tile(tile, b, cols), n = rows * cols, i, k;
@@ -163,6 +181,54 @@ static void nn__softmax_row(float *restrict z, size_t cols)
     for (j = 0; j < cols; j++) z[j] *= inv;
 }
 
+/* Softmax of narrow rows (3 or 10 classes), in place: NN__LANES rows at
+   a time are transposed into t[column][row], so the max, exp, sum and
+   scale run across rows, one vector per column; row-by-row loops of 3
+   were mostly loop overhead.  Inlined with cols a constant for the
+   common class counts, so the transposes become fixed shuffles. */
+NN__INLINE void nn__softmax_narrow(float *z, size_t rows, size_t cols)
+{
+    float t[NN__NARROW][NN__LANES], mx[NN__LANES], sum[NN__LANES];
+    size_t r, j, l;
+    for (r = 0; r < rows; r += NN__LANES) {
+        size_t nr = rows - r < NN__LANES ? rows - r : NN__LANES;
+        float *zr = z + r * cols;
+        if (nr == NN__LANES) {
+            for (l = 0; l < NN__LANES; l++)
+                for (j = 0; j < cols; j++) t[j][l] = zr[l * cols + j];
+        } else {
+            for (l = 0; l < NN__LANES; l++)   /* padding rows: exp(0) */
+                for (j = 0; j < cols; j++)
+                    t[j][l] = l < nr ? zr[l * cols + j] : 0.0f;
+        }
+        for (l = 0; l < NN__LANES; l++) mx[l] = t[0][l];
+        /* (this and the reciprocal loop below are unrolled and
+           SLP-vectorized: GCC reports no loop for them) */
+        for (j = 1; j < cols; j++) {
+            for (l = 0; l < NN__LANES; l++)
+                mx[l] = t[j][l] > mx[l] ? t[j][l] : mx[l];
+        }
+        for (l = 0; l < NN__LANES; l++) sum[l] = 0.0f;
+        for (j = 0; j < cols; j++) {
+            /* nn-vec: softmax_narrow_exp */
+            for (l = 0; l < NN__LANES; l++) {
+                t[j][l] = nn__expf(t[j][l] - mx[l]);
+                sum[l] += t[j][l];
+            }
+        }
+        for (l = 0; l < NN__LANES; l++) sum[l] = 1.0f / sum[l];
+        if (nr == NN__LANES) {
+            for (l = 0; l < NN__LANES; l++)
+                for (j = 0; j < cols; j++)
+                    zr[l * cols + j] = t[j][l] * sum[l];
+        } else {
+            for (l = 0; l < nr; l++)
+                for (j = 0; j < cols; j++)
+                    zr[l * cols + j] = t[j][l] * sum[l];
+        }
+    }
+}
+
 uint32_t NN__K(nn__bias_softmax)(float *z, const float *b, size_t rows,
                                  size_t cols)
 {
@@ -183,22 +249,14 @@ uint32_t NN__K(nn__bias_softmax)(float *z, const float *b, size_t rows,
             nn__softmax_row(zr, cols);
         }
     } else {
-        /* narrow rows (3 or 10 classes): the bias add and the exp run
-           flat over the block; only the max and the sum go row by row */
-        size_t n = rows * cols, i, j;
         m = nn__bias_act(z, b, rows, cols, NN_ACT_LINEAR);
-        for (r = 0; r < rows; r++) {
-            float *zr = z + r * cols, mx = zr[0];
-            for (j = 1; j < cols; j++) mx = zr[j] > mx ? zr[j] : mx;
-            for (j = 0; j < cols; j++) zr[j] -= mx;
-        }
-        /* nn-vec: softmax_exp_flat */
-        for (i = 0; i < n; i++) z[i] = nn__expf(z[i]);
-        for (r = 0; r < rows; r++) {
-            float *zr = z + r * cols, s = 0;
-            for (j = 0; j < cols; j++) s += zr[j];
-            s = 1.0f / s;
-            for (j = 0; j < cols; j++) zr[j] *= s;
+        /* the common class counts get a copy with the count a constant */
+        switch (cols) {
+        case 2: nn__softmax_narrow(z, rows, 2); break;
+        case 3: nn__softmax_narrow(z, rows, 3); break;
+        case 4: nn__softmax_narrow(z, rows, 4); break;
+        case 10: nn__softmax_narrow(z, rows, 10); break;
+        default: nn__softmax_narrow(z, rows, cols); break;
         }
     }
     return m > NN__ONE_BITS ? m : NN__ONE_BITS;
@@ -213,14 +271,27 @@ NN__INLINE uint32_t nn__act_bwd(float *restrict dz, const float *restrict a,
     uint32_t m = 0;
     size_t j;
     if (cols >= NN__NARROW) {
-        size_t r;
+        /* lane accumulators for the magnitude, as in nn__bias_act */
+        uint32_t mv[NN__LANES] = {0};
+        size_t nb = cols / NN__LANES * NN__LANES, r, l;
         for (j = 0; j < cols; j++) db[j] = 0.0f;
         for (r = 0; r < rows; r++) {
             float *restrict dr = dz + r * cols;
             const float *restrict ar = a != NULL ? a + r * cols : NULL;
             /* nn-vec: act_bwd_rows */
-            for (j = 0; j < cols; j++) {
-                /* the identity reads no a (which may then be NULL) */
+            for (j = 0; j < nb; j += NN__LANES) {
+                for (l = 0; l < NN__LANES; l++) {
+                    /* the identity reads no a (which may then be NULL) */
+                    float d = nn__dact(act, dr[j + l],
+                                       act == NN_ACT_LINEAR ? 0.0f
+                                                            : ar[j + l]);
+                    uint32_t u = nn__absbits(d);
+                    mv[l] = u > mv[l] ? u : mv[l];
+                    dr[j + l] = d;
+                    db[j + l] += d;
+                }
+            }
+            for (; j < cols; j++) {
                 float d = nn__dact(act, dr[j],
                                    act == NN_ACT_LINEAR ? 0.0f : ar[j]);
                 uint32_t u = nn__absbits(d);
@@ -229,6 +300,7 @@ NN__INLINE uint32_t nn__act_bwd(float *restrict dz, const float *restrict a,
                 db[j] += d;
             }
         }
+        for (l = 0; l < NN__LANES; l++) m = mv[l] > m ? mv[l] : m;
     } else {
         /* one accumulator per tile position, folded per column at the end:
            the loop runs flat over the block */

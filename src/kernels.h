@@ -21,6 +21,9 @@
    repeated NN__TILE / cols times. */
 #define NN__TILE 240   /* multiple of 1..6, 8, 10, 12, 15, 16, 20, 24 */
 #define NN__NARROW 64  /* rows narrower than this use the tiled path */
+/* Wide rows carry their max-magnitude reduction in this many lanes (one
+   AVX-512 vector, two AVX2 vectors) across rows. */
+#define NN__LANES 16
 
 /* activations.c */
 uint32_t NN__K(nn__bias_linear)(float *z, const float *b, size_t rows,

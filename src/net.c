@@ -480,17 +480,18 @@ int nn_forward(nn_net *net, const float *x, size_t batch, float *out)
     st = nn__check_batch(net, batch, fn);
     if (st != NN_OK) return st;
     n_in = net->layers[0].n_in;
-    xmax = k->amax(x, batch * n_in);
-    if (xmax >= NN__NONFINITE_BITS)
-        return nn__fail_nonfinite(fn, "x", x, batch * n_in, n_in);
-
     s = net->batch != 0 ? 1 - net->cur : net->cur;
     st = nn__reserve(net, s, batch, fn);
     if (st != NN_OK) return st;
 
+    /* x is copied into the slot that is not current and checked in the
+       same pass (a separate check and copy read x twice) */
+    xmax = k->copy_amax(nn__slot_in(net, s, batch, 0), x, batch * n_in);
+    if (xmax >= NN__NONFINITE_BITS)
+        return nn__fail_nonfinite(fn, "x", x, batch * n_in, n_in);
+
     /* dropout draws from a copy, committed only on success */
     rng = net->rng;
-    memcpy(nn__slot_in(net, s, batch, 0), x, batch * n_in * sizeof(float));
     net->act_max_next[0] = xmax;
     for (i = 0; i < net->n_layers; i++) {
         const struct nn__layer *l = &net->layers[i];

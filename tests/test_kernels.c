@@ -124,8 +124,18 @@ static void k_check(const char *what, const char *isa, size_t rows,
 }
 
 /* The shapes of the row kernels: for every n, one row of n, three rows
-   of n, and n rows of 3 (the narrow, tiled path). */
+   of n, and n rows of 3 (the narrow, tiled path); then shapes that reach
+   the softmax copies specialised for 2, 4 and 10 classes and the generic
+   narrow one (row counts not a multiple of the 16-row transpose block),
+   and wide rows (>= 64 columns) over several rows with and without a
+   tail after the 16-lane blocks. */
 struct k_shape { size_t rows, cols; };
+static const struct k_shape k_extra_shapes[] = {
+    {17, 2}, {33, 4}, {31, 10}, {16, 10}, {19, 7}, {5, 63},
+    {21, 64}, {9, 65}, {3, 80}, {40, 100}
+};
+#define K_MAX_SHAPES \
+    (3 * N_SIZES + sizeof k_extra_shapes / sizeof k_extra_shapes[0])
 static size_t k_shapes(struct k_shape *s)
 {
     size_t i, m = 0;
@@ -135,6 +145,8 @@ static size_t k_shapes(struct k_shape *s)
         s[m].rows = n ? 3 : 0; s[m++].cols = n ? n : 1;
         s[m].rows = n; s[m++].cols = 3;
     }
+    for (i = 0; i < sizeof k_extra_shapes / sizeof k_extra_shapes[0]; i++)
+        s[m++] = k_extra_shapes[i];
     return m;
 }
 
@@ -152,7 +164,7 @@ static double ref_act(int32_t act, double v)
 
 NN_TEST(kernels_bias_activation_forward)
 {
-    struct k_shape sh[3 * N_SIZES];
+    struct k_shape sh[K_MAX_SHAPES];
     size_t ns = k_shapes(sh), si, r, j;
     int isa;
     int32_t act;
@@ -238,7 +250,7 @@ NN_TEST(kernels_bias_activation_forward)
 
 NN_TEST(kernels_activation_backward)
 {
-    struct k_shape sh[3 * N_SIZES];
+    struct k_shape sh[K_MAX_SHAPES];
     size_t ns = k_shapes(sh), si, r, j;
     int isa;
     int32_t act;
@@ -361,7 +373,7 @@ static void k_loss_inputs(int which, float *p, float *t, size_t rows,
 
 NN_TEST(kernels_losses_and_gradients)
 {
-    struct k_shape sh[3 * N_SIZES];
+    struct k_shape sh[K_MAX_SHAPES];
     size_t ns = k_shapes(sh), si, j, r;
     int isa, which;
     k_rng = nnt_seed() ^ 2;

@@ -769,6 +769,187 @@ NN_API int nn_net_layer_singular_values(const nn_net *net, size_t layer,
 NN_API int nn_net_layer_spectral_norm(const nn_net *net, size_t layer,
                                       double *norm_out);
 
+/* How nn_net_fit_readout solved its system (append only). */
+enum {
+    NN_READOUT_CHOLESKY = 0, /* LAPACKE_sposv on the normal equations */
+    NN_READOUT_SVD = 1       /* LAPACKE_sgelsd least squares (fallback) */
+};
+
+/* Closed-form readout: fit the last layer's weights W ([p][q], p its
+   inputs, q = n_out) and biases b by ridge regression on A, the outputs
+   of the layer before it for the inputs x (x itself for a 1-layer net),
+   computed as nn_predict computes them (no dropout):
+       minimise |A W + b - targets|^2 + lambda |W|^2   (b not penalised).
+   The bias is eliminated by centring (b = mean(targets) - mean(A) W), so
+   this is the same as augmenting A with a column of ones whose penalty is
+   0.  The system (Ac^T Ac + lambda I) W = Ac^T Yc (Ac, Yc column-centred)
+   is solved by Cholesky, LAPACKE_sposv; if that reports the matrix not
+   positive definite, or LAPACKE_spocon estimates its reciprocal condition
+   number below p * FLT_EPSILON, the fit falls back to LAPACKE_sgelsd (SVD)
+   on [Ac; sqrt(lambda) I] W = [Yc; 0] (Ac W = Yc when lambda is 0), whose
+   minimum-norm W (singular values under max(rows, p) * FLT_EPSILON times
+   the largest count as 0) is the answer when A's columns are collinear.
+   A fast baseline, or a warm start for gradient training.
+     x          batch * n_in floats; targets batch * q floats.
+     lambda     the ridge penalty, finite, in [0, FLT_MAX] (0: plain
+                least squares).
+     method_out may be NULL; receives NN_READOUT_CHOLESKY or
+                NN_READOUT_SVD.
+     mse_out    may be NULL; receives the mean squared error of the fitted
+                layer's outputs against targets (over batch * q values,
+                NN_LOSS_MSE's value; the penalty is not included).
+   The last layer's activation must be NN_ACT_LINEAR.  Only the last
+   layer's W and b change (as by nn_net_set_params, the last nn_forward
+   becomes stale); the earlier layers, gradients, options, the dropout
+   generator and any optimizer's state are kept.  Scratch is allocated for
+   the call and freed before it returns (about batch * (2 * width + q) +
+   p * (p + 2 q) floats, and (batch + p) * p more for the SVD fallback).
+   Returns NN_OK; NN_ERR_INVALID_ARG (net, x or targets NULL, batch 0,
+   lambda negative or over FLT_MAX, the last layer not linear; LAPACK
+   info < 0); NN_ERR_NONFINITE (lambda, an input or a target NaN or
+   infinite, a hidden output, A^T A, A^T Y or the solution overflowing
+   the float range, or sgelsd not converging: info > 0, named in the
+   message); NN_ERR_UNSUPPORTED (batch + p beyond INT_MAX, LAPACK's
+   sizes); NN_ERR_SHAPE (batch * width overflowing memory sizes);
+   NN_ERR_NOMEM.  On failure the net is unchanged and *method_out and
+   *mse_out are not written.  Since 0.1. */
+NN_API int nn_net_fit_readout(nn_net *net, const float *x,
+                              const float *targets, size_t batch,
+                              double lambda, int32_t *method_out,
+                              double *mse_out);
+
+/*====== PCA and whitening (LAPACKE) ======*/
+
+/* Principal component analysis of input data, to reduce x to k features
+   (optionally whitened) before a network sees it.  A fitted PCA is an
+   opaque handle; it reads and writes float32 row-major data like the rest
+   of the library.
+     fit        mean mu (summed and kept in double) and the unbiased sample
+                covariance C = (X - mu)^T (X - mu) / (rows - 1) (float
+                ssyrk on blocks of centred rows, blocks added in double),
+                then its eigen-decomposition by LAPACKE_dsyevd in double.
+                The components are the eigenvectors of the k largest
+                eigenvalues, in descending order of eigenvalue, each of
+                unit length and signed so that its entry of largest
+                magnitude (the first one on ties) is positive.  Negative
+                eigenvalues (rounding on rank-deficient data) are set to 0.
+     transform  y = (x - mu) V (x - mu computed in double, rounded to
+                float once), V = [cols][k] with the components as
+                columns; with NN_PCA_WHITEN column j is divided by
+                sqrt(variance_j + epsilon), so the transformed training
+                data has identity covariance (for epsilon 0).
+     inverse    x = y V^T + mu (with whitening the scaling is undone), the
+                projection of x onto the span of the components when k <
+                cols and x itself (to float rounding) when k = cols.
+   A PCA handle is read-only after nn_pca_fit / nn_pca_load: any number of
+   threads may transform with one handle concurrently. */
+typedef struct nn_pca nn_pca;
+
+/* Flags of nn_pca_fit (append only). */
+enum {
+    NN_PCA_WHITEN = 1    /* divide each component by sqrt(variance + eps) */
+};
+
+/* Fit a PCA of k components to rows samples of cols features (x is
+   rows * cols floats).  flags: 0 or NN_PCA_WHITEN.  epsilon (>= 0) is
+   added to each variance before whitening divides by its square root;
+   it is kept but unused without NN_PCA_WHITEN.  x is only read.
+   *out receives the new handle (free with nn_pca_destroy), NULL on
+   failure.
+   Returns NN_OK; NN_ERR_INVALID_ARG (out or x NULL, rows < 2, cols 0,
+   k 0, unknown flags, epsilon negative; LAPACK info < 0);
+   NN_ERR_SHAPE (k > cols, cols over NN_MAX_WIDTH, rows * cols
+   overflowing); NN_ERR_NONFINITE (epsilon or a value of x NaN or
+   infinite, naming its row and column; a sum of squares overflowing
+   float; with NN_PCA_WHITEN a kept variance + epsilon so small that the
+   scale is not a finite float, e.g. 0 for constant data and epsilon 0;
+   LAPACKE_dsyevd did not converge: info > 0); NN_ERR_NOMEM (also when
+   LAPACKE cannot allocate its workspace); NN_ERR_UNSUPPORTED (cols over
+   INT_MAX).  Every LAPACK failure names LAPACKE_dsyevd and its info.
+   Memory: about 12 * cols^2 bytes of scratch plus LAPACK's workspace
+   (about 16 * cols^2 bytes, allocated by LAPACKE itself and so not
+   routed through nn_set_allocator).
+   Since 0.1. */
+NN_API int nn_pca_fit(nn_pca **out, const float *x, size_t rows,
+                      size_t cols, size_t k, int32_t flags, double epsilon);
+
+/* Free a PCA.  NULL is a no-op.  Since 0.1. */
+NN_API void nn_pca_destroy(nn_pca *pca);
+
+/* Project rows samples of x (rows * cols floats, cols =
+   nn_pca_num_features) onto the components: out receives rows * k
+   floats (k = nn_pca_num_components), whitened if the PCA was fitted
+   with NN_PCA_WHITEN.  x is checked completely before out is written.
+   Allocates a block of at most 512 rows of scratch per call.
+   Returns NN_OK; NN_ERR_INVALID_ARG (a pointer NULL, rows 0);
+   NN_ERR_SHAPE (rows * cols overflowing); NN_ERR_NONFINITE (a value of x
+   not finite, or a row so far from the mean that its projection could
+   overflow float); NN_ERR_NOMEM.  On failure out is unchanged.
+   Since 0.1. */
+NN_API int nn_pca_transform(const nn_pca *pca, const float *x, size_t rows,
+                            float *out);
+
+/* Map rows transformed samples y (rows * k floats) back to the input
+   space: out receives rows * cols floats, y V^T + mu (whitening undone).
+   Allocates nothing.  Statuses as nn_pca_transform (NN_ERR_NONFINITE for
+   a non-finite y or one whose reconstruction could overflow float).  On
+   failure out is unchanged.  Since 0.1. */
+NN_API int nn_pca_inverse_transform(const nn_pca *pca, const float *y,
+                                    size_t rows, float *out);
+
+/* Input width cols and number of components k; 0 for a NULL pca.
+   Since 0.1. */
+NN_API size_t nn_pca_num_features(const nn_pca *pca);
+NN_API size_t nn_pca_num_components(const nn_pca *pca);
+
+/* Copy the mean (cols doubles: it is kept in double so that data far
+   from the origin is centred to float precision) and the components
+   (k * cols floats, row j = component j, unit length, descending
+   variance) into caller buffers; either may be NULL to skip it.
+   Returns NN_OK; NN_ERR_INVALID_ARG (pca NULL).  Since 0.1. */
+NN_API int nn_pca_get_params(const nn_pca *pca, double *mean,
+                             float *components);
+
+/* The variance along each component (k doubles: the eigenvalues of the
+   sample covariance, descending, >= 0) and the fraction of the total
+   variance (the covariance's trace) each explains (k doubles; 0 when the
+   total is 0).  Either may be NULL.
+   Returns NN_OK; NN_ERR_INVALID_ARG (pca NULL).  Since 0.1. */
+NN_API int nn_pca_get_variance(const nn_pca *pca, double *variance,
+                               double *ratio);
+
+/* The flags and epsilon given to nn_pca_fit.  Either pointer may be NULL.
+   Returns NN_OK; NN_ERR_INVALID_ARG (pca NULL).  Since 0.1. */
+NN_API int nn_pca_get_settings(const nn_pca *pca, int32_t *flags,
+                               double *epsilon);
+
+/* PCA files (docs/FORMAT.md, "PCA files"), little-endian: magic
+   89 4E 50 43 0D 0A 1A 0A, version 1, byte-order mark, total size,
+   cols, k, flags, epsilon, total variance, the variances, the mean and
+   the components, and a CRC-32 of everything before it.  Canonical:
+   loading and saving again gives the same bytes, and a loaded PCA
+   transforms bit for bit like the one saved.
+   nn_pca_save writes atomically exactly as nn_net_save does (temporary
+   file, fsync, rename, directory fsync; on failure the old file is
+   intact).  nn_pca_load reads it back; *out receives a new handle, NULL on
+   failure.  Truncated, extended, corrupt (CRC), foreign or inconsistent
+   data (k outside [1, cols], unknown flags, non-finite values, variances
+   negative or not descending, components not of unit length) gives
+   NN_ERR_FORMAT.
+   nn_pca_save_buffer writes the image into buf (capacity bytes) and its
+   size into *size_out; with buf NULL it only reports the size; if
+   capacity is too small it returns NN_ERR_SHAPE, writes nothing to buf
+   and still sets *size_out.  nn_pca_load_buffer parses size bytes at buf.
+   Returns NN_OK; NN_ERR_INVALID_ARG (a NULL pointer, path empty);
+   NN_ERR_SHAPE (save_buffer only); NN_ERR_IO (files: naming the path,
+   the system call and errno text); NN_ERR_FORMAT (load only);
+   NN_ERR_NOMEM.  Since 0.1. */
+NN_API int nn_pca_save(const nn_pca *pca, const char *path);
+NN_API int nn_pca_load(nn_pca **out, const char *path);
+NN_API int nn_pca_save_buffer(const nn_pca *pca, void *buf, size_t capacity,
+                              size_t *size_out);
+NN_API int nn_pca_load_buffer(nn_pca **out, const void *buf, size_t size);
+
 /*====== Threads and build information ======*/
 
 /* Threads the BLAS may use for the products of every network in the

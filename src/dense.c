@@ -51,6 +51,20 @@ int nn__gemm_dw(const float *x, const float *dz, float *dw, size_t batch,
     return NN_OK;
 }
 
+int nn__syrk_xtx(const float *x, float *c, size_t rows, size_t cols)
+{
+    int st = nn__dims_ok("covariance", rows, cols, cols);
+    if (st != NN_OK) return st;
+    /* C <- X^T * X (upper triangle only, beta = 0): N = cols, K = rows;
+       X is stored [rows][cols] and read transposed, so lda = cols; C is
+       [cols][cols], ldc = cols.  Entries below the diagonal are not
+       written.  pca.c passes mean-centred blocks of rows, so this is
+       (rows - 1) times their sample covariance. */
+    cblas_ssyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)cols,
+                (int)rows, 1.0f, x, (int)cols, 0.0f, c, (int)cols);
+    return NN_OK;
+}
+
 int nn__gemm_dx(const float *dz, const float *w, float *dx, size_t batch,
                 size_t n_in, size_t n_out)
 {

@@ -99,6 +99,11 @@ int nn__gemm_dw(const float *x, const float *dz, float *dw, size_t batch,
 int nn__gemm_dx(const float *dz, const float *w, float *dx, size_t batch,
                 size_t n_in, size_t n_out);
 
+/* C[cols][cols] = X^T X for X[rows][cols], upper triangle only (the
+   entries below the diagonal are left as they were); used by pca.c and
+   ridge.c (A^T A of the readout's normal equations). */
+int nn__syrk_xtx(const float *x, float *c, size_t rows, size_t cols);
+
 /* blas.c: what BLAS is linked, its core, threads.  No cblas.h there. */
 const char *nn__blas_name(void);
 const char *nn__blas_core(void);
@@ -333,6 +338,15 @@ extern const struct nn__io nn__io_default;
    oversized or changing file, NN_ERR_NOMEM); fn names the caller. */
 int nn__read_file(const char *path, uint64_t max_bytes,
                   unsigned char **buf_out, size_t *size_out, const char *fn);
+
+/* Write an image of size bytes to path atomically (temporary file in the
+   same directory, fsync, rename, directory fsync; see nn_net_save):
+   write_image(ctx, buf) fills the size-byte buffer.  Statuses and
+   messages as nn_net_save's (path NULL or empty: NN_ERR_INVALID_ARG;
+   NN_ERR_NOMEM; NN_ERR_IO); fn names the caller. */
+typedef void (*nn__image_writer)(const void *ctx, unsigned char *buf);
+int nn__save_image(size_t size, nn__image_writer write_image,
+                   const void *ctx, const char *path, const char *fn);
 
 /* idx.c: parse an IDX image (plain or gzip).  *data receives a pointer to
    the count * sample_size payload bytes: inside buf for a plain file, or

@@ -1233,22 +1233,19 @@ static int nn__sync_dir(const char *dir, const char *path, const char *fn)
     return NN_OK;
 }
 
-static int nn__save(const nn_net *net, const nn_optimizer *opt,
-                    const char *path, const char *fn)
+int nn__save_image(size_t size, nn__image_writer write_image,
+                   const void *ctx, const char *path, const char *fn)
 {
-    size_t size, plen, dlen;
+    size_t plen, dlen;
     unsigned char *img = NULL;
     char *tmp = NULL, *dir;
     const char *slash, *what;
     int fd = -1, tries, st, e;
     char et[128], ut[192];
 
-    st = nn__check_pair(net, opt, fn);
-    if (st != NN_OK) return st;
     NN__CHECK(path == NULL, NN_ERR_INVALID_ARG, "%s: path is NULL", fn);
     NN__CHECK(path[0] == '\0', NN_ERR_INVALID_ARG, "%s: path is empty", fn);
 
-    size = nn__image_size(net, opt);
     plen = strlen(path);
     /* "<path>.tmp-<16 hex>" and the directory name, in one block */
     img = nn__malloc(size);
@@ -1259,7 +1256,7 @@ static int nn__save(const nn_net *net, const nn_optimizer *opt,
         return nn__fail(NN_ERR_NOMEM, "%s: out of memory for the %zu-byte "
                         "image of \"%s\"", fn, size, path);
     }
-    nn__image_write(net, opt, img);
+    write_image(ctx, img);
 
     /* rename is atomic only within one file system, so the temporary file
        lives in the target's directory */
@@ -1344,6 +1341,27 @@ cleanup:
                   path, what, tmp, nn__errtext(e, et, sizeof et), ut);
     nn__free(tmp);
     return st;
+}
+
+/* nn__save_image's writer for a model or checkpoint image */
+struct nn__net_image { const nn_net *net; const nn_optimizer *opt; };
+
+static void nn__net_image_fill(const void *ctx, unsigned char *buf)
+{
+    const struct nn__net_image *c = ctx;
+    nn__image_write(c->net, c->opt, buf);
+}
+
+static int nn__save(const nn_net *net, const nn_optimizer *opt,
+                    const char *path, const char *fn)
+{
+    struct nn__net_image c;
+    int st = nn__check_pair(net, opt, fn);
+    if (st != NN_OK) return st;
+    c.net = net;
+    c.opt = opt;
+    return nn__save_image(nn__image_size(net, opt), nn__net_image_fill, &c,
+                          path, fn);
 }
 
 int nn_net_save(const nn_net *net, const char *path)

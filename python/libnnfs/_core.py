@@ -17,6 +17,7 @@ __all__ = [
     "NNError", "InvalidArgError", "ShapeError", "NoMemError", "NNIOError",
     "FormatError", "NonFiniteError", "StateError", "UnsupportedError",
     "Net", "Optimizer", "SGD", "Adagrad", "RMSprop", "Adam",
+    "PCA",
     "spiral_data", "vertical_data", "sine_data", "shuffle",
     "load_idx", "load_idx_labels", "loss", "accuracy",
     "version", "info", "set_num_threads", "get_num_threads", "library_path",
@@ -110,6 +111,8 @@ _PROTOS = {
     "nn_net_set_layer_option": (_int, [_vp, _sz, _i32, _dbl]),
     "nn_net_get_layer_option": (_int, [_vp, _sz, _i32, _P(_dbl)]),
     "nn_net_regularization_loss": (_int, [_vp, _P(_flt)]),
+    "nn_net_fit_readout": (_int, [_vp, _vp, _vp, _sz, _dbl, _P(_i32),
+                                  _P(_dbl)]),
     "nn_optimizer_create": (_int, [_P(_vp), _vp, _i32]),
     "nn_optimizer_destroy": (None, [_vp]),
     "nn_optimizer_set": (_int, [_vp, _i32, _dbl]),
@@ -137,6 +140,19 @@ _PROTOS = {
     "nn_net_load": (_int, [_P(_vp), _cp]),
     "nn_net_save_buffer": (_int, [_vp, _vp, _sz, _P(_sz)]),
     "nn_net_load_buffer": (_int, [_P(_vp), _vp, _sz]),
+    "nn_pca_fit": (_int, [_P(_vp), _vp, _sz, _sz, _sz, _i32, _dbl]),
+    "nn_pca_destroy": (None, [_vp]),
+    "nn_pca_transform": (_int, [_vp, _vp, _sz, _vp]),
+    "nn_pca_inverse_transform": (_int, [_vp, _vp, _sz, _vp]),
+    "nn_pca_num_features": (_sz, [_vp]),
+    "nn_pca_num_components": (_sz, [_vp]),
+    "nn_pca_get_params": (_int, [_vp, _vp, _vp]),
+    "nn_pca_get_variance": (_int, [_vp, _vp, _vp]),
+    "nn_pca_get_settings": (_int, [_vp, _P(_i32), _P(_dbl)]),
+    "nn_pca_save": (_int, [_vp, _cp]),
+    "nn_pca_load": (_int, [_P(_vp), _cp]),
+    "nn_pca_save_buffer": (_int, [_vp, _vp, _sz, _P(_sz)]),
+    "nn_pca_load_buffer": (_int, [_P(_vp), _vp, _sz]),
 }
 
 for _name, (_res, _args) in _PROTOS.items():
@@ -536,6 +552,30 @@ class Net(_Handle):
     def predict_classes(self, x):
         return np.argmax(self.predict(x), axis=1)
 
+    def fit_readout(self, x, targets, lam=0.0):
+        """Fit the last layer (linear activation) in closed form by ridge
+        regression on the previous layer's activations A for x
+        (nn_net_fit_readout): minimises |A W + b - targets|^2 + lam |W|^2,
+        b not penalised.  targets [batch, n_out] (1-D if n_out is 1).
+        Returns (method, mse): "cholesky" or "svd" (the fallback for a
+        singular or ill-conditioned system) and the mean squared error of
+        the fitted outputs.  Only the last layer changes; the last forward
+        becomes stale."""
+        x = self._x(x)
+        if x.shape[0] == 0:
+            raise ShapeError("fit_readout: x has no rows")
+        t = np.asarray(targets)
+        if t.ndim == 1 and self.n_out == 1:
+            t = t.reshape(-1, 1)
+        t = _as_array(t, np.float32, "targets", (x.shape[0], self.n_out))
+        method, mse = _i32(), _dbl()
+        _check(_lib.nn_net_fit_readout(self.handle, _ptr(x), _ptr(t),
+                                       x.shape[0], float(lam),
+                                       ctypes.byref(method),
+                                       ctypes.byref(mse)))
+        self._batch = 0
+        return ("svd" if method.value == 1 else "cholesky"), mse.value
+
     # ---- persistence
     def save(self, path):
         _check(_lib.nn_net_save(self.handle, os.fsencode(path)))
@@ -777,6 +817,141 @@ class Adam(Optimizer):
 
 
 # ---------------------------------------------------------------- helpers
+
+class PCA(_Handle):
+    """Principal component analysis and whitening (nn_pca_*).
+
+        pca = nn.PCA(64, whiten=False).fit(x_train)
+        z = pca.transform(x_test)          # [n, 64] float32
+        x_back = pca.inverse_transform(z)  # [n, n_features]
+
+    fit computes the mean and the sample covariance (divided by n - 1) of
+    x [n, n_features] and keeps the k eigenvectors of largest eigenvalue
+    (LAPACK dsyevd), sorted by descending variance, each signed so that its
+    largest-magnitude entry is positive.  With whiten=True the transform
+    divides each component by sqrt(variance + epsilon)."""
+
+    def __init__(self, k, whiten=False, epsilon=0.0):
+        self.k = int(k)
+        self.whiten = bool(whiten)
+        self.epsilon = float(epsilon)
+
+    def _adopt(self, h):
+        self.close()
+        self._own(h.value, _lib.nn_pca_destroy)
+        n = _lib.nn_pca_num_components(self._h)
+        flags, eps = _i32(), _dbl()
+        _check(_lib.nn_pca_get_settings(self._h, ctypes.byref(flags),
+                                        ctypes.byref(eps)))
+        self.k, self.whiten, self.epsilon = n, bool(flags.value & 1), \
+            eps.value
+        return self
+
+    def fit(self, x):
+        """Fit to x [n, n_features] (n >= 2); returns self."""
+        x = _as_array(x, np.float32, "x", (None, None))
+        h = _vp()
+        _check(_lib.nn_pca_fit(ctypes.byref(h), _ptr(x), x.shape[0],
+                               x.shape[1], self.k, 1 if self.whiten else 0,
+                               self.epsilon))
+        return self._adopt(h)
+
+    def fit_transform(self, x):
+        return self.fit(x).transform(x)
+
+    def transform(self, x, out=None):
+        """Project x [n, n_features] onto the components: [n, k]."""
+        h = self.handle
+        x = _as_array(x, np.float32, "x",
+                      (None, _lib.nn_pca_num_features(h)), allow_1d_row=True)
+        out = _out_array(out, (x.shape[0], _lib.nn_pca_num_components(h)))
+        if x.shape[0]:
+            _check(_lib.nn_pca_transform(h, _ptr(x), x.shape[0], _ptr(out)))
+        return out
+
+    def inverse_transform(self, z, out=None):
+        """Map z [n, k] back to the input space: [n, n_features]."""
+        h = self.handle
+        z = _as_array(z, np.float32, "z",
+                      (None, _lib.nn_pca_num_components(h)),
+                      allow_1d_row=True)
+        out = _out_array(out, (z.shape[0], _lib.nn_pca_num_features(h)))
+        if z.shape[0]:
+            _check(_lib.nn_pca_inverse_transform(h, _ptr(z), z.shape[0],
+                                                 _ptr(out)))
+        return out
+
+    @property
+    def n_features(self):
+        return _lib.nn_pca_num_features(self.handle)
+
+    @property
+    def n_components(self):
+        return _lib.nn_pca_num_components(self.handle)
+
+    @property
+    def mean(self):
+        """The training mean, float64 [n_features]."""
+        h = self.handle
+        m = np.empty(_lib.nn_pca_num_features(h), dtype=np.float64)
+        _check(_lib.nn_pca_get_params(h, _ptr(m), None))
+        return m
+
+    @property
+    def components(self):
+        """float32 [k, n_features], one unit component per row."""
+        h = self.handle
+        c = np.empty((_lib.nn_pca_num_components(h),
+                      _lib.nn_pca_num_features(h)), dtype=np.float32)
+        _check(_lib.nn_pca_get_params(h, None, _ptr(c)))
+        return c
+
+    def _variance(self):
+        h = self.handle
+        k = _lib.nn_pca_num_components(h)
+        v, r = np.empty(k), np.empty(k)
+        _check(_lib.nn_pca_get_variance(h, _ptr(v), _ptr(r)))
+        return v, r
+
+    @property
+    def explained_variance(self):
+        """Variance along each component (the covariance's eigenvalues)."""
+        return self._variance()[0]
+
+    @property
+    def explained_variance_ratio(self):
+        return self._variance()[1]
+
+    def __repr__(self):
+        if self.closed:
+            return "PCA(k=%d, unfitted or closed)" % self.k
+        return "PCA(%d -> %d%s)" % (self.n_features, self.n_components,
+                                    ", whitened" if self.whiten else "")
+
+    def save(self, path):
+        _check(_lib.nn_pca_save(self.handle, os.fsencode(path)))
+
+    @classmethod
+    def load(cls, path):
+        h = _vp()
+        _check(_lib.nn_pca_load(ctypes.byref(h), os.fsencode(path)))
+        return cls(1)._adopt(h)
+
+    def to_bytes(self):
+        n = _sz()
+        _check(_lib.nn_pca_save_buffer(self.handle, None, 0, ctypes.byref(n)))
+        buf = ctypes.create_string_buffer(n.value)
+        _check(_lib.nn_pca_save_buffer(self.handle, buf, n.value,
+                                       ctypes.byref(n)))
+        return buf.raw[:n.value]
+
+    @classmethod
+    def from_bytes(cls, data):
+        data = bytes(data)
+        h = _vp()
+        _check(_lib.nn_pca_load_buffer(ctypes.byref(h), data, len(data)))
+        return cls(1)._adopt(h)
+
 
 def loss(out, targets=None, labels=None, kind="cce"):
     """Mean loss of outputs [batch, n_out] against targets or labels."""

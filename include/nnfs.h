@@ -238,7 +238,11 @@ NN_API int nn_forward(nn_net *net, const float *x, size_t batch, float *out);
    Returns NN_OK; NN_ERR_INVALID_ARG (net or targets NULL, unknown loss);
    NN_ERR_STATE (no successful nn_forward since the net was created, loaded
    or its parameters last changed); NN_ERR_NONFINITE (a target, the loss or
-   a gradient is not finite).  Since 0.1. */
+   a gradient is not finite); NN_ERR_NOMEM (only the first time the
+   library's magnitude bounds cannot prove a gradient finite, with weights
+   or penalties near the float range: it then takes, once, a block of
+   nn_net_num_params floats to compute that gradient exactly before
+   publishing it; nothing changed).  Since 0.1. */
 NN_API int nn_backward(nn_net *net, int32_t loss, const float *targets,
                        float *loss_out);
 
@@ -631,7 +635,10 @@ NN_API int nn_trainer_metric(const nn_trainer *trainer, int32_t metric,
    (finite values, labels in range).  Each step is all-or-nothing, but a
    fit is many steps: if one fails the fit stops there and returns its
    status, with the net and optimizer as after the last good step and the
-   message naming the epoch and step.
+   message naming the epoch and step.  All the memory the steps need is
+   taken before the first step (NN_ERR_NOMEM then changes nothing),
+   including nn_backward's exact-check block of nn_net_num_params floats,
+   so no step allocates.
    Returns NN_OK; NN_ERR_INVALID_ARG; NN_ERR_SHAPE; NN_ERR_NONFINITE;
    NN_ERR_NOMEM; NN_ERR_STATE (called from its own callback).  Since 0.1. */
 NN_API int nn_trainer_fit(nn_trainer *trainer, const float *x,

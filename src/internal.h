@@ -268,6 +268,10 @@ struct nn_net {
     float *dz;
     size_t dz_cap;
     float *db_scratch;    /* width_sum floats */
+    float *gcheck;        /* n_params floats (grads' layout): a gradient
+                             computed exactly when its bound cannot prove
+                             it finite; taken the first time that happens
+                             (or up front by nn_trainer_fit's reserve) */
     uint32_t *dz_max;     /* [n_layers] */
     int has_grads;        /* a backward has succeeded */
 

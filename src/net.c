@@ -87,6 +87,7 @@ static void nn__net_free(nn_net *net)
     nn__free(net->act_max_next);
     nn__free(net->dz);
     nn__free(net->db_scratch);
+    nn__free(net->gcheck);
     nn__free(net->dz_max);
     nn__free(net->pred);
     nn__free(net);
@@ -400,7 +401,7 @@ static int nn__reserve(nn_net *net, int s, size_t batch, const char *fn)
 int nn__net_reserve(nn_net *net, size_t batch, const char *fn)
 {
     size_t need, s;
-    float *p[4] = {NULL, NULL, NULL, NULL};
+    float *p[5] = {NULL, NULL, NULL, NULL, NULL};
     int st = nn__check_batch(net, batch, fn);
     if (st != NN_OK) return st;
     need = batch * nn__cache_row(net);
@@ -414,6 +415,9 @@ int nn__net_reserve(nn_net *net, size_t batch, const char *fn)
     if (net->pred == NULL &&
         (p[3] = nn__malloc(2 * NN__PREDICT_ROWS * net->width_max *
                            sizeof(float))) == NULL)
+        goto nomem;
+    if (net->gcheck == NULL &&
+        (p[4] = nn__malloc(net->n_params * sizeof(float))) == NULL)
         goto nomem;
     for (s = 0; s < 2; s++) {
         if (p[s] == NULL) continue;
@@ -429,9 +433,10 @@ int nn__net_reserve(nn_net *net, size_t batch, const char *fn)
         net->dz_cap = batch;
     }
     if (p[3] != NULL) net->pred = p[3];
+    if (p[4] != NULL) net->gcheck = p[4];
     return NN_OK;
 nomem:
-    for (s = 0; s < 4; s++) nn__free(p[s]);
+    for (s = 0; s < 5; s++) nn__free(p[s]);
     return nn__fail(NN_ERR_NOMEM, "%s: out of memory for a batch of %zu "
                     "rows", fn, batch);
 }
@@ -572,7 +577,8 @@ static int nn__backward(nn_net *net, int32_t loss, const float *targets,
     double value;
     int s = net->cur, st;
     /* a layer whose bound cannot rule out overflow: its exact gradient is
-       computed into temporary memory and checked before publishing */
+       computed into net->gcheck (taken once, the first time it is
+       needed, or up front by nn_trainer_fit) and checked before publishing */
     float *tmp[NN_MAX_LAYERS];
 
     L = net->n_layers;
@@ -646,12 +652,19 @@ static int nn__backward(nn_net *net, int32_t loss, const float *targets,
         if (batch <= NN__SAFE_K &&
             nn__grad_bound(net, batch, i) + pen <= NN__SAFE_BOUND)
             continue;
-        tmp[i] = nn__malloc((nw + l->n_out) * sizeof(float));
-        st = tmp[i] == NULL
-                 ? nn__fail(NN_ERR_NOMEM, "%s: out of memory", fn)
-                 : nn__gemm_dw(nn__slot_in(net, s, batch, i),
-                               nn__dz(net, batch, i), tmp[i], batch,
-                               l->n_in, l->n_out, 1.0f, 0.0f);
+        if (net->gcheck == NULL) {
+            /* taken the first time a bound cannot decide (huge weights or
+               penalties), then kept: n_params floats a typical net never
+               needs.  nn_trainer_fit reserves it up front. */
+            net->gcheck = nn__malloc(net->n_params * sizeof(float));
+            NN__CHECK(net->gcheck == NULL, NN_ERR_NOMEM,
+                      "%s: out of memory for the exact check of layer "
+                      "%zu's gradient (%zu floats)", fn, i, net->n_params);
+        }
+        tmp[i] = net->gcheck + (l->dw - net->grads);
+        st = nn__gemm_dw(nn__slot_in(net, s, batch, i),
+                         nn__dz(net, batch, i), tmp[i], batch, l->n_in,
+                         l->n_out, 1.0f, 0.0f);
         if (st == NN_OK) {
             float *tb = tmp[i] + nw;
             uint32_t m;
@@ -664,11 +677,7 @@ static int nn__backward(nn_net *net, int32_t loss, const float *targets,
                 st = nn__fail(NN_ERR_NONFINITE, "%s: the gradient of layer "
                               "%zu overflows the float range", fn, i);
         }
-        if (st != NN_OK) {
-            size_t j;
-            for (j = 0; j <= i; j++) nn__free(tmp[j]);
-            return st;
-        }
+        if (st != NN_OK) return st;
     }
 
     /* publish */
@@ -678,7 +687,6 @@ static int nn__backward(nn_net *net, int32_t loss, const float *targets,
         if (tmp[i] != NULL) {
             memcpy(l->dw, tmp[i], nw * sizeof(float));
             memcpy(l->db, tmp[i] + nw, l->n_out * sizeof(float));
-            nn__free(tmp[i]);
             l->gbound = nn__amaxd(nn__umax(k->amax(l->dw, nw),
                                            k->amax(l->db, l->n_out)));
             continue;

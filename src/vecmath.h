@@ -65,7 +65,9 @@ static inline float nn__expf(float x)
     int32_t n;
     xc = xc < NN__EXP_LO ? NN__EXP_LO : xc;
     fx = (xc * 1.44269504088896341f + shift) - shift;
-    n = (int32_t)fx;
+    /* x NaN passes the clamps: converting NaN to int is undefined (UBSan
+       float-cast-overflow), so take n = 0; r and p stay NaN */
+    n = (int32_t)(fx == fx ? fx : 0.0f);
     /* r = x - n ln2 in two parts (Cody-Waite) */
     r = NN__FMA(fx, -0.693359375f, xc);
     r = NN__FMA(fx, 2.12194440e-4f, r);

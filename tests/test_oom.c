@@ -628,3 +628,175 @@ NN_TEST(oom_idx_gzip_allocation_bounded)
            "(%zu bytes) rejected, largest block %zu; %ld failure points\n",
            gzn, P + 16, peak_good, gzbig, peak_bad, pts);
 }
+
+/* Regression, found by fuzz_alloc: with a penalty so large that the bound
+   on a gradient cannot prove it finite (L1 = 1e38 > FLT_MAX / 8), every
+   nn_backward computed the exact gradient in memory it allocated, so a
+   fit could fail with NN_ERR_NOMEM after its first steps had changed the
+   net (and kept the scratch it had reserved).  The exact check now uses
+   scratch the forward takes: no step allocates, and a fit that runs out
+   of memory changes nothing. */
+NN_TEST(oom_fit_huge_penalty_steps_allocate_nothing)
+{
+    static unsigned char before[8192], after[8192];
+    size_t sizes[3] = {2, 6, 3}, nb = 0, na = 0;
+    int32_t acts[2] = {NN_ACT_TANH, NN_ACT_LINEAR};
+    long k, k_clean = 0, pts = 0;
+    t_data();
+    NNT_EQ_INT(nn__alloc_live(), 0);
+    NNT_OK(nn_set_allocator(h_alloc, h_free, NULL));
+    for (k = 0; k == 0 || k <= k_clean; k++) {   /* k = 0: the clean run */
+        nn_net *net = NULL;
+        nn_optimizer *opt = NULL;
+        nn_trainer *tr = NULL;
+        long live0;
+        int st;
+        h_disarm();
+        NNT_OK(nn_net_create(&net, 2, sizes, acts, 5));
+        NNT_OK(nn_net_set_layer_option(net, 0, NN_LAYER_L1_WEIGHTS, 1e38));
+        NNT_OK(nn_optimizer_create(&opt, net, NN_OPT_SGD));
+        NNT_OK(nn_optimizer_set(opt, NN_OPT_LEARNING_RATE, 1e-3));
+        NNT_OK(nn_trainer_create(&tr, net, opt));
+        NNT_OK(nn_trainer_set(tr, NN_TRAIN_LOSS, NN_LOSS_MSE));
+        NNT_OK(nn_trainer_set(tr, NN_TRAIN_BATCH_SIZE, 4));
+        NNT_OK(nn_trainer_set(tr, NN_TRAIN_EPOCHS, 2));
+        NNT_OK(nn_trainer_set(tr, NN_TRAIN_SHUFFLE, 0));
+        NNT_OK(nn_trainer_set(tr, NN_TRAIN_REPORT_EVERY, 1));
+        NNT_OK(nn_trainer_set_callback(tr, z_cb, NULL));
+        NNT_OK(nn_checkpoint_save_buffer(net, opt, before, sizeof before,
+                                         &nb));
+        live0 = h_live;
+        z_steps = 0;
+        h_arm(k, 0);
+        st = nn_trainer_fit(tr, t_x, t_t, NULL, 16, NULL, NULL, NULL, 0);
+        h_disarm();
+        if (k == 0) {
+            NNT_OK(st);
+            k_clean = h_calls;
+            NNT_EQ_INT(z_steps, 8);
+            NNT_EQ_INT(z_calls_at_step[z_steps - 1], z_calls_at_step[0]);
+            NNT_OK(nn_checkpoint_save_buffer(net, opt, after, sizeof after,
+                                             &na));
+            NNT_TRUE(na == nb && memcmp(after, before, nb) != 0);
+        } else {
+            NNT_STATUS(st, NN_ERR_NOMEM);
+            NNT_EQ_INT(z_steps, 0);
+            NNT_EQ_INT(h_live, live0);
+            NNT_OK(nn_checkpoint_save_buffer(net, opt, after, sizeof after,
+                                             &na));
+            NNT_TRUE(na == nb && memcmp(after, before, nb) == 0);
+            pts++;
+        }
+        nn_trainer_destroy(tr);
+        nn_optimizer_destroy(opt);
+        nn_net_destroy(net);
+        NNT_EQ_INT(h_live, 0);
+    }
+    NNT_OK(nn_set_allocator(NULL, NULL, NULL));
+    NNT_TRUE(pts > 0);
+    printf("  fit with L1 = 1e38: %ld allocations, all before the first "
+           "step; each failed in turn: NN_ERR_NOMEM, nothing changed\n",
+           k_clean);
+}
+
+/* Regression, found by fuzz_alloc under UBSan: a layer whose x W + b is
+   NaN (here inf - inf: x = (3e38, -3e38) times W = (2, 2)) reached
+   nn__expf, which converted the NaN to int, undefined behaviour that
+   UBSan's float-cast-overflow check reports.  Every activation built on
+   the exponential must still give NN_ERR_NONFINITE, in nn_forward and
+   nn_predict, without the undefined conversion (checked by the
+   asan-ubsan tier, which runs this test under UBSan). */
+NN_TEST(oom_fuzz_nan_preactivation_is_defined)
+{
+    static const int32_t acts[3] = {NN_ACT_SIGMOID, NN_ACT_TANH,
+                                    NN_ACT_SOFTMAX};
+    size_t sizes[2] = {2, 1}, i;
+    const float w[2] = {2.0f, 2.0f}, b[1] = {0.0f};
+    const float x[2] = {3e38f, -3e38f};
+    for (i = 0; i < 3; i++) {
+        nn_net *net = NULL;
+        float out[1] = {-7.0f};
+        NNT_OK(nn_net_create(&net, 1, sizes, &acts[i], 1));
+        NNT_OK(nn_net_set_params(net, 0, w, b));
+        NNT_STATUS(nn_forward(net, x, 1, out), NN_ERR_NONFINITE);
+        NNT_TRUE(out[0] == -7.0f);
+        NNT_STATUS(nn_predict(net, x, 1, out), NN_ERR_NONFINITE);
+        nn_net_destroy(net);
+    }
+    NNT_EQ_INT(nn__alloc_live(), 0);
+}
+
+/* T8 without libFuzzer: the fuzz_alloc harness (two worlds, one with the
+   seeded failure schedule armed; see fuzz/fuzz_alloc_harness.h for every
+   check) on 200 random programs and schedules drawn from the run's seed,
+   then on every input of the committed corpus (fuzz/corpus/fuzz_alloc/,
+   which holds the inputs that found bugs). */
+#include "../fuzz/fuzz_alloc_harness.h"
+
+#include <dirent.h>
+
+static void r_fail(const char *what, const char *err)
+{
+    char msg[1200];
+    snprintf(msg, sizeof msg, "%s", err);
+    fa_uninstall();
+    nnt_fail(__FILE__, __LINE__, "%s: %s", what, msg);
+}
+
+NN_TEST(oom_random_schedules)
+{
+    static uint8_t in[4096];
+    const char *dir = NNT_SOURCE_DIR "/fuzz/corpus/fuzz_alloc";
+    uint64_t seed = nnt_seed();
+    char what[600];
+    size_t i, j, len, files = 0;
+    DIR *d;
+    struct dirent *e;
+    NNT_EQ_INT(nn__alloc_live(), 0);
+    if (fa_install() != 0) r_fail("fa_install", fa_err);
+    memset(&fa_stats, 0, sizeof fa_stats);
+    for (i = 0; i < 200; i++) {
+        uint64_t r = seed * 0x9E3779B97F4A7C15ull + i;
+        len = 11 + 24 + fa_mix(r) % 256;
+        for (j = 0; j < len; j++) in[j] = (uint8_t)fa_mix(r ^ (j << 32));
+        /* densities from none (nth only) to about 1 in 4 */
+        in[8] = (uint8_t)((i % 4) * 40);
+        in[11] = FA_CREATE << 1;   /* most programs start with a net */
+        in[12] %= 3;
+        if (fa_run(in, len) != 0) {
+            snprintf(what, sizeof what, "random program %zu (seed %llu)", i,
+                     (unsigned long long)seed);
+            r_fail(what, fa_err);
+        }
+    }
+    d = opendir(dir);
+    if (d == NULL) r_fail(dir, "cannot open the corpus");
+    while ((e = readdir(d)) != NULL) {
+        char path[1024];
+        FILE *f;
+        if (e->d_name[0] == '.') continue;
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        f = fopen(path, "rb");
+        if (f == NULL) continue;
+        len = fread(in, 1, sizeof in, f);
+        fclose(f);
+        files++;
+        if (fa_run(in, len) != 0) {
+            closedir(d);
+            r_fail(path, fa_err);
+        }
+    }
+    closedir(d);
+    fa_uninstall();
+    printf("  %llu programs (%zu from the corpus), %llu calls with failures "
+           "armed, %llu allocations failed, %llu NN_ERR_NOMEM (each redone "
+           "and equal to the reference), %llu diverged alike\n",
+           (unsigned long long)fa_stats.inputs, files,
+           (unsigned long long)fa_stats.calls_armed,
+           (unsigned long long)fa_stats.injected,
+           (unsigned long long)fa_stats.nomem,
+           (unsigned long long)fa_stats.nonfinite);
+    NNT_TRUE(files >= 25);
+    NNT_TRUE(fa_stats.nomem > 100);
+    NNT_EQ_INT(nn__alloc_live(), 0);
+}

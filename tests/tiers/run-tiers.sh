@@ -15,7 +15,8 @@
 #   tsan        a build with -DNNFS_SANITIZE=thread (NNFS_TSAN_BUILD_DIR,
 #               default build-tsan) running the thread tests, 1 BLAS thread
 #   fuzz        a clang-14 -DNNFS_FUZZ=ON build (NNFS_FUZZ_BUILD_DIR, default
-#               build-fuzz); each libFuzzer target NNFS_FUZZ_SECONDS (60)
+#               build-fuzz); each libFuzzer target (fuzz_model_load,
+#               fuzz_idx, fuzz_alloc) NNFS_FUZZ_SECONDS (60)
 #   long        ctest -C long -R example_fashion_mnist_full in MAIN_BUILD_DIR
 # Each tier runs under timeout(1) (NNFS_TIER_TIMEOUT_<TIER> seconds,
 # defaults below); a tier that times out fails.  Exit status: 0 if every
@@ -117,8 +118,10 @@ tier_fuzz() {
         -DNNFS_WERROR=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo \
         -DNNFS_BUILD_TESTS=OFF -DNNFS_BUILD_BENCH=OFF \
         -DNNFS_BUILD_EXAMPLES=OFF -DNNFS_BUILD_CLI=OFF
-    cmake --build "$dir" -j "$JOBS" --target fuzz_model_load fuzz_idx
-    for t in fuzz_model_load fuzz_idx; do
+    # 3 targets x secs plus the build must stay under the tier's limit
+    targets="fuzz_model_load fuzz_idx fuzz_alloc"
+    cmake --build "$dir" -j "$JOBS" --target $targets
+    for t in $targets; do
         mkdir -p "$dir/corpus-$t" "$dir/artifacts-$t"
         # the committed seeds, then the corpus grown so far; allocation
         # bombs (-malloc_limit_mb) and hangs (-timeout) are failures

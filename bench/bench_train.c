@@ -5,7 +5,9 @@
  * (forward Z = X W per layer, dW = X^T dZ per layer, dX = dZ W^T for every
  * layer but the first) with nothing else.  One JSON line per workload and
  * thread count with min/median/p90 of both and ratio = median step /
- * median floor.  The element-wise share is 1 - floor/step.
+ * median floor.  The element-wise share is 1 - floor/step.  The same
+ * step with the update fused into the gradient product (nn_forward +
+ * nn_backward_labels_sgd) is timed too: fused_step_*, fused_ratio.
  *
  *   bench_train [--threads 1,2] [--reps N] [--workload W1|W2|W3|W4]
  *               [--smoke]
@@ -53,7 +55,8 @@ static void run(const struct workload *w, int threads, int reps)
     float *x, *out, *buf[MAXL + 1], *grad[MAXL + 1], *wt[MAXL], *dw[MAXL];
     int32_t *labels;
     nn_net *net;
-    double ts[64], tf[64], smin, smed, sp90, fmin, fmed, fp90, t0, one;
+    double ts[64], tf[64], tu[64], smin, smed, sp90, fmin, fmed, fp90, t0,
+        one, umin, umed, up90;
     int r, inner, j;
 
     for (l = 0; l < L; l++)
@@ -88,6 +91,14 @@ static void run(const struct workload *w, int threads, int reps)
         CHECK(nn_sgd_step(net, 1e-4f));                                   \
     } while (0)
 
+/* the same step through nn_backward_labels_sgd (update fused into the
+   gradient product) */
+#define STEP_FUSED()                                                      \
+    do {                                                                  \
+        CHECK(nn_forward(net, x, B, out));                                \
+        CHECK(nn_backward_labels_sgd(net, labels, 1e-4f, NULL));          \
+    } while (0)
+
 #define FLOOR()                                                           \
     do {                                                                  \
         size_t q;                                                         \
@@ -114,6 +125,7 @@ static void run(const struct workload *w, int threads, int reps)
 
     /* warm-up (scratch grows, threads start), then size the inner loops */
     STEP(); STEP();
+    STEP_FUSED(); STEP_FUSED();
     FLOOR(); FLOOR();
     t0 = bench_now();
     STEP();
@@ -127,18 +139,24 @@ static void run(const struct workload *w, int threads, int reps)
         t0 = bench_now();
         for (j = 0; j < inner; j++) FLOOR();
         tf[r] = (bench_now() - t0) / inner;
+        t0 = bench_now();
+        for (j = 0; j < inner; j++) STEP_FUSED();
+        tu[r] = (bench_now() - t0) / inner;
     }
     bench_stats(ts, r, &smin, &smed, &sp90);
     bench_stats(tf, r, &fmin, &fmed, &fp90);
+    bench_stats(tu, r, &umin, &umed, &up90);
     bench_json_head("train", threads);
     printf(",\"workload\":\"%s\",\"batch\":%zu,\"layers\":\"", w->name, B);
     for (l = 0; l <= L; l++) printf("%zu%s", w->sizes[l], l < L ? "-" : "");
     printf("\",\"step_min_s\":%.6g,\"step_median_s\":%.6g,"
            "\"step_p90_s\":%.6g,\"floor_min_s\":%.6g,\"floor_median_s\":"
            "%.6g,\"floor_p90_s\":%.6g,\"ratio\":%.3f,\"ratio_min\":%.3f,"
-           "\"elementwise_share\":%.3f,\"reps\":%d,\"inner\":%d}\n",
+           "\"elementwise_share\":%.3f,\"fused_step_min_s\":%.6g,"
+           "\"fused_step_median_s\":%.6g,\"fused_step_p90_s\":%.6g,"
+           "\"fused_ratio\":%.3f,\"reps\":%d,\"inner\":%d}\n",
            smin, smed, sp90, fmin, fmed, fp90, smed / fmed, smin / fmin,
-           1.0 - fmed / smed, r, inner);
+           1.0 - fmed / smed, umin, umed, up90, umed / fmed, r, inner);
     fflush(stdout);
     for (l = 0; l <= L; l++) {
         free(buf[l]);

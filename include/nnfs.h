@@ -262,6 +262,30 @@ NN_API int nn_backward_labels(nn_net *net, const int32_t *labels,
    successful nn_backward yet).  Since 0.1. */
 NN_API int nn_sgd_step(nn_net *net, float learning_rate);
 
+/* nn_backward then nn_sgd_step in one call, with the update fused into
+   the gradient product: W <- W - learning_rate X^T dZ is one
+   cblas_sgemm with beta = 1 (no dW written, no separate update pass, no
+   zeroing of dW by the BLAS), b <- b - learning_rate db.  Same arguments,
+   loss and result as the two calls, to float rounding (the product's
+   accumulation may round once instead of twice).  The gradients are not
+   kept: afterwards nn_net_get_grads and nn_sgd_step return NN_ERR_STATE
+   until the next nn_backward.  The fused path is taken when the
+   library's magnitude bounds prove every new parameter finite and no
+   layer has an L1/L2 penalty; otherwise the call runs nn_backward and
+   nn_sgd_step (same results, same cost as calling them).  For the
+   momentum, Adagrad, RMSprop and Adam optimizers use nn_backward and
+   nn_optimizer_step.
+   Returns NN_OK and the statuses of nn_backward and nn_sgd_step
+   (NN_ERR_NONFINITE for a non-finite learning_rate, checked first).  On
+   failure the parameters are unchanged; if the unfused update failed,
+   the gradients of this batch are kept as by nn_backward.  Since 0.1. */
+NN_API int nn_backward_sgd(nn_net *net, int32_t loss, const float *targets,
+                           float learning_rate, float *loss_out);
+
+/* Same with class labels, as nn_backward_labels.  Since 0.1. */
+NN_API int nn_backward_labels_sgd(nn_net *net, const int32_t *labels,
+                                  float learning_rate, float *loss_out);
+
 /*====== Regularization and dropout ======*/
 
 /* Per-layer options (append only), set with nn_net_set_layer_option.

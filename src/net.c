@@ -20,6 +20,7 @@
 #include <float.h>
 #include <limits.h>
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 /* A bound below this proves a float sum cannot overflow even with the
@@ -564,9 +565,61 @@ static double nn__grad_bound(const nn_net *net, size_t batch, size_t i)
 }
 
 /* Shared by nn_backward and nn_backward_labels: targets xor labels. */
+/* Round a non-negative double bound up to a float's bits (an amax). */
+static uint32_t nn__bound_bits(double v)
+{
+    float f;
+    uint32_t u;
+    if (!(v < (double)FLT_MAX)) return NN__NONFINITE_BITS;
+    f = (float)v;
+    if ((double)f < v) f = nextafterf(f, FLT_MAX);
+    memcpy(&u, &f, sizeof u);
+    return u;
+}
+
+/* The fused SGD step of nn_backward_sgd, after the dL/dz of every layer
+   are in scratch: W += -lr X^T dZ by the gradient product itself (beta =
+   1), b -= lr db.  Taken only when, for every layer, nothing can overflow
+   by the bounds (|W'| <= pmax + |lr| |dW|, |dW| <= batch max|X| max|dZ|)
+   and no L1/L2 penalty is set; returns 0 without touching anything
+   otherwise (the caller takes the unfused path). */
+static int nn__fused_sgd(nn_net *net, float lr)
+{
+    const struct nn__kernels *k = nn__kernels();
+    size_t batch = net->batch, L = net->n_layers, i;
+    int s = net->cur;
+    if (batch > NN__SAFE_K) return 0;
+    for (i = 0; i < L; i++) {
+        const struct nn__layer *l = &net->layers[i];
+        double g = 2.0 * nn__grad_bound(net, batch, i);
+        if (l->l1_w > 0 || l->l2_w > 0 || l->l1_b > 0 || l->l2_b > 0)
+            return 0;
+        if (nn__amaxd(l->pmax) + fabs((double)lr) * g > NN__SAFE_BOUND)
+            return 0;
+    }
+    for (i = 0; i < L; i++) {
+        struct nn__layer *l = &net->layers[i];
+        double g = 2.0 * nn__grad_bound(net, batch, i);
+        uint32_t bmax;
+        /* W <- -lr X^T dZ + W: the dims were accepted by the forward */
+        (void)nn__gemm_dw(nn__slot_in(net, s, batch, i),
+                          nn__dz(net, batch, i), l->w, batch, l->n_in,
+                          l->n_out, -lr, 1.0f);
+        bmax = k->sgd(l->b, nn__db(net, i), l->n_out, lr);
+        /* W is not re-read: its magnitude is the bound (an upper bound,
+           as every use of pmax needs; exact again after any other
+           writer) */
+        l->pmax = nn__umax(bmax, nn__bound_bits(nn__amaxd(l->pmax) +
+                                                fabs((double)lr) * g));
+    }
+    net->has_grads = 0;   /* the gradients were never stored */
+    net->batch = 0;       /* the cached forward used the old parameters */
+    return 1;
+}
+
 static int nn__backward(nn_net *net, int32_t loss, const float *targets,
                         const int32_t *labels, float *loss_out,
-                        const char *fn)
+                        const float *fused_lr, const char *fn)
 {
     const struct nn__kernels *k = nn__kernels();
     const struct nn__train_kernels *tk = nn__train_kernels();
@@ -637,6 +690,11 @@ static int nn__backward(nn_net *net, int32_t loss, const float *targets,
             l->n_out);
         NN__CHECK(net->dz_max[i] >= NN__NONFINITE_BITS, NN_ERR_NONFINITE,
                   "%s: the gradient of layer %zu is not finite", fn, i);
+    }
+
+    if (fused_lr != NULL && nn__fused_sgd(net, *fused_lr)) {
+        if (loss_out != NULL) *loss_out = (float)value;
+        return NN_OK;
     }
 
     /* Prove each gradient finite before writing any: |dW| <= batch
@@ -735,7 +793,7 @@ int nn_backward(nn_net *net, int32_t loss, const float *targets,
               "%s: loss = %d is not an NN_LOSS_* value", fn, (int)loss);
     st = nn__backward_check(net, fn);
     if (st != NN_OK) return st;
-    return nn__backward(net, loss, targets, NULL, loss_out, fn);
+    return nn__backward(net, loss, targets, NULL, loss_out, NULL, fn);
 }
 
 int nn_backward_labels(nn_net *net, const int32_t *labels, float *loss_out)
@@ -746,7 +804,8 @@ int nn_backward_labels(nn_net *net, const int32_t *labels, float *loss_out)
     NN__CHECK(labels == NULL, NN_ERR_INVALID_ARG, "%s: labels is NULL", fn);
     st = nn__backward_check(net, fn);
     if (st != NN_OK) return st;
-    return nn__backward(net, NN_LOSS_CCE, NULL, labels, loss_out, fn);
+    return nn__backward(net, NN_LOSS_CCE, NULL, labels, loss_out, NULL,
+                        fn);
 }
 
 /*====== SGD step ======*/
@@ -794,6 +853,60 @@ int nn_sgd_step(nn_net *net, float learning_rate)
     }
     net->batch = 0;   /* the cached forward used the old parameters */
     return NN_OK;
+}
+
+/*====== Fused backward + SGD step ======*/
+
+static int nn__backward_sgd(nn_net *net, int32_t loss, const float *targets,
+                            const int32_t *labels, float learning_rate,
+                            float *loss_out, const char *fn)
+{
+    float value;
+    int st = nn__backward_check(net, fn);
+    if (st != NN_OK) return st;
+    NN__CHECK(!isfinite(learning_rate), NN_ERR_NONFINITE,
+              "%s: learning_rate is %s", fn,
+              isnan(learning_rate) ? "NaN" : "infinite");
+    st = nn__backward(net, loss, targets, labels, &value, &learning_rate,
+                      fn);
+    if (st != NN_OK) return st;
+    if (net->has_grads) {
+        /* the fused path was not provable (or a penalty is set): the
+           gradients were stored; step with them */
+        st = nn_sgd_step(net, learning_rate);
+        if (st != NN_OK) {
+            /* rename the message's function (the buffer is reused) */
+            char msg[400];
+            snprintf(msg, sizeof msg, "%s", nn_last_error());
+            return nn__fail(st, "%s (as nn_sgd_step: %s)", fn, msg);
+        }
+        net->has_grads = 0;
+    }
+    if (loss_out != NULL) *loss_out = value;
+    return NN_OK;
+}
+
+int nn_backward_sgd(nn_net *net, int32_t loss, const float *targets,
+                    float learning_rate, float *loss_out)
+{
+    static const char fn[] = "nn_backward_sgd";
+    NN__CHECK(net == NULL, NN_ERR_INVALID_ARG, "%s: net is NULL", fn);
+    NN__CHECK(targets == NULL, NN_ERR_INVALID_ARG, "%s: targets is NULL",
+              fn);
+    NN__CHECK(loss < NN_LOSS_CCE || loss > NN_LOSS_MAE, NN_ERR_INVALID_ARG,
+              "%s: loss = %d is not an NN_LOSS_* value", fn, (int)loss);
+    return nn__backward_sgd(net, loss, targets, NULL, learning_rate,
+                            loss_out, fn);
+}
+
+int nn_backward_labels_sgd(nn_net *net, const int32_t *labels,
+                           float learning_rate, float *loss_out)
+{
+    static const char fn[] = "nn_backward_labels_sgd";
+    NN__CHECK(net == NULL, NN_ERR_INVALID_ARG, "%s: net is NULL", fn);
+    NN__CHECK(labels == NULL, NN_ERR_INVALID_ARG, "%s: labels is NULL", fn);
+    return nn__backward_sgd(net, NN_LOSS_CCE, NULL, labels, learning_rate,
+                            loss_out, fn);
 }
 
 /*====== Inference ======*/

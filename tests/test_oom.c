@@ -508,6 +508,9 @@ NN_TEST(oom_steady_state_steps_allocate_nothing)
             NNT_OK(nn_backward(net, NN_LOSS_CCE, t_t, NULL));
             NNT_OK(nn_optimizer_step(opt));
             NNT_OK(c_step(net, opt));
+            /* the fused backward + SGD step too */
+            NNT_OK(nn_forward(net, t_x, T_N, NULL));
+            NNT_OK(nn_backward_sgd(net, NN_LOSS_CCE, t_t, 0.01f, NULL));
         }
         NNT_EQ_INT(h_calls, 0);
         /* trainer: batches of 5 (the last one 4), 3 epochs, a report at

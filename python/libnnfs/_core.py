@@ -108,6 +108,8 @@ _PROTOS = {
     "nn_backward": (_int, [_vp, _i32, _vp, _P(_flt)]),
     "nn_backward_labels": (_int, [_vp, _vp, _P(_flt)]),
     "nn_sgd_step": (_int, [_vp, _flt]),
+    "nn_backward_sgd": (_int, [_vp, _i32, _vp, _flt, _P(_flt)]),
+    "nn_backward_labels_sgd": (_int, [_vp, _vp, _flt, _P(_flt)]),
     "nn_net_set_layer_option": (_int, [_vp, _sz, _i32, _dbl]),
     "nn_net_get_layer_option": (_int, [_vp, _sz, _i32, _P(_dbl)]),
     "nn_net_regularization_loss": (_int, [_vp, _P(_flt)]),
@@ -539,6 +541,33 @@ class Net(_Handle):
 
     def sgd_step(self, learning_rate):
         _check(_lib.nn_sgd_step(self.handle, float(learning_rate)))
+
+    def backward_sgd(self, learning_rate, targets=None, labels=None,
+                     loss="cce"):
+        """backward() then sgd_step() in one call, the update fused into
+        the gradient product (nn_backward_sgd); the gradients are not
+        kept.  Returns the mean data loss."""
+        if (targets is None) == (labels is None):
+            raise InvalidArgError("backward_sgd: give exactly one of "
+                                  "targets and labels")
+        if not self._batch:
+            raise StateError("backward_sgd: no forward on this net yet")
+        v = _flt()
+        lr = float(learning_rate)
+        if labels is not None:
+            if _lookup(LOSSES, loss, "loss") != 0:
+                raise InvalidArgError("backward_sgd: labels train with cce "
+                                      "only")
+            y = _as_array(labels, np.int32, "labels", (self._batch,))
+            _check(_lib.nn_backward_labels_sgd(self.handle, _ptr(y), lr,
+                                               ctypes.byref(v)))
+        else:
+            t = _as_array(targets, np.float32, "targets",
+                          (self._batch, self.n_out))
+            _check(_lib.nn_backward_sgd(self.handle,
+                                        _lookup(LOSSES, loss, "loss"),
+                                        _ptr(t), lr, ctypes.byref(v)))
+        return v.value
 
     def predict(self, x, out=None):
         """Inference (no dropout) on x [batch, n_in]; any batch size."""

@@ -172,8 +172,47 @@ def main():
     ok = worst_loss < 1e-5 and wmax < 1e-2 and worst_acc <= 2.0 / len(y)
     # The run must also learn something (it is not a trivial comparison).
     ok = ok and last[0] < first[0] - 0.03
+    ok = fused_sgd(X, y) and ok
     print("PASS" if ok else "FAIL")
     return 0 if ok else 1
+
+
+def fused_sgd(X, y):
+    """Net.backward_sgd (nn_backward_labels_sgd: the update fused into the
+    gradient product) against the course's NumPy network with plain SGD,
+    lr 1.0, 50 steps, in float64."""
+    net = nn.Net([2, 64, 3], ["relu", "softmax"], seed=1)
+    net.init("normal", gain=0.01, seed=1)
+    dense1 = Layer_Dense(*net.get_weights(0))
+    activation1 = Activation_ReLU()
+    dense2 = Layer_Dense(*net.get_weights(1))
+    loss_activation = Activation_Softmax_Loss_CategoricalCrossentropy()
+    optimizer = Optimizer_SGD(learning_rate=1.0)
+    Xd = X.astype(np.float64)
+    worst = 0.0
+    for step in range(50):
+        dense1.forward(Xd)
+        activation1.forward(dense1.output)
+        dense2.forward(activation1.output)
+        ref_loss = loss_activation.forward(dense2.output, y)
+        loss_activation.backward(loss_activation.output, y)
+        dense2.backward(loss_activation.dinputs)
+        activation1.backward(dense2.dinputs)
+        dense1.backward(activation1.dinputs)
+        optimizer.update_params(dense1)
+        optimizer.update_params(dense2)
+        net.forward(X)
+        loss = net.backward_sgd(1.0, labels=y)
+        worst = max(worst, abs(loss - ref_loss) / ref_loss)
+    wmax = 0.0
+    for i, layer in enumerate((dense1, dense2)):
+        w, b = net.get_weights(i)
+        scale = max(np.abs(layer.weights).max(), 1e-12)
+        wmax = max(wmax, np.abs(w - layer.weights).max() / scale,
+                   np.abs(b - layer.biases.ravel()).max() / scale)
+    print("fused SGD (backward_sgd) over 50 steps: loss rel %.3e, final "
+          "weights rel %.3e; loss %.5f" % (worst, wmax, loss))
+    return worst < 1e-5 and wmax < 1e-3
 
 
 if __name__ == "__main__":

@@ -147,9 +147,10 @@ def main():
         print("# FANN skipped: bench_fann not built (libfann not found)")
     names = [n for n, _ in peers]
     print("| workload | threads | core | floor ms | libnnfs step/floor | "
+          "fused step/floor | "
           + " | ".join(n + " /floor" for n in names)
           + " | " + " | ".join("speedup vs " + n for n in names) + " |")
-    print("|" + "---|" * (5 + 2 * len(names)))
+    print("|" + "---|" * (6 + 2 * len(names)))
     for (w, t), j in sorted(ours.items(), key=lambda k: (k[0][0], k[0][1])):
         if t not in threads:
             continue
@@ -165,8 +166,10 @@ def main():
                 continue
             cells.append("%.2f" % (r[1] / floor))
             speed.append("%.2fx" % (r[1] / step))
-        print("| %s | %d | %s | %.3f | %.3f | %s | %s |" % (
-            w, t, j["core"], floor * 1e3, step / floor, " | ".join(cells),
+        fused = j.get("fused_step_median_s")
+        print("| %s | %d | %s | %.3f | %.3f | %s | %s | %s |" % (
+            w, t, j["core"], floor * 1e3, step / floor,
+            "%.3f" % (fused / floor) if fused else "-", " | ".join(cells),
             " | ".join(speed)), flush=True)
     return 0
 

@@ -115,6 +115,8 @@ _PROTOS = {
     "nn_net_regularization_loss": (_int, [_vp, _P(_flt)]),
     "nn_net_fit_readout": (_int, [_vp, _vp, _vp, _sz, _dbl, _P(_i32),
                                   _P(_dbl)]),
+    "nn_net_layer_singular_values": (_int, [_vp, _sz, _vp, _sz, _P(_sz)]),
+    "nn_net_layer_spectral_norm": (_int, [_vp, _sz, _P(_dbl)]),
     "nn_optimizer_create": (_int, [_P(_vp), _vp, _i32]),
     "nn_optimizer_destroy": (None, [_vp]),
     "nn_optimizer_set": (_int, [_vp, _i32, _dbl]),
@@ -293,7 +295,7 @@ ACTIVATIONS = {"linear": 0, "relu": 1, "sigmoid": 2, "tanh": 3,
 _ACT_NAMES = {v: k for k, v in ACTIVATIONS.items()}
 LOSSES = {"cce": 0, "categorical_crossentropy": 0, "bce": 1,
           "binary_crossentropy": 1, "mse": 2, "mae": 3}
-INITS = {"default": 0, "normal": 1, "uniform": 2}
+INITS = {"default": 0, "normal": 1, "uniform": 2, "orthogonal": 3}
 LAYER_OPTIONS = {"l1_weights": 0, "l2_weights": 1, "l1_biases": 2,
                  "l2_biases": 3, "dropout": 4}
 OPT_SETTINGS = {"learning_rate": 0, "decay": 1, "momentum": 2,
@@ -444,7 +446,8 @@ class Net(_Handle):
 
     # ---- parameters
     def init(self, scheme="default", gain=1.0, seed=0, layer=None):
-        """Re-draw weights (biases to 0): scheme default/normal/uniform."""
+        """Re-draw weights (biases to 0): scheme default/normal/uniform/
+        orthogonal (gain * a Haar-random orthogonal matrix, LAPACK QR)."""
         li = ctypes.c_size_t(-1).value if layer is None else self._layer(layer)
         _check(_lib.nn_net_init(self.handle, li,
                                 _lookup(INITS, scheme, "init scheme"),
@@ -580,6 +583,26 @@ class Net(_Handle):
 
     def predict_classes(self, x):
         return np.argmax(self.predict(x), axis=1)
+
+    def singular_values(self, layer):
+        """Singular values of layer's W (LAPACKE_sgesdd), descending, as a
+        float32 array of min(n_in, n_out)."""
+        i = self._layer(layer)
+        h = self.handle
+        k = min(_lib.nn_net_layer_inputs(h, i), _lib.nn_net_layer_outputs(h, i))
+        out = np.empty(k, dtype=np.float32)
+        count = _sz()
+        _check(_lib.nn_net_layer_singular_values(h, i, _ptr(out), k,
+                                                 ctypes.byref(count)))
+        return out[:count.value]
+
+    def spectral_norm(self, layer):
+        """Largest singular value of layer's W (its operator 2-norm)."""
+        v = _dbl()
+        _check(_lib.nn_net_layer_spectral_norm(self.handle,
+                                               self._layer(layer),
+                                               ctypes.byref(v)))
+        return v.value
 
     def fit_readout(self, x, targets, lam=0.0):
         """Fit the last layer (linear activation) in closed form by ridge

@@ -414,6 +414,7 @@ typedef struct {
     const float *x, *t, *vx, *vt;
     int32_t labels[FA_PRED_MAXB], vlabels[FA_VAL_MAXN];
     int use_labels, with_out, ckpt, which;
+    int fused;                 /* backward: nn_backward*_sgd instead */
     size_t ext_out, ext_buf;   /* output extents the call may write */
     int ncfg;                  /* settings applied after a success */
     int32_t cfg_key[8];
@@ -499,7 +500,12 @@ static int fa_gen(fa_rd *r, fa_args *a)
     case FA_BACKWARD:
     case FA_BACKWARD_LABELS:
         if (nl == 0 || fa_m[s].fwd != 1) return 0;
-        a->loss = (int32_t)(fa_u8(r) % 4);
+        i = fa_u8(r);
+        a->loss = (int32_t)(i % 4);
+        /* the top bit: the fused backward + SGD step, with the rate from
+           bits 4-5 (the other bits already chose the loss) */
+        a->fused = (int)(i >> 7);
+        a->lr = lrs[(i >> 4) % 3];
         a->t = fa_tpool + fa_u8(r);
         i = fa_u8(r);
         for (a->n = 0; a->n < FA_FWD_MAXB; a->n++)
@@ -765,9 +771,13 @@ static int fa_do(fa_world *w, const fa_args *a)
     case FA_FORWARD:
         return nn_forward(net, a->x, a->batch, a->with_out ? out : NULL);
     case FA_BACKWARD:
-        return nn_backward(net, a->loss, a->t, &h->loss);
+        return a->fused
+                   ? nn_backward_sgd(net, a->loss, a->t, a->lr, &h->loss)
+                   : nn_backward(net, a->loss, a->t, &h->loss);
     case FA_BACKWARD_LABELS:
-        return nn_backward_labels(net, a->labels, &h->loss);
+        return a->fused
+                   ? nn_backward_labels_sgd(net, a->labels, a->lr, &h->loss)
+                   : nn_backward_labels(net, a->labels, &h->loss);
     case FA_SGD:
         return nn_sgd_step(net, a->lr);
     case FA_OPT_CREATE:
@@ -940,7 +950,12 @@ static void fa_model(const fa_args *a, int st, int dropout_changed)
     if (st != NN_OK) return;
     switch (a->op) {
     case FA_FORWARD: fa_m[s].fwd = 1; break;
-    case FA_BACKWARD: case FA_BACKWARD_LABELS: fa_m[s].grads = 1; break;
+    case FA_BACKWARD: case FA_BACKWARD_LABELS:
+        if (a->fused)   /* stepped: forward stale, gradients not kept */
+            fa_m[s].fwd = fa_m[s].grads = 0;
+        else
+            fa_m[s].grads = 1;
+        break;
     case FA_INIT: case FA_SGD: case FA_OPT_STEP: case FA_SET_PARAMS:
     case FA_READOUT:
         fa_m[s].fwd = 0; break;

@@ -276,7 +276,8 @@ NN_API int nn_sgd_step(nn_net *net, float learning_rate);
    momentum, Adagrad, RMSprop and Adam optimizers use nn_backward and
    nn_optimizer_step.
    Returns NN_OK and the statuses of nn_backward and nn_sgd_step
-   (NN_ERR_NONFINITE for a non-finite learning_rate, checked first).  On
+   (NN_ERR_NONFINITE for a non-finite learning_rate, checked after the
+   pointers, the loss and the state, before the batch is read).  On
    failure the parameters are unchanged; if the unfused update failed,
    the gradients of this batch are kept as by nn_backward.  Since 0.1. */
 NN_API int nn_backward_sgd(nn_net *net, int32_t loss, const float *targets,

@@ -594,6 +594,9 @@ static int nn__fused_sgd(nn_net *net, float lr)
         double g = 2.0 * nn__grad_bound(net, batch, i);
         if (l->l1_w > 0 || l->l2_w > 0 || l->l1_b > 0 || l->l2_b > 0)
             return 0;
+        /* the product X^T dZ is formed before it is scaled by -lr: it
+           must itself be provably finite, whatever lr (even 0) */
+        if (g > NN__SAFE_BOUND) return 0;
         if (nn__amaxd(l->pmax) + fabs((double)lr) * g > NN__SAFE_BOUND)
             return 0;
     }

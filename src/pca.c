@@ -165,6 +165,13 @@ int nn_pca_fit(nn_pca **out, const float *x, size_t rows, size_t cols,
     NN__CHECK(cols > NN_MAX_WIDTH, NN_ERR_SHAPE,
               "%s: cols = %zu is over NN_MAX_WIDTH = %u", fn, cols,
               NN_MAX_WIDTH);
+    /* dsyevd with eigenvectors needs a workspace of 1 + 6 cols + 2 cols^2
+       doubles, counted in a lapack_int: refuse before any allocation a
+       size whose count it cannot hold (cols >= 32766 with 32-bit ints) */
+    NN__CHECK((double)cols * (double)cols * 2.0 + 6.0 * (double)cols + 1.0 >
+                  (double)(sizeof(lapack_int) >= 8 ? INT64_MAX : INT_MAX),
+              NN_ERR_UNSUPPORTED, "%s: cols = %zu needs a LAPACKE_dsyevd "
+              "workspace beyond its lapack_int size", fn, cols);
     NN__CHECK(!nn__mul_ok(rows, cols, &n), NN_ERR_SHAPE,
               "%s: rows * cols = %zu * %zu overflows", fn, rows, cols);
     bad = nn__first_nonfinite(x, n);

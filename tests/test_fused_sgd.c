@@ -293,3 +293,33 @@ NN_TEST(fused_sgd_overflow_is_refused)
     NNT_OK(nn_backward_sgd(net, NN_LOSS_MSE, f_t, 1e-20f, NULL));
     nn_net_destroy(net);
 }
+
+/* A gradient that itself overflows float while lr is small (or 0): the
+   fused product would form X^T dZ = inf before scaling it, so the call
+   must take the unfused path and fail like nn_backward (found in review:
+   W became -inf, or NaN for lr 0). */
+NN_TEST(fused_sgd_overflowing_gradient_small_lr)
+{
+    static const size_t sizes[] = {1, 1, 1};
+    static const int32_t acts[] = {NN_ACT_LINEAR, NN_ACT_LINEAR};
+    static const float lrs[] = {1e-3f, 1e-30f, 0.0f};
+    const float x[1] = {1e30f}, t[1] = {0.0f}, w1[1] = {1.0f}, b1[1] = {0};
+    const float w2[1] = {1e-21f}, b2[1] = {0};
+    float p0[4], p1[4];
+    nn_net *net = NULL;
+    size_t li;
+    NNT_OK(nn_net_create(&net, 2, sizes, acts, 1));
+    NNT_OK(nn_net_set_params(net, 0, w1, b1));
+    NNT_OK(nn_net_set_params(net, 1, w2, b2));
+    NNT_EQ_SIZE(f_params(net, p0), 4);
+    NNT_OK(nn_forward(net, x, 1, NULL));
+    NNT_STATUS(nn_backward(net, NN_LOSS_MSE, t, NULL), NN_ERR_NONFINITE);
+    for (li = 0; li < sizeof lrs / sizeof lrs[0]; li++) {
+        NNT_STATUS(nn_backward_sgd(net, NN_LOSS_MSE, t, lrs[li], NULL),
+                   NN_ERR_NONFINITE);
+        NNT_EQ_SIZE(f_params(net, p1), 4);
+        NNT_TRUE(memcmp(p0, p1, sizeof p0) == 0);
+    }
+    NNT_OK(nn_forward(net, x, 1, NULL));   /* still usable */
+    nn_net_destroy(net);
+}

@@ -17,6 +17,8 @@
  * to fail in turn through nn_set_allocator.
  */
 #include "nntest.h"
+
+#include <lapacke.h>
 #include "internal.h"
 
 #include <dirent.h>
@@ -699,6 +701,14 @@ NN_TEST(pca_bad_arguments)
     NNT_MSG_HAS("2147483648");
     T_FIT(nn_pca_fit(&p, x, 2, (size_t)NN_MAX_WIDTH + 1, 1, 0, 0.0),
           NN_ERR_SHAPE);
+    /* a width whose dsyevd workspace (2 cols^2 + 6 cols + 1) a 32-bit
+       lapack_int cannot count: refused before x is read or memory taken */
+    if (sizeof(lapack_int) == 4) {
+        long live = nn__alloc_live();
+        T_FIT(nn_pca_fit(&p, x, 2, 40000, 1, 0, 0.0), NN_ERR_UNSUPPORTED);
+        NNT_MSG_HAS("LAPACKE_dsyevd");
+        NNT_TRUE(nn__alloc_live() == live);
+    }
     T_FIT(nn_pca_fit(&p, x, SIZE_MAX / 2, 6, 1, 0, 0.0), NN_ERR_SHAPE);
     /* non-finite data, named by row and column */
     {

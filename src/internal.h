@@ -11,6 +11,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #if defined(__GNUC__)
 #  define NN__PRINTF(f, a) __attribute__((format(printf, f, a)))
@@ -64,6 +65,64 @@ static inline int nn__add_ok(size_t a, size_t b, size_t *r)
     if (a > SIZE_MAX - b) return 0;
     *r = a + b;
     return 1;
+}
+
+/*====== Little-endian encoding (io.c, pca.c file images) ======*/
+
+static inline uint32_t nn__rd32(const unsigned char *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+           (uint32_t)p[3] << 24;
+}
+
+static inline uint64_t nn__rd64(const unsigned char *p)
+{
+    return (uint64_t)nn__rd32(p) | (uint64_t)nn__rd32(p + 4) << 32;
+}
+
+static inline void nn__wr32(unsigned char *p, uint32_t v)
+{
+    p[0] = (unsigned char)v;
+    p[1] = (unsigned char)(v >> 8);
+    p[2] = (unsigned char)(v >> 16);
+    p[3] = (unsigned char)(v >> 24);
+}
+
+static inline void nn__wr64(unsigned char *p, uint64_t v)
+{
+    nn__wr32(p, (uint32_t)v);
+    nn__wr32(p + 4, (uint32_t)(v >> 32));
+}
+
+/* Floats cross as bit patterns: memcpy is the defined way to reinterpret,
+   and IEEE binary32/64 share the host's integer byte order on every
+   platform C11 + POSIX runs on. */
+static inline uint32_t nn__f32_bits(float f)
+{
+    uint32_t u;
+    memcpy(&u, &f, sizeof u);
+    return u;
+}
+
+static inline float nn__bits_f32(uint32_t u)
+{
+    float f;
+    memcpy(&f, &u, sizeof f);
+    return f;
+}
+
+static inline uint64_t nn__f64_bits(double d)
+{
+    uint64_t u;
+    memcpy(&u, &d, sizeof u);
+    return u;
+}
+
+static inline double nn__bits_f64(uint64_t u)
+{
+    double d;
+    memcpy(&d, &u, sizeof d);
+    return d;
 }
 
 /*====== Random numbers (rng.c) ======*/

@@ -70,64 +70,6 @@ enum { NN__SEC_LAYR = 0, NN__SEC_PARM = 1, NN__SEC_OPTM = 2 };
    then the state arrays (n_params f32 each; two for Adam). */
 #define NN__OPTM_FIXED_BYTES 72u
 
-/*====== Little-endian encoding ======*/
-
-static uint32_t nn__rd32(const unsigned char *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-           (uint32_t)p[3] << 24;
-}
-
-static uint64_t nn__rd64(const unsigned char *p)
-{
-    return (uint64_t)nn__rd32(p) | (uint64_t)nn__rd32(p + 4) << 32;
-}
-
-static void nn__wr32(unsigned char *p, uint32_t v)
-{
-    p[0] = (unsigned char)v;
-    p[1] = (unsigned char)(v >> 8);
-    p[2] = (unsigned char)(v >> 16);
-    p[3] = (unsigned char)(v >> 24);
-}
-
-static void nn__wr64(unsigned char *p, uint64_t v)
-{
-    nn__wr32(p, (uint32_t)v);
-    nn__wr32(p + 4, (uint32_t)(v >> 32));
-}
-
-/* Floats cross as bit patterns: memcpy is the defined way to reinterpret,
-   and IEEE binary32/64 share the host's integer byte order on every
-   platform C11 + POSIX runs on. */
-static uint32_t nn__f32_bits(float f)
-{
-    uint32_t u;
-    memcpy(&u, &f, sizeof u);
-    return u;
-}
-
-static float nn__bits_f32(uint32_t u)
-{
-    float f;
-    memcpy(&f, &u, sizeof f);
-    return f;
-}
-
-static uint64_t nn__f64_bits(double d)
-{
-    uint64_t u;
-    memcpy(&u, &d, sizeof u);
-    return u;
-}
-
-static double nn__bits_f64(uint64_t u)
-{
-    double d;
-    memcpy(&d, &u, sizeof d);
-    return d;
-}
-
 /*====== CRC-32 ======*/
 
 /* The zlib/PNG CRC (reflected polynomial 0xEDB88320, initial and final

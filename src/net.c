@@ -569,12 +569,10 @@ static double nn__grad_bound(const nn_net *net, size_t batch, size_t i)
 static uint32_t nn__bound_bits(double v)
 {
     float f;
-    uint32_t u;
     if (!(v < (double)FLT_MAX)) return NN__NONFINITE_BITS;
     f = (float)v;
     if ((double)f < v) f = nextafterf(f, FLT_MAX);
-    memcpy(&u, &f, sizeof u);
-    return u;
+    return nn__f32_bits(f);
 }
 
 /* The fused SGD step of nn_backward_sgd, after the dL/dz of every layer

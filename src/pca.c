@@ -458,59 +458,6 @@ static const unsigned char nn__pca_magic[8] = {0x89, 'N', 'P', 'C',
 #define NN__PCA_HEAD 56u     /* through the total variance */
 #define NN__PCA_CRC 4u
 
-static uint32_t nn__pca_rd32(const unsigned char *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-           (uint32_t)p[3] << 24;
-}
-
-static uint64_t nn__pca_rd64(const unsigned char *p)
-{
-    return (uint64_t)nn__pca_rd32(p) | (uint64_t)nn__pca_rd32(p + 4) << 32;
-}
-
-static void nn__pca_wr32(unsigned char *p, uint32_t v)
-{
-    p[0] = (unsigned char)v;
-    p[1] = (unsigned char)(v >> 8);
-    p[2] = (unsigned char)(v >> 16);
-    p[3] = (unsigned char)(v >> 24);
-}
-
-static void nn__pca_wr64(unsigned char *p, uint64_t v)
-{
-    nn__pca_wr32(p, (uint32_t)v);
-    nn__pca_wr32(p + 4, (uint32_t)(v >> 32));
-}
-
-static uint64_t nn__pca_f64_bits(double d)
-{
-    uint64_t u;
-    memcpy(&u, &d, sizeof u);
-    return u;
-}
-
-static double nn__pca_bits_f64(uint64_t u)
-{
-    double d;
-    memcpy(&d, &u, sizeof d);
-    return d;
-}
-
-static uint32_t nn__pca_f32_bits(float f)
-{
-    uint32_t u;
-    memcpy(&u, &f, sizeof u);
-    return u;
-}
-
-static float nn__pca_bits_f32(uint32_t u)
-{
-    float f;
-    memcpy(&f, &u, sizeof f);
-    return f;
-}
-
 /* Size of the image for cols and k (each <= NN_MAX_WIDTH, so no
    overflow with a 64-bit size_t; 0 if it would not fit size_t). */
 static size_t nn__pca_image_size(size_t cols, size_t k)
@@ -530,23 +477,23 @@ static void nn__pca_image_fill(const void *ctx, unsigned char *buf)
     unsigned char *p;
     size = nn__pca_image_size(cols, k);
     memcpy(buf, nn__pca_magic, 8);
-    nn__pca_wr32(buf + 8, NN__PCA_VERSION);
-    nn__pca_wr32(buf + 12, NN__PCA_BOM);
-    nn__pca_wr64(buf + 16, (uint64_t)size);
-    nn__pca_wr32(buf + 24, (uint32_t)cols);
-    nn__pca_wr32(buf + 28, (uint32_t)k);
-    nn__pca_wr32(buf + 32, (uint32_t)pca->flags);
-    nn__pca_wr32(buf + 36, 0);
-    nn__pca_wr64(buf + 40, nn__pca_f64_bits(pca->epsilon));
-    nn__pca_wr64(buf + 48, nn__pca_f64_bits(pca->total));
+    nn__wr32(buf + 8, NN__PCA_VERSION);
+    nn__wr32(buf + 12, NN__PCA_BOM);
+    nn__wr64(buf + 16, (uint64_t)size);
+    nn__wr32(buf + 24, (uint32_t)cols);
+    nn__wr32(buf + 28, (uint32_t)k);
+    nn__wr32(buf + 32, (uint32_t)pca->flags);
+    nn__wr32(buf + 36, 0);
+    nn__wr64(buf + 40, nn__f64_bits(pca->epsilon));
+    nn__wr64(buf + 48, nn__f64_bits(pca->total));
     p = buf + NN__PCA_HEAD;
     for (i = 0; i < k; i++, p += 8)
-        nn__pca_wr64(p, nn__pca_f64_bits(pca->var[i]));
+        nn__wr64(p, nn__f64_bits(pca->var[i]));
     for (i = 0; i < cols; i++, p += 8)
-        nn__pca_wr64(p, nn__pca_f64_bits(pca->mean[i]));
+        nn__wr64(p, nn__f64_bits(pca->mean[i]));
     for (i = 0; i < k * cols; i++, p += 4)
-        nn__pca_wr32(p, nn__pca_f32_bits(pca->comp[i]));
-    nn__pca_wr32(p, nn__crc32(0, buf, size - NN__PCA_CRC));
+        nn__wr32(p, nn__f32_bits(pca->comp[i]));
+    nn__wr32(p, nn__crc32(0, buf, size - NN__PCA_CRC));
 }
 
 int nn_pca_save_buffer(const nn_pca *pca, void *buf, size_t capacity,
@@ -593,33 +540,33 @@ static int nn__pca_parse(nn_pca **out, const unsigned char *buf, size_t size,
               "%02X %02X %02X %02X %02X %02X, expected 89 4E 50 43 0D 0A "
               "1A 0A", fn, buf[0], buf[1], buf[2], buf[3], buf[4], buf[5],
               buf[6], buf[7]);
-    version = nn__pca_rd32(buf + 8);
+    version = nn__rd32(buf + 8);
     NN__CHECK(version != NN__PCA_VERSION, NN_ERR_FORMAT,
               "%s: PCA format version at offset 8 is %lu; this library "
               "reads version %u", fn, (unsigned long)version,
               NN__PCA_VERSION);
-    bom = nn__pca_rd32(buf + 12);
+    bom = nn__rd32(buf + 12);
     NN__CHECK(bom != NN__PCA_BOM, NN_ERR_FORMAT, "%s: byte-order mark at "
               "offset 12 is 0x%08lX, expected 0x%08X", fn,
               (unsigned long)bom, NN__PCA_BOM);
-    declared = nn__pca_rd64(buf + 16);
+    declared = nn__rd64(buf + 16);
     NN__CHECK(declared != (uint64_t)size, NN_ERR_FORMAT,
               "%s: declared size at offset 16 is %llu but the input has "
               "%zu bytes (%s)", fn, (unsigned long long)declared, size,
               declared > (uint64_t)size ? "truncated" : "trailing data");
 #ifndef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
     {
-        uint32_t stored = nn__pca_rd32(buf + size - NN__PCA_CRC);
+        uint32_t stored = nn__rd32(buf + size - NN__PCA_CRC);
         uint32_t crc = nn__crc32(0, buf, size - NN__PCA_CRC);
         NN__CHECK(stored != crc, NN_ERR_FORMAT, "%s: CRC-32 mismatch: "
                   "stored 0x%08lX, computed 0x%08lX (corrupt file)", fn,
                   (unsigned long)stored, (unsigned long)crc);
     }
 #endif
-    cols32 = nn__pca_rd32(buf + 24);
-    k32 = nn__pca_rd32(buf + 28);
-    flags = nn__pca_rd32(buf + 32);
-    reserved = nn__pca_rd32(buf + 36);
+    cols32 = nn__rd32(buf + 24);
+    k32 = nn__rd32(buf + 28);
+    flags = nn__rd32(buf + 32);
+    reserved = nn__rd32(buf + 36);
     NN__CHECK(cols32 == 0 || cols32 > NN_MAX_WIDTH, NN_ERR_FORMAT,
               "%s: cols at offset 24 is %lu, outside [1, %u]", fn,
               (unsigned long)cols32, NN_MAX_WIDTH);
@@ -637,8 +584,8 @@ static int nn__pca_parse(nn_pca **out, const unsigned char *buf, size_t size,
     NN__CHECK(want != size, NN_ERR_FORMAT, "%s: %zu columns and %zu "
               "components need %zu bytes, the input has %zu", fn, cols, k,
               want, size);
-    epsilon = nn__pca_bits_f64(nn__pca_rd64(buf + 40));
-    total = nn__pca_bits_f64(nn__pca_rd64(buf + 48));
+    epsilon = nn__bits_f64(nn__rd64(buf + 40));
+    total = nn__bits_f64(nn__rd64(buf + 48));
     NN__CHECK(!isfinite(epsilon) || epsilon < 0.0, NN_ERR_FORMAT,
               "%s: epsilon at offset 40 is %.9g, not finite and >= 0", fn,
               epsilon);
@@ -648,7 +595,7 @@ static int nn__pca_parse(nn_pca **out, const unsigned char *buf, size_t size,
     p = buf + NN__PCA_HEAD;
     prev = INFINITY;
     for (j = 0; j < k; j++, p += 8) {
-        double v = nn__pca_bits_f64(nn__pca_rd64(p));
+        double v = nn__bits_f64(nn__rd64(p));
         NN__CHECK(!(v >= 0.0 && v <= prev) || isinf(v), NN_ERR_FORMAT,
                   "%s: variance %zu at offset %zu is %.9g: not finite, "
                   "negative or above the one before", fn, j,
@@ -656,13 +603,13 @@ static int nn__pca_parse(nn_pca **out, const unsigned char *buf, size_t size,
         prev = v;
     }
     for (i = 0; i < cols; i++, p += 8)
-        NN__CHECK(!isfinite(nn__pca_bits_f64(nn__pca_rd64(p))),
+        NN__CHECK(!isfinite(nn__bits_f64(nn__rd64(p))),
                   NN_ERR_FORMAT, "%s: mean[%zu] at offset %zu is not "
                   "finite", fn, i, (size_t)(p - buf));
     for (j = 0; j < k; j++) {
         double nrm = 0.0;
         for (i = 0; i < cols; i++, p += 4) {
-            float v = nn__pca_bits_f32(nn__pca_rd32(p));
+            float v = nn__bits_f32(nn__rd32(p));
             NN__CHECK(!isfinite(v), NN_ERR_FORMAT, "%s: component %zu "
                       "entry %zu at offset %zu is not finite", fn, j, i,
                       (size_t)(p - buf));
@@ -681,11 +628,11 @@ static int nn__pca_parse(nn_pca **out, const unsigned char *buf, size_t size,
     pca->total = total;
     p = buf + NN__PCA_HEAD;
     for (j = 0; j < k; j++, p += 8)
-        pca->var[j] = nn__pca_bits_f64(nn__pca_rd64(p));
+        pca->var[j] = nn__bits_f64(nn__rd64(p));
     for (i = 0; i < cols; i++, p += 8)
-        pca->mean[i] = nn__pca_bits_f64(nn__pca_rd64(p));
+        pca->mean[i] = nn__bits_f64(nn__rd64(p));
     for (i = 0; i < k * cols; i++, p += 4)
-        pca->comp[i] = nn__pca_bits_f32(nn__pca_rd32(p));
+        pca->comp[i] = nn__bits_f32(nn__rd32(p));
     j = nn__pca_derive(pca);
     if (j < k) {
         int st = nn__pca_whiten_fail(pca, j, NN_ERR_FORMAT, fn);

@@ -773,9 +773,18 @@ static int nn__backward(nn_net *net, int32_t loss, const float *targets,
     return NN_OK;
 }
 
-static int nn__backward_check(const nn_net *net, const char *fn)
+/* The arguments shared by the backward calls, in their documented order:
+   net, then the targets (with a valid loss) or the labels, then the
+   state.  data is targets, or labels when labels is set. */
+static int nn__backward_check(const nn_net *net, int32_t loss,
+                              const void *data, int labels, const char *fn)
 {
     NN__CHECK(net == NULL, NN_ERR_INVALID_ARG, "%s: net is NULL", fn);
+    NN__CHECK(data == NULL, NN_ERR_INVALID_ARG, "%s: %s is NULL", fn,
+              labels ? "labels" : "targets");
+    NN__CHECK(!labels && (loss < NN_LOSS_CCE || loss > NN_LOSS_MAE),
+              NN_ERR_INVALID_ARG, "%s: loss = %d is not an NN_LOSS_* value",
+              fn, (int)loss);
     NN__CHECK(net->batch == 0, NN_ERR_STATE,
               "%s: no successful nn_forward since the net was created, "
               "loaded or its parameters changed", fn);
@@ -786,13 +795,7 @@ int nn_backward(nn_net *net, int32_t loss, const float *targets,
                 float *loss_out)
 {
     static const char fn[] = "nn_backward";
-    int st;
-    NN__CHECK(net == NULL, NN_ERR_INVALID_ARG, "%s: net is NULL", fn);
-    NN__CHECK(targets == NULL, NN_ERR_INVALID_ARG, "%s: targets is NULL",
-              fn);
-    NN__CHECK(loss < NN_LOSS_CCE || loss > NN_LOSS_MAE, NN_ERR_INVALID_ARG,
-              "%s: loss = %d is not an NN_LOSS_* value", fn, (int)loss);
-    st = nn__backward_check(net, fn);
+    int st = nn__backward_check(net, loss, targets, 0, fn);
     if (st != NN_OK) return st;
     return nn__backward(net, loss, targets, NULL, loss_out, NULL, fn);
 }
@@ -800,10 +803,7 @@ int nn_backward(nn_net *net, int32_t loss, const float *targets,
 int nn_backward_labels(nn_net *net, const int32_t *labels, float *loss_out)
 {
     static const char fn[] = "nn_backward_labels";
-    int st;
-    NN__CHECK(net == NULL, NN_ERR_INVALID_ARG, "%s: net is NULL", fn);
-    NN__CHECK(labels == NULL, NN_ERR_INVALID_ARG, "%s: labels is NULL", fn);
-    st = nn__backward_check(net, fn);
+    int st = nn__backward_check(net, NN_LOSS_CCE, labels, 1, fn);
     if (st != NN_OK) return st;
     return nn__backward(net, NN_LOSS_CCE, NULL, labels, loss_out, NULL,
                         fn);
@@ -858,13 +858,13 @@ int nn_sgd_step(nn_net *net, float learning_rate)
 
 /*====== Fused backward + SGD step ======*/
 
+/* After nn__backward_check. */
 static int nn__backward_sgd(nn_net *net, int32_t loss, const float *targets,
                             const int32_t *labels, float learning_rate,
                             float *loss_out, const char *fn)
 {
     float value;
-    int st = nn__backward_check(net, fn);
-    if (st != NN_OK) return st;
+    int st;
     NN__CHECK(!isfinite(learning_rate), NN_ERR_NONFINITE,
               "%s: learning_rate is %s", fn,
               isnan(learning_rate) ? "NaN" : "infinite");
@@ -891,11 +891,8 @@ int nn_backward_sgd(nn_net *net, int32_t loss, const float *targets,
                     float learning_rate, float *loss_out)
 {
     static const char fn[] = "nn_backward_sgd";
-    NN__CHECK(net == NULL, NN_ERR_INVALID_ARG, "%s: net is NULL", fn);
-    NN__CHECK(targets == NULL, NN_ERR_INVALID_ARG, "%s: targets is NULL",
-              fn);
-    NN__CHECK(loss < NN_LOSS_CCE || loss > NN_LOSS_MAE, NN_ERR_INVALID_ARG,
-              "%s: loss = %d is not an NN_LOSS_* value", fn, (int)loss);
+    int st = nn__backward_check(net, loss, targets, 0, fn);
+    if (st != NN_OK) return st;
     return nn__backward_sgd(net, loss, targets, NULL, learning_rate,
                             loss_out, fn);
 }
@@ -904,8 +901,8 @@ int nn_backward_labels_sgd(nn_net *net, const int32_t *labels,
                            float learning_rate, float *loss_out)
 {
     static const char fn[] = "nn_backward_labels_sgd";
-    NN__CHECK(net == NULL, NN_ERR_INVALID_ARG, "%s: net is NULL", fn);
-    NN__CHECK(labels == NULL, NN_ERR_INVALID_ARG, "%s: labels is NULL", fn);
+    int st = nn__backward_check(net, NN_LOSS_CCE, labels, 1, fn);
+    if (st != NN_OK) return st;
     return nn__backward_sgd(net, NN_LOSS_CCE, NULL, labels, learning_rate,
                             loss_out, fn);
 }

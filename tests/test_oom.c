@@ -20,53 +20,14 @@
  * half-grown buffer is caught by the retry.
  */
 #include "nntest.h"
+#include "alloc_hook.h"
 #include "internal.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
 
-/* ---- the hook ---- */
-
-static long h_calls;          /* alloc_fn calls since the last reset */
-static long h_fail_at;        /* 0: never fail */
-static int h_persistent;
-static long h_failed;         /* failures injected */
-static long h_live;           /* blocks from alloc_fn not yet freed */
-static size_t h_peak;         /* largest single request seen */
-
-static void *h_alloc(void *user, size_t size)
-{
-    void *p;
-    (void)user;
-    h_calls++;
-    if (h_fail_at > 0 &&
-        (h_calls == h_fail_at || (h_persistent && h_calls > h_fail_at))) {
-        h_failed++;
-        return NULL;
-    }
-    p = malloc(size);
-    if (p != NULL) h_live++;
-    if (size > h_peak) h_peak = size;
-    return p;
-}
-
-static void h_free(void *user, void *ptr)
-{
-    (void)user;
-    h_live--;
-    free(ptr);
-}
-
-static void h_arm(long k, int persistent)
-{
-    h_calls = 0;
-    h_failed = 0;
-    h_fail_at = k;
-    h_persistent = persistent;
-}
-
-static void h_disarm(void) { h_fail_at = 0; }
+/* ---- the hook: tests/alloc_hook.c ---- */
 
 /* ---- a growable byte string for fingerprints (plain malloc) ---- */
 

@@ -17,6 +17,7 @@
  * to fail in turn through nn_set_allocator.
  */
 #include "nntest.h"
+#include "alloc_hook.h"
 
 #include <lapacke.h>
 #include "internal.h"
@@ -809,28 +810,6 @@ NN_TEST(pca_bad_arguments)
 }
 
 /* ---- allocation failures (test_oom.c's method) ---- */
-
-static long h_calls, h_fail_at, h_live;
-static int h_persistent;
-
-static void *h_alloc(void *user, size_t size)
-{
-    (void)user;
-    h_calls++;
-    if (h_fail_at > 0 &&
-        (h_calls == h_fail_at || (h_persistent && h_calls > h_fail_at)))
-        return NULL;
-    void *p = malloc(size);
-    if (p != NULL) h_live++;
-    return p;
-}
-
-static void h_free(void *user, void *ptr)
-{
-    (void)user;
-    h_live--;
-    free(ptr);
-}
 
 enum { P_FIT, P_FIT_WHITEN, P_TRANSFORM, P_INVERSE, P_SAVE, P_LOAD,
        P_SAVE_BUFFER, P_LOAD_BUFFER, P_COUNT };

@@ -12,6 +12,7 @@
  * predictions A W + b.
  */
 #include "nntest.h"
+#include "alloc_hook.h"
 #include "internal.h"
 
 #include <float.h>
@@ -611,38 +612,6 @@ NN_TEST(ridge_rejects_nonlinear_output)
 }
 
 /* ---- allocation failures (tests/test_oom.c's loop) ---- */
-
-static long h_calls, h_fail_at, h_failed, h_live;
-static int h_persistent;
-
-static void *h_alloc(void *user, size_t size)
-{
-    (void)user;
-    h_calls++;
-    if (h_fail_at > 0 &&
-        (h_calls == h_fail_at || (h_persistent && h_calls > h_fail_at))) {
-        h_failed++;
-        return NULL;
-    }
-    void *p = malloc(size);
-    if (p != NULL) h_live++;
-    return p;
-}
-
-static void h_free(void *user, void *ptr)
-{
-    (void)user;
-    h_live--;
-    free(ptr);
-}
-
-static void h_arm(long k, int persistent)
-{
-    h_calls = 0;
-    h_failed = 0;
-    h_fail_at = k;
-    h_persistent = persistent;
-}
 
 NN_TEST(ridge_alloc_failure)
 {

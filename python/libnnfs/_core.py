@@ -262,6 +262,24 @@ def _as_array(a, dtype, name, shape=None, allow_1d_row=False):
     return arr
 
 
+def _save_bytes(save_buffer, handle):
+    """The image an nn_*_save_buffer call writes, as bytes (size query,
+    then the write)."""
+    n = _sz()
+    _check(save_buffer(handle, None, 0, ctypes.byref(n)))
+    buf = ctypes.create_string_buffer(n.value)
+    _check(save_buffer(handle, buf, n.value, ctypes.byref(n)))
+    return buf.raw[:n.value]
+
+
+def _load_bytes(load_buffer, data):
+    """The new handle an nn_*_load_buffer call makes from data."""
+    data = bytes(data)
+    h = _vp()
+    _check(load_buffer(ctypes.byref(h), data, len(data)))
+    return h
+
+
 def _out_array(out, shape, name="out"):
     """An output buffer: a new float32 array, or the caller's, which must be
     exactly float32, C-contiguous, writeable and of the right shape (we
@@ -639,18 +657,11 @@ class Net(_Handle):
         return cls._from_handle(h)
 
     def to_bytes(self):
-        n = _sz()
-        _check(_lib.nn_net_save_buffer(self.handle, None, 0, ctypes.byref(n)))
-        buf = ctypes.create_string_buffer(n.value)
-        _check(_lib.nn_net_save_buffer(self.handle, buf, n.value,
-                                       ctypes.byref(n)))
-        return buf.raw[:n.value]
+        return _save_bytes(_lib.nn_net_save_buffer, self.handle)
 
     @classmethod
     def from_bytes(cls, data):
-        data = bytes(data)
-        h = _vp()
-        _check(_lib.nn_net_load_buffer(ctypes.byref(h), data, len(data)))
+        h = _load_bytes(_lib.nn_net_load_buffer, data)
         return cls._from_handle(h)
 
     # ---- training loop
@@ -990,18 +1001,11 @@ class PCA(_Handle):
         return cls(1)._adopt(h)
 
     def to_bytes(self):
-        n = _sz()
-        _check(_lib.nn_pca_save_buffer(self.handle, None, 0, ctypes.byref(n)))
-        buf = ctypes.create_string_buffer(n.value)
-        _check(_lib.nn_pca_save_buffer(self.handle, buf, n.value,
-                                       ctypes.byref(n)))
-        return buf.raw[:n.value]
+        return _save_bytes(_lib.nn_pca_save_buffer, self.handle)
 
     @classmethod
     def from_bytes(cls, data):
-        data = bytes(data)
-        h = _vp()
-        _check(_lib.nn_pca_load_buffer(ctypes.byref(h), data, len(data)))
+        h = _load_bytes(_lib.nn_pca_load_buffer, data)
         return cls(1)._adopt(h)
 
 

@@ -74,27 +74,29 @@ static nn_net *f_clone(const nn_net *net)
     return out;
 }
 
-/* all parameters, layer by layer (w then b) */
-static size_t f_params(const nn_net *net, float *p)
+/* every layer's w then b through get (nn_net_get_params or
+   nn_net_get_grads); the count, 0 on failure */
+static size_t f_read(const nn_net *net,
+                     int (*get)(const nn_net *, size_t, float *, float *),
+                     float *p)
 {
     size_t L = nn_net_num_layers(net), i, at = 0;
     for (i = 0; i < L; i++) {
         size_t nw = nn_net_layer_inputs(net, i) * nn_net_layer_outputs(net, i);
-        if (nn_net_get_params(net, i, p + at, p + at + nw) != NN_OK) return 0;
+        if (get(net, i, p + at, p + at + nw) != NN_OK) return 0;
         at += nw + nn_net_layer_outputs(net, i);
     }
     return at;
 }
 
+static size_t f_params(const nn_net *net, float *p)
+{
+    return f_read(net, nn_net_get_params, p);
+}
+
 static size_t f_grads(const nn_net *net, float *g)
 {
-    size_t L = nn_net_num_layers(net), i, at = 0;
-    for (i = 0; i < L; i++) {
-        size_t nw = nn_net_layer_inputs(net, i) * nn_net_layer_outputs(net, i);
-        if (nn_net_get_grads(net, i, g + at, g + at + nw) != NN_OK) return 0;
-        at += nw + nn_net_layer_outputs(net, i);
-    }
-    return at;
+    return f_read(net, nn_net_get_grads, g);
 }
 
 static int f_backward(nn_net *net, const struct f_case *c, float *loss)

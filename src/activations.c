@@ -37,7 +37,7 @@ NN__INLINE float nn__dact(int act, float g, float a)
        GCC turned the store/accumulate pair into a branch and left the
        AVX-512 row loop scalar (35% of the spiral step, mispredicted) */
     case NN_ACT_RELU:
-        return nn__u2f(nn__f2u(g) & (0u - (uint32_t)(a > 0.0f)));
+        return nn__bits_f32(nn__f32_bits(g) & (0u - (uint32_t)(a > 0.0f)));
     case NN_ACT_SIGMOID: return g * (a * (1.0f - a));
     case NN_ACT_TANH: return g * (1.0f - a * a);
     default: return g;
@@ -136,13 +136,13 @@ uint32_t NN__K(nn__bias_tanh)(float *z, const float *b, size_t rows,
    integer maximum (which vectorizes without -ffinite-math-only). */
 NN__INLINE uint32_t nn__key(float f)
 {
-    uint32_t u = nn__f2u(f);
+    uint32_t u = nn__f32_bits(f);
     return (u & 0x80000000u) ? ~u : (u | 0x80000000u);
 }
 
 NN__INLINE float nn__unkey(uint32_t k)
 {
-    return nn__u2f((k & 0x80000000u) ? (k & 0x7fffffffu) : ~k);
+    return nn__bits_f32((k & 0x80000000u) ? (k & 0x7fffffffu) : ~k);
 }
 
 /* Sum with 16 independent float lanes (vectorizes without reassociation

@@ -21,8 +21,9 @@
 #ifndef NNFS_VECMATH_H
 #define NNFS_VECMATH_H
 
+#include "internal.h"   /* nn__f32_bits, nn__bits_f32 */
+
 #include <stdint.h>
-#include <string.h>
 
 /* Fused multiply-add only where the ISA has it (a libm fmaf call in the
    generic build would be a slow software emulation). */
@@ -32,24 +33,11 @@
 #  define NN__FMA(a, b, c) ((a) * (b) + (c))
 #endif
 
-static inline uint32_t nn__f2u(float f)
-{
-    uint32_t u;
-    memcpy(&u, &f, sizeof u);
-    return u;
-}
-
-static inline float nn__u2f(uint32_t u)
-{
-    float f;
-    memcpy(&f, &u, sizeof f);
-    return f;
-}
 
 /* |x| as bits: the integer the amax reductions compare */
 static inline uint32_t nn__absbits(float x)
 {
-    return nn__f2u(x) & 0x7fffffffu;
+    return nn__f32_bits(x) & 0x7fffffffu;
 }
 
 #define NN__EXP_HI 88.3762626647949f   /* 2^127 * e^0.35 < FLT_MAX */
@@ -79,7 +67,7 @@ static inline float nn__expf(float x)
     p = NN__FMA(p, r, 1.6666665459e-1f);
     p = NN__FMA(p, r, 5.0000001201e-1f);
     p = NN__FMA(p, z, r) + 1.0f;
-    p *= nn__u2f((uint32_t)(n + 127) << 23);
+    p *= nn__bits_f32((uint32_t)(n + 127) << 23);
     return x < NN__EXP_LO ? 0.0f : p;
 }
 
@@ -87,9 +75,9 @@ static inline float nn__expf(float x)
    [1e-7, 1 - 1e-7]). */
 static inline float nn__logf(float x)
 {
-    uint32_t u = nn__f2u(x);
+    uint32_t u = nn__f32_bits(x);
     float e = (float)((int32_t)(u >> 23) - 126);
-    float m = nn__u2f((u & 0x007fffffu) | 0x3f000000u);   /* [0.5, 1) */
+    float m = nn__bits_f32((u & 0x007fffffu) | 0x3f000000u);   /* [0.5, 1) */
     float z, y;
     /* move m to [sqrt(1/2), sqrt(2)) and take m - 1 */
     int lo = m < 0.707106781186547524f;

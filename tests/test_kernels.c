@@ -233,8 +233,8 @@ NN_TEST(kernels_bias_activation_forward)
                         nnt_fail(__FILE__, __LINE__, "bias_act[%d] [%s] "
                                  "rows %zu cols %zu: returned amax %.9g, "
                                  "expected %.9g", (int)act, k->name, rows,
-                                 cols, (double)nn__u2f(m),
-                                 (double)nn__u2f(pre));
+                                 cols, (double)nn__bits_f32(m),
+                                 (double)nn__bits_f32(pre));
                     nnt_pass();
                     NNT_TRUE(m >= k_amax_bits(z, n));
                 }
@@ -688,7 +688,7 @@ NN_TEST(kernels_vecmath_exp_log_vs_libm)
     for (u = 0; u < 0x42B0C0A5u; u += 389) {
         int s;
         for (s = 0; s < 2; s++) {
-            float x = nn__u2f(u | (s ? 0x80000000u : 0));
+            float x = nn__bits_f32(u | (s ? 0x80000000u : 0));
             if (x < -87.33f || x > 88.37f) continue;
             k_err_add(&ee, x, nn__expf(x), exp((double)x));
             count++;
@@ -699,7 +699,7 @@ NN_TEST(kernels_vecmath_exp_log_vs_libm)
     NNT_TRUE(isnan(nn__expf(NAN)));
     /* log: every 389th normal positive float */
     for (u = 0x00800000u; u < 0x7f800000u; u += 389) {
-        float x = nn__u2f(u);
+        float x = nn__bits_f32(u);
         double ref = log((double)x);
         if (ref == 0.0) continue;
         k_err_add(&le, x, nn__logf(x), ref);
@@ -710,7 +710,7 @@ NN_TEST(kernels_vecmath_exp_log_vs_libm)
     for (u = 0; u < 0x41A00000u; u += 389) {
         int s;
         for (s = 0; s < 2; s++) {
-            float x = nn__u2f(u | (s ? 0x80000000u : 0));
+            float x = nn__bits_f32(u | (s ? 0x80000000u : 0));
             double tr = tanh((double)x);
             k_err_add(&se, x, nn__sigmoidf(x), 1.0 / (1.0 + exp(-(double)x)));
             if (fabs(tr) >= 1.1754943508222875e-38)

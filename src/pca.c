@@ -295,24 +295,39 @@ void nn_pca_destroy(nn_pca *pca)
 
 /*====== Transform ======*/
 
+/* The arguments shared by transform and inverse_transform: pointers,
+   rows, and rows times either width fitting size_t.  in names the input
+   argument (x or y) in messages. */
+static int nn__pca_rows_check(const nn_pca *pca, const void *in,
+                              const char *in_name, size_t rows,
+                              const float *out, const char *fn)
+{
+    size_t n;
+    NN__CHECK(pca == NULL, NN_ERR_INVALID_ARG, "%s: pca is NULL", fn);
+    NN__CHECK(in == NULL, NN_ERR_INVALID_ARG, "%s: %s is NULL", fn,
+              in_name);
+    NN__CHECK(out == NULL, NN_ERR_INVALID_ARG, "%s: out is NULL", fn);
+    NN__CHECK(rows == 0, NN_ERR_INVALID_ARG, "%s: rows is 0", fn);
+    NN__CHECK(!nn__mul_ok(rows, pca->cols, &n) ||
+              !nn__mul_ok(rows, pca->k, &n),
+              NN_ERR_SHAPE, "%s: rows = %zu times the width overflows", fn,
+              rows);
+    return NN_OK;
+}
+
 int nn_pca_transform(const nn_pca *pca, const float *x, size_t rows,
                      float *out)
 {
     static const char fn[] = "nn_pca_transform";
-    size_t cols, k, n, nk, i, j, r0, nb, blk_rows;
+    size_t cols, k, i, j, r0, nb, blk_rows;
     double worst = 0.0;
     size_t worst_row = 0;
     float *blk;
 
-    NN__CHECK_PTR(pca, fn);
-    NN__CHECK_PTR(x, fn);
-    NN__CHECK_PTR(out, fn);
-    NN__CHECK(rows == 0, NN_ERR_INVALID_ARG, "%s: rows is 0", fn);
+    int st = nn__pca_rows_check(pca, x, "x", rows, out, fn);
+    if (st != NN_OK) return st;
     cols = pca->cols;
     k = pca->k;
-    NN__CHECK(!nn__mul_ok(rows, cols, &n) || !nn__mul_ok(rows, k, &nk),
-              NN_ERR_SHAPE, "%s: rows = %zu times the width overflows", fn,
-              rows);
     /* Validate every value and bound the output before writing any:
        |y_j| <= ||x - mean|| * ||proj column j|| (Cauchy-Schwarz, which
        bounds the GEMM's partial sums too). */
@@ -339,7 +354,6 @@ int nn_pca_transform(const nn_pca *pca, const float *x, size_t rows,
     NN__CHECK(blk == NULL, NN_ERR_NOMEM, "%s: out of memory for a %zu x %zu "
               "block", fn, blk_rows, cols);
     for (r0 = 0; r0 < rows; r0 += nb) {
-        int st;
         nb = rows - r0 < blk_rows ? rows - r0 : blk_rows;
         /* x - mean in double, rounded once: with the mean kept in float,
            data far from the origin (pixels 0..255, offsets of 1000)
@@ -364,19 +378,14 @@ int nn_pca_inverse_transform(const nn_pca *pca, const float *y, size_t rows,
                              float *out)
 {
     static const char fn[] = "nn_pca_inverse_transform";
-    size_t cols, k, n, nk, i, j, r0, nb;
+    size_t cols, k, i, j, r0, nb;
     double worst = 0.0, mmax = 0.0;
     size_t worst_row = 0;
 
-    NN__CHECK_PTR(pca, fn);
-    NN__CHECK_PTR(y, fn);
-    NN__CHECK_PTR(out, fn);
-    NN__CHECK(rows == 0, NN_ERR_INVALID_ARG, "%s: rows is 0", fn);
+    int st = nn__pca_rows_check(pca, y, "y", rows, out, fn);
+    if (st != NN_OK) return st;
     cols = pca->cols;
     k = pca->k;
-    NN__CHECK(!nn__mul_ok(rows, cols, &n) || !nn__mul_ok(rows, k, &nk),
-              NN_ERR_SHAPE, "%s: rows = %zu times the width overflows", fn,
-              rows);
     for (i = 0; i < rows; i++) {
         double s = 0.0;
         for (j = 0; j < k; j++) {
@@ -394,7 +403,6 @@ int nn_pca_inverse_transform(const nn_pca *pca, const float *y, size_t rows,
               NN_ERR_NONFINITE, "%s: row %zu has norm %.3g; its "
               "reconstruction could overflow float", fn, worst_row, worst);
     for (r0 = 0; r0 < rows; r0 += nb) {
-        int st;
         float *o = out + r0 * cols;
         nb = rows - r0 < NN__PCA_BLOCK ? rows - r0 : NN__PCA_BLOCK;
         /* X[nb][cols] = Y[nb][k] * back^T, back stored [cols][k] */

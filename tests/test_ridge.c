@@ -160,6 +160,25 @@ static double t_relerr(const float *got, const double *ref, size_t n)
     return den > 0.0 ? num / den : num;
 }
 
+/* max |got - ref| / max |ref| of two prediction arrays */
+static double t_pred_relerr(const double *got, const double *ref, size_t n)
+{
+    double ep = 0.0, den = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        if (fabs(got[i] - ref[i]) > ep) ep = fabs(got[i] - ref[i]);
+        if (fabs(ref[i]) > den) den = fabs(ref[i]);
+    }
+    return ep / den;
+}
+
+/* mean squared error of predictions pr against float targets y */
+static double t_mse(const double *pr, const float *y, size_t n)
+{
+    double m = 0.0;
+    for (size_t i = 0; i < n; i++) m += (pr[i] - y[i]) * (pr[i] - y[i]);
+    return m / n;
+}
+
 /* predictions a[batch][p] w + b in double, w either float or double */
 static void t_predict_d(const double *a, size_t batch, size_t p,
                         const float *wf, const double *wd, const float *bf,
@@ -323,14 +342,7 @@ NN_TEST(ridge_hidden_layers_vs_double)
         t_predict_d(a, B, H2, NULL, wr, NULL, br, Q, pr);
         t_predict_d(a, B, H2, w, NULL, b, NULL, Q, pg);
         double ew = t_relerr(w, wr, H2 * Q);
-        double ep = 0.0, den = 0.0, mref = 0.0;
-        for (size_t i = 0; i < B * Q; i++) {
-            if (fabs(pg[i] - pr[i]) > ep) ep = fabs(pg[i] - pr[i]);
-            if (fabs(pr[i]) > den) den = fabs(pr[i]);
-            mref += (pr[i] - y[i]) * (pr[i] - y[i]);
-        }
-        ep /= den;
-        mref /= B * Q;
+        double ep = t_pred_relerr(pg, pr, B * Q), mref = t_mse(pr, y, B * Q);
         NNT_LE(ew, 2e-4);
         NNT_LE(ep, 2e-5);
         /* mse_out: the library's fit is as good as the exact optimum
@@ -424,14 +436,7 @@ NN_TEST(ridge_collinear_falls_back_to_svd)
     t_predict_d(a, B, P, NULL, wfull, NULL, br, Q, pr);
     t_predict_d(a, B, P, w, NULL, b, NULL, Q, pg);
     double ew = t_relerr(w, wfull, P * Q), eb = t_relerr(b, br, Q);
-    double ep = 0.0, den = 0.0, mref = 0.0;
-    for (size_t i = 0; i < B * Q; i++) {
-        if (fabs(pg[i] - pr[i]) > ep) ep = fabs(pg[i] - pr[i]);
-        if (fabs(pr[i]) > den) den = fabs(pr[i]);
-        mref += (pr[i] - y[i]) * (pr[i] - y[i]);
-    }
-    ep /= den;
-    mref /= B * Q;
+    double ep = t_pred_relerr(pg, pr, B * Q), mref = t_mse(pr, y, B * Q);
     NNT_LE(ew, 1e-4);
     NNT_LE(eb, 1e-4);
     NNT_LE(ep, 1e-5);
@@ -472,13 +477,7 @@ NN_TEST(ridge_collinear_falls_back_to_svd)
         ew = t_relerr(w, wr2, P * Q);
         double es = t_relerr(sgot, sref, 4 * Q);
         eb = t_relerr(b, br2, Q);
-        ep = 0.0;
-        den = 0.0;
-        for (size_t i = 0; i < B * Q; i++) {
-            if (fabs(pg[i] - pr[i]) > ep) ep = fabs(pg[i] - pr[i]);
-            if (fabs(pr[i]) > den) den = fabs(pr[i]);
-        }
-        ep /= den;
+        ep = t_pred_relerr(pg, pr, B * Q);
         NNT_LE(es, 5e-5);
         NNT_LE(eb, 5e-5);
         NNT_LE(ep, 2e-5);

@@ -15,6 +15,8 @@
  */
 #include <nnfs.h>
 
+#include "fashion_data.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,29 +60,6 @@ static int on_epoch(void *user, const nn_trainer *tr, int32_t event)
     return 0;
 }
 
-static int load(const char *dir, const char *images, const char *labels,
-                size_t limit, float **x, int32_t **y, size_t *n)
-{
-    char pi[1024], pl[1024];
-    size_t count, size, lcount, lsize;
-    snprintf(pi, sizeof pi, "%s/%s", dir, images);
-    snprintf(pl, sizeof pl, "%s/%s", dir, labels);
-    if (nn_idx_info(pi, &count, &size) != NN_OK ||
-        nn_idx_info(pl, &lcount, &lsize) != NN_OK)
-        return 0;
-    if (count != lcount || size != 784 || lsize != 1) {
-        fprintf(stderr, "%s and %s do not pair up\n", pi, pl);
-        exit(2);
-    }
-    *x = malloc(count * size * sizeof **x);
-    *y = malloc(count * sizeof **y);
-    if (*x == NULL || *y == NULL) exit(2);
-    CHECK(nn_idx_read(pi, *x, count, size, NN_SCALE_SYMMETRIC));
-    CHECK(nn_idx_read_labels(pl, *y, count));
-    *n = limit != 0 && limit < count ? limit : count;
-    return 1;
-}
-
 int main(int argc, char **argv)
 {
     const char *dir = "/usr/share/datasets/fashion-mnist", *resume = NULL;
@@ -108,10 +87,10 @@ int main(int argc, char **argv)
     }
     if (epochs < 1) goto usage;
 
-    if (!load(dir, "train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
-              limit, &x, &y, &n) ||
-        !load(dir, "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz",
-              0, &xt, &yt, &nt)) {
+    if (!fashion_load(dir, "train-images-idx3-ubyte.gz",
+                      "train-labels-idx1-ubyte.gz", limit, &x, &y, &n) ||
+        !fashion_load(dir, "t10k-images-idx3-ubyte.gz",
+                      "t10k-labels-idx1-ubyte.gz", 0, &xt, &yt, &nt)) {
         fprintf(stderr, "Fashion-MNIST not found in %s (%s); install the "
                 "Debian package dataset-fashion-mnist\n", dir,
                 nn_last_error());

@@ -109,6 +109,18 @@ class Optimizer_SGD:
         self.iterations += 1
 
 
+def weights_error(net, layers):
+    """Largest difference between the library's and the NumPy layers'
+    weights and biases, relative to each layer's largest weight."""
+    wmax = 0.0
+    for i, layer in enumerate(layers):
+        w, b = net.get_weights(i)
+        scale = max(np.abs(layer.weights).max(), 1e-12)
+        wmax = max(wmax, np.abs(w - layer.weights).max() / scale,
+                   np.abs(b - layer.biases.ravel()).max() / scale)
+    return wmax
+
+
 def main():
     X, y = nn.spiral_data(samples=100, classes=3, seed=0)
     net = nn.Net([2, 64, 3], ["relu", "softmax"], seed=0)
@@ -153,12 +165,7 @@ def main():
             print("step %3d  libnnfs loss %.7f acc %.3f | numpy loss %.7f "
                   "acc %.3f" % (step, loss, acc, ref_loss, ref_acc))
 
-    wmax = 0.0
-    for i, layer in enumerate((dense1, dense2)):
-        w, b = net.get_weights(i)
-        scale = max(np.abs(layer.weights).max(), 1e-12)
-        wmax = max(wmax, np.abs(w - layer.weights).max() / scale,
-                   np.abs(b - layer.biases.ravel()).max() / scale)
+    wmax = weights_error(net, (dense1, dense2))
     print("first loss %.7f (numpy %.7f); after 100 steps %.7f (numpy %.7f), "
           "accuracy %.3f (numpy %.3f)" % (first[0], first[1], last[0],
                                           last[1], last[2], last[3]))
@@ -204,12 +211,7 @@ def fused_sgd(X, y):
         net.forward(X)
         loss = net.backward_sgd(1.0, labels=y)
         worst = max(worst, abs(loss - ref_loss) / ref_loss)
-    wmax = 0.0
-    for i, layer in enumerate((dense1, dense2)):
-        w, b = net.get_weights(i)
-        scale = max(np.abs(layer.weights).max(), 1e-12)
-        wmax = max(wmax, np.abs(w - layer.weights).max() / scale,
-                   np.abs(b - layer.biases.ravel()).max() / scale)
+    wmax = weights_error(net, (dense1, dense2))
     print("fused SGD (backward_sgd) over 50 steps: loss rel %.3e, final "
           "weights rel %.3e; loss %.5f" % (worst, wmax, loss))
     return worst < 1e-5 and wmax < 1e-3

@@ -585,6 +585,7 @@ static int nn__fused_sgd(nn_net *net, float lr)
 {
     const struct nn__kernels *k = nn__kernels();
     size_t batch = net->batch, L = net->n_layers, i;
+    double wbound[NN_MAX_LAYERS];   /* bound on each new |W| */
     int s = net->cur;
     if (batch > NN__SAFE_K) return 0;
     for (i = 0; i < L; i++) {
@@ -595,12 +596,11 @@ static int nn__fused_sgd(nn_net *net, float lr)
         /* the product X^T dZ is formed before it is scaled by -lr: it
            must itself be provably finite, whatever lr (even 0) */
         if (g > NN__SAFE_BOUND) return 0;
-        if (nn__amaxd(l->pmax) + fabs((double)lr) * g > NN__SAFE_BOUND)
-            return 0;
+        wbound[i] = nn__amaxd(l->pmax) + fabs((double)lr) * g;
+        if (wbound[i] > NN__SAFE_BOUND) return 0;
     }
     for (i = 0; i < L; i++) {
         struct nn__layer *l = &net->layers[i];
-        double g = 2.0 * nn__grad_bound(net, batch, i);
         uint32_t bmax;
         /* W <- -lr X^T dZ + W: the dims were accepted by the forward */
         (void)nn__gemm_dw(nn__slot_in(net, s, batch, i),
@@ -610,8 +610,7 @@ static int nn__fused_sgd(nn_net *net, float lr)
         /* W is not re-read: its magnitude is the bound (an upper bound,
            as every use of pmax needs; exact again after any other
            writer) */
-        l->pmax = nn__umax(bmax, nn__bound_bits(nn__amaxd(l->pmax) +
-                                                fabs((double)lr) * g));
+        l->pmax = nn__umax(bmax, nn__bound_bits(wbound[i]));
     }
     net->has_grads = 0;   /* the gradients were never stored */
     net->batch = 0;       /* the cached forward used the old parameters */

@@ -44,4 +44,21 @@ static int fashion_load(const char *dir, const char *images,
     return 1;
 }
 
+/* The training split (first limit images when 0 < limit) and the test
+   split of dir.  Returns 0, having said so, when the data is not there
+   (the examples then exit 77: skipped). */
+static int fashion_load_splits(const char *dir, size_t limit, float **x,
+                               int32_t **y, size_t *n, float **xt,
+                               int32_t **yt, size_t *nt)
+{
+    if (fashion_load(dir, "train-images-idx3-ubyte.gz",
+                     "train-labels-idx1-ubyte.gz", limit, x, y, n) &&
+        fashion_load(dir, "t10k-images-idx3-ubyte.gz",
+                     "t10k-labels-idx1-ubyte.gz", 0, xt, yt, nt))
+        return 1;
+    fprintf(stderr, "Fashion-MNIST not found in %s (%s); install the "
+            "Debian package dataset-fashion-mnist\n", dir, nn_last_error());
+    return 0;
+}
+
 #endif

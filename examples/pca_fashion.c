@@ -104,15 +104,8 @@ int main(int argc, char **argv)
     }
     if (epochs < 1 || k < 1 || k > 784) goto usage;
 
-    if (!fashion_load(dir, "train-images-idx3-ubyte.gz",
-                      "train-labels-idx1-ubyte.gz", limit, &x, &y, &n) ||
-        !fashion_load(dir, "t10k-images-idx3-ubyte.gz",
-                      "t10k-labels-idx1-ubyte.gz", 0, &xt, &yt, &nt)) {
-        fprintf(stderr, "Fashion-MNIST not found in %s (%s); install the "
-                "Debian package dataset-fashion-mnist\n", dir,
-                nn_last_error());
+    if (!fashion_load_splits(dir, limit, &x, &y, &n, &xt, &yt, &nt))
         return 77;
-    }
     printf("Fashion-MNIST: %zu training, %zu test images; %s, %s, kernels "
            "%s, %d BLAS threads\n", n, nt, nn_info(NN_INFO_BLAS),
            nn_info(NN_INFO_BLAS_CORE), nn_info(NN_INFO_KERNELS),

@@ -1,9 +1,18 @@
 """The NNFS course's network written in NumPy (float64, course style),
 started from libnnfs's initial weights, and libnnfs through the binding:
 2-64-3 ReLU / softmax + CCE on spiral data (100 per class, 3 classes),
-Optimizer_SGD with learning_rate=1.0, decay=1e-3, momentum=0.9, tracked
-over 100 steps.  Every step's loss, accuracy and the final weights must
-agree within float32 tolerance.  Exit 77 (CTest SKIP) without numpy.
+Optimizer_SGD with learning_rate=1.0, decay=1e-3, momentum=0.9, over 100
+steps, checked two ways:
+- free-running, as a user replays the notebook: the two runs drift apart
+  once a ReLU pre-activation near 0 falls on different sides in float32
+  and float64 (here around step 65, after which the gap grows
+  chaotically, by how much depends on the BLAS kernel's rounding), so the
+  early steps are held to float32 tolerance and the whole run only to
+  tracking the same loss curve;
+- teacher-forced: before every step NumPy takes libnnfs's current weights
+  and momentum (W_t - W_{t-1}), so each of the 100 updates is compared
+  on its own, from the same state, in float64.
+Exit 77 (CTest SKIP) without numpy.
 """
 import sys
 
@@ -158,6 +167,10 @@ def main():
 
         worst_loss = max(worst_loss, abs(loss - ref_loss) / ref_loss)
         worst_acc = max(worst_acc, abs(acc - ref_acc))
+        if step < 30:
+            early_loss = worst_loss
+        if step == 29:
+            early_w = weights_error(net, (dense1, dense2))
         if step == 0:
             first = (loss, ref_loss)
         last = (loss, ref_loss, acc, ref_acc)
@@ -171,17 +184,72 @@ def main():
                                           last[1], last[2], last[3]))
     print("max tracking error over 100 SGD steps: loss rel %.3e, accuracy "
           "abs %.3e, final weights rel %.3e" % (worst_loss, worst_acc, wmax))
-    # Losses must track to float32 rounding.  The weights drift apart
-    # faster once the run is far along (float32 vs float64 with momentum
-    # 0.9 and lr 1.0: a ReLU unit whose input sits near 0 for some sample
-    # flips one way or the other), measured at 1e-9 after one step and
-    # ~1e-3 of the largest weight after 100; the bound below allows that.
-    ok = worst_loss < 1e-5 and wmax < 1e-2 and worst_acc <= 2.0 / len(y)
+    # Free-running: float32 tolerance while no ReLU has flipped (the
+    # first 30 steps; measured <= 3.5e-8), then the same loss curve
+    # (measured 7.2e-5 at step 100 on a Zen 3 core with OpenBLAS's Zen
+    # kernel, 1e-6 on a Cooperlake one) and at most a few samples
+    # classified differently.
+    print("free-running: loss rel over steps 0-29 %.3e, weights at step 30 "
+          "rel %.3e" % (early_loss, early_w))
+    ok = early_loss < 1e-5 and early_w < 1e-4
+    ok = ok and worst_loss < 1e-3 and worst_acc <= 3.0 / len(y)
     # The run must also learn something (it is not a trivial comparison).
     ok = ok and last[0] < first[0] - 0.03
+    ok = teacher_forced(X, y) and ok
     ok = fused_sgd(X, y) and ok
     print("PASS" if ok else "FAIL")
     return 0 if ok else 1
+
+
+def teacher_forced(X, y):
+    """Each of 100 momentum-SGD steps (lr 1.0, decay 1e-3, momentum 0.9)
+    against NumPy in float64 started from libnnfs's state before that
+    step: its weights, and as momentum the update it applied last step
+    (W_t - W_{t-1}, exact up to the rounding of that add).  The error of
+    every step is measured on its own, so the chaos of the free-running
+    comparison cannot hide a wrong update or excuse one."""
+    net = nn.Net([2, 64, 3], ["relu", "softmax"], seed=0)
+    net.init("normal", gain=0.01, seed=0)
+    opt = nn.SGD(net, learning_rate=1.0, decay=1e-3, momentum=0.9)
+    dense = [Layer_Dense(*net.get_weights(i)) for i in range(2)]
+    activation1 = Activation_ReLU()
+    loss_activation = Activation_Softmax_Loss_CategoricalCrossentropy()
+    optimizer = Optimizer_SGD(learning_rate=1.0, decay=1e-3, momentum=0.9)
+    Xd = X.astype(np.float64)
+    prev = None
+    worst = worst_loss = 0.0
+    for step in range(100):
+        cur = [tuple(np.asarray(a, dtype=np.float64)
+                     for a in net.get_weights(i)) for i in range(2)]
+        for i, layer in enumerate(dense):
+            layer.weights = cur[i][0].copy()
+            layer.biases = cur[i][1].reshape(1, -1).copy()
+            if prev is not None:
+                layer.weight_momentums = cur[i][0] - prev[i][0]
+                layer.bias_momentums = (cur[i][1] - prev[i][1]).reshape(1, -1)
+        optimizer.iterations = step
+        dense[0].forward(Xd)
+        activation1.forward(dense[0].output)
+        dense[1].forward(activation1.output)
+        ref_loss = loss_activation.forward(dense[1].output, y)
+        loss_activation.backward(loss_activation.output, y)
+        dense[1].backward(loss_activation.dinputs)
+        activation1.backward(dense[1].dinputs)
+        dense[0].backward(activation1.dinputs)
+        optimizer.pre_update_params()
+        optimizer.update_params(dense[0])
+        optimizer.update_params(dense[1])
+
+        net.forward(X)
+        loss = net.backward(labels=y)
+        opt.step()
+        worst_loss = max(worst_loss, abs(loss - ref_loss) / ref_loss)
+        worst = max(worst, weights_error(net, dense))
+        prev = cur
+    print("teacher-forced momentum SGD, 100 steps each from libnnfs's own "
+          "state: worst loss rel %.3e, worst updated weights rel %.3e"
+          % (worst_loss, worst))
+    return worst_loss < 1e-5 and worst < 1e-5
 
 
 def fused_sgd(X, y):

@@ -146,11 +146,13 @@ def main():
     else:
         print("# FANN skipped: bench_fann not built (libfann not found)")
     names = [n for n, _ in peers]
-    print("| workload | threads | core | floor ms | libnnfs step/floor | "
-          "fused step/floor | "
+    # floor: the bare products (beta = 0); acc: the same products with
+    # beta = 1, the multiplications alone (bench_train.c explains both)
+    print("| workload | threads | core | floor ms | acc ms | "
+          "libnnfs step/floor | fused step/floor | step/acc | fused/acc | "
           + " | ".join(n + " /floor" for n in names)
           + " | " + " | ".join("speedup vs " + n for n in names) + " |")
-    print("|" + "---|" * (6 + 2 * len(names)))
+    print("|" + "---|" * (9 + 2 * len(names)))
     for (w, t), j in sorted(ours.items(), key=lambda k: (k[0][0], k[0][1])):
         if t not in threads:
             continue
@@ -167,10 +169,15 @@ def main():
             cells.append("%.2f" % (r[1] / floor))
             speed.append("%.2fx" % (r[1] / step))
         fused = j.get("fused_step_median_s")
-        print("| %s | %d | %s | %.3f | %.3f | %s | %s | %s |" % (
-            w, t, j["core"], floor * 1e3, step / floor,
-            "%.3f" % (fused / floor) if fused else "-", " | ".join(cells),
-            " | ".join(speed)), flush=True)
+        acc = j.get("floor_acc_median_s")
+
+        def ratio(a, b):
+            return "%.3f" % (a / b) if a and b else "-"
+        print("| %s | %d | %s | %.3f | %s | %.3f | %s | %s | %s | %s | %s |"
+              % (w, t, j["core"], floor * 1e3,
+                 "%.3f" % (acc * 1e3) if acc else "-", step / floor,
+                 ratio(fused, floor), ratio(step, acc), ratio(fused, acc),
+                 " | ".join(cells), " | ".join(speed)), flush=True)
     return 0
 
 

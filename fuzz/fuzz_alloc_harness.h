@@ -935,6 +935,13 @@ static int fa_new_handles_null(const fa_world *w, const fa_args *a)
 static void fa_model(const fa_args *a, int st, int dropout_changed)
 {
     int s = a->slot;
+    /* nn_trainer_fit with plain SGD steps with nn_backward_sgd, which
+       keeps no gradients (the trainer's optimizer is the slot's) */
+    double mom = 0;
+    int plain = a->op == FA_FIT && fa_ref.opt[s] != NULL &&
+                nn_optimizer_kind(fa_ref.opt[s]) == NN_OPT_SGD &&
+                nn_optimizer_get(fa_ref.opt[s], NN_OPT_MOMENTUM, &mom) ==
+                    NN_OK && mom == 0;
     if (a->op == FA_CREATE || a->op == FA_LOAD ||
         (a->op == FA_DESTROY && a->which == 2)) {
         fa_m[s].fwd = 0;
@@ -944,7 +951,7 @@ static void fa_model(const fa_args *a, int st, int dropout_changed)
     if (a->op == FA_FIT && st != NN_OK) {
         /* stopped at a failed step: the forward may be live or stale */
         fa_m[s].fwd = -1;
-        if (fa_m[s].grads != 1) fa_m[s].grads = -1;
+        if (fa_m[s].grads != 1 || plain) fa_m[s].grads = -1;
         return;
     }
     if (st != NN_OK) return;
@@ -959,7 +966,7 @@ static void fa_model(const fa_args *a, int st, int dropout_changed)
     case FA_INIT: case FA_SGD: case FA_OPT_STEP: case FA_SET_PARAMS:
     case FA_READOUT:
         fa_m[s].fwd = 0; break;
-    case FA_FIT: fa_m[s].fwd = 0; fa_m[s].grads = 1; break;
+    case FA_FIT: fa_m[s].fwd = 0; fa_m[s].grads = !plain; break;
     case FA_OPTION: if (dropout_changed) fa_m[s].fwd = 0; break;
     default: break;
     }

@@ -663,7 +663,12 @@ NN_API int nn_trainer_metric(const nn_trainer *trainer, int32_t metric,
    message naming the epoch and step.  All the memory the steps need is
    taken before the first step (NN_ERR_NOMEM then changes nothing),
    including nn_backward's exact-check block of nn_net_num_params floats,
-   so no step allocates.
+   so no step allocates.  Each step is nn_forward (with shuffling, the
+   rows are gathered by its own copy of the batch), then nn_backward(_labels)
+   and nn_optimizer_step, except that with plain SGD (NN_OPT_SGD, momentum
+   0) the step is nn_backward(_labels)_sgd at the optimizer's current
+   learning rate, counted as one optimizer step: the update is fused into
+   the gradient product and rounds once, and no gradients are stored.
    Returns NN_OK; NN_ERR_INVALID_ARG; NN_ERR_SHAPE; NN_ERR_NONFINITE;
    NN_ERR_NOMEM; NN_ERR_STATE (called from its own callback).  Since 0.1. */
 NN_API int nn_trainer_fit(nn_trainer *trainer, const float *x,

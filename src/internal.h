@@ -347,9 +347,20 @@ struct nn_net {
 /* net.c: grow all of net's training and inference scratch for batches of
    up to `batch` rows, all or nothing (NN_ERR_NOMEM changes nothing). */
 int nn__net_reserve(nn_net *net, size_t batch, const char *fn);
+/* nn_forward on the rows x[rows[i]] (i < batch), gathered in its copy;
+   errors name fn. */
+int nn__forward_rows(nn_net *net, const float *x, const size_t *rows,
+                     size_t batch, float *out, const char *fn);
 
 /* optimizers.c: the net an optimizer updates. */
 nn_net *nn__optimizer_net(const nn_optimizer *opt);
+/* optimizers.c: 1 if opt's next step is plain W -= lr dW (SGD without
+   momentum), with lr the rate nn_optimizer_step would use (decay
+   applied); then nn__optimizer_count_step stands in for the step's
+   count, for a caller that made the update itself (nn_trainer_fit's
+   fused step). */
+int nn__optimizer_plain_sgd(const nn_optimizer *opt, float *lr);
+void nn__optimizer_count_step(nn_optimizer *opt);
 
 /* optimizers.c: an optimizer's whole state, for checkpoints (io.c).
    set[] holds NN_OPT_LEARNING_RATE .. NN_OPT_BETA2 in that order; s2 is

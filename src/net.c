@@ -470,15 +470,19 @@ static void nn__dropout_mask(struct nn__rng *r, float *mask, size_t n,
         mask[i] = nn__rng_uniform_f(r) < keep ? scale : 0.0f;
 }
 
-int nn_forward(nn_net *net, const float *x, size_t batch, float *out)
+/* nn_forward, and nn__forward_rows for nn_trainer_fit: with rows set,
+   the batch is rows x[rows[0]], x[rows[1]], ... gathered straight into
+   the slot (one copy instead of the trainer's gather and then this
+   copy). */
+static int nn__forward(nn_net *net, const float *x, const size_t *rows,
+                       size_t batch, float *out, const char *fn)
 {
-    static const char fn[] = "nn_forward";
     const struct nn__kernels *k = nn__kernels();
     const struct nn__train_kernels *tk = nn__train_kernels();
     struct nn__rng rng;
     size_t i, n_in;
     uint32_t xmax;
-    float *a = NULL;
+    float *a = NULL, *xs;
     int s, st;
 
     NN__CHECK(net == NULL, NN_ERR_INVALID_ARG, "%s: net is NULL", fn);
@@ -492,9 +496,20 @@ int nn_forward(nn_net *net, const float *x, size_t batch, float *out)
 
     /* x is copied into the slot that is not current and checked in the
        same pass (a separate check and copy read x twice) */
-    xmax = k->copy_amax(nn__slot_in(net, s, batch, 0), x, batch * n_in);
-    if (xmax >= NN__NONFINITE_BITS)
-        return nn__fail_nonfinite(fn, "x", x, batch * n_in, n_in);
+    xs = nn__slot_in(net, s, batch, 0);
+    if (rows == NULL) {
+        xmax = k->copy_amax(xs, x, batch * n_in);
+        if (xmax >= NN__NONFINITE_BITS)
+            return nn__fail_nonfinite(fn, "x", x, batch * n_in, n_in);
+    } else {
+        xmax = 0;
+        for (i = 0; i < batch; i++)
+            xmax = nn__umax(xmax, k->copy_amax(xs + i * n_in,
+                                               x + rows[i] * n_in, n_in));
+        if (xmax >= NN__NONFINITE_BITS)
+            return nn__fail_nonfinite(fn, "the batch gathered from x", xs,
+                                      batch * n_in, n_in);
+    }
 
     /* dropout draws from a copy, committed only on success */
     rng = net->rng;
@@ -535,6 +550,17 @@ int nn_forward(nn_net *net, const float *x, size_t batch, float *out)
         memcpy(out, a, batch * net->layers[net->n_layers - 1].n_out *
                            sizeof(float));
     return NN_OK;
+}
+
+int nn_forward(nn_net *net, const float *x, size_t batch, float *out)
+{
+    return nn__forward(net, x, NULL, batch, out, "nn_forward");
+}
+
+int nn__forward_rows(nn_net *net, const float *x, const size_t *rows,
+                     size_t batch, float *out, const char *fn)
+{
+    return nn__forward(net, x, rows, batch, out, fn);
 }
 
 /*====== Backward ======*/

@@ -390,6 +390,18 @@ nn_net *nn__optimizer_net(const nn_optimizer *opt)
     return opt->net;
 }
 
+int nn__optimizer_plain_sgd(const nn_optimizer *opt, float *lr)
+{
+    if (opt->kind != NN_OPT_SGD || opt->momentum > 0) return 0;
+    *lr = (float)nn__current_lr(opt);   /* as nn_optimizer_step */
+    return 1;
+}
+
+void nn__optimizer_count_step(nn_optimizer *opt)
+{
+    opt->iterations++;
+}
+
 /*====== Checkpoint support (io.c) ======*/
 
 static void nn__opt_defaults(nn_optimizer *o, int32_t kind)

@@ -1,9 +1,10 @@
 /*
  * trainer.c - the training loop for users who do not write their own:
  * epochs of shuffled mini-batches, accuracy, validation and a progress
- * callback, on top of nn_forward / nn_backward / nn_optimizer_step.
+ * callback, on top of nn_forward / nn_backward / nn_optimizer_step (with
+ * plain SGD, the fused nn_backward_sgd).
  *
- * All buffers a fit needs (the permutation, the gathered batch, outputs)
+ * All buffers a fit needs (the permutation, gathered targets, outputs)
  * are allocated once when the fit starts; the steps themselves allocate
  * nothing (the net's own scratch reaches its size on the first step).
  */
@@ -324,7 +325,7 @@ int nn_trainer_fit(nn_trainer *trainer, const float *x, const float *targets,
     nn_net *net;
     size_t bs, steps, epoch, step = 0, i, total;
     size_t *perm = NULL;
-    float *xb = NULL, *tb = NULL, *ob = NULL, *vb = NULL;
+    float *tb = NULL, *ob = NULL, *vb = NULL;
     int32_t *yb = NULL;
     int32_t loss;
     struct nn__rng rng;
@@ -386,14 +387,13 @@ int nn_trainer_fit(nn_trainer *trainer, const float *x, const float *targets,
 
     /* everything the fit needs, allocated once */
     perm = tr->shuffle ? nn__malloc(n * sizeof *perm) : NULL;
-    xb = tr->shuffle ? nn__malloc(bs * d.n_in * sizeof(float)) : NULL;
     tb = tr->shuffle && targets != NULL
              ? nn__malloc(bs * d.n_out * sizeof(float)) : NULL;
     yb = tr->shuffle && labels != NULL ? nn__malloc(bs * sizeof(int32_t))
                                        : NULL;
     ob = nn__malloc(bs * d.n_out * sizeof(float));
     vb = have_val ? nn__malloc(NN__VAL_ROWS * d.n_out * sizeof(float)) : NULL;
-    if ((tr->shuffle && (perm == NULL || xb == NULL ||
+    if ((tr->shuffle && (perm == NULL ||
                          (targets != NULL && tb == NULL) ||
                          (labels != NULL && yb == NULL))) ||
         ob == NULL || (have_val && vb == NULL)) {
@@ -429,26 +429,35 @@ int nn_trainer_fit(nn_trainer *trainer, const float *x, const float *targets,
             const float *bx = x + r0 * d.n_in;
             const float *bt = targets != NULL ? targets + r0 * d.n_out : NULL;
             const int32_t *by = labels != NULL ? labels + r0 : NULL;
-            float l = 0;
-            if (perm != NULL) {   /* gather the shuffled rows */
+            float l = 0, lr;
+            if (perm != NULL) {   /* gather the shuffled targets */
                 for (i = 0; i < rows; i++) {
                     size_t r = perm[r0 + i];
-                    memcpy(xb + i * d.n_in, x + r * d.n_in,
-                           d.n_in * sizeof(float));
                     if (tb != NULL)
                         memcpy(tb + i * d.n_out, targets + r * d.n_out,
                                d.n_out * sizeof(float));
                     if (yb != NULL) yb[i] = labels[r];
                 }
-                bx = xb;
                 bt = tb;
                 by = yb;
             }
-            st = nn_forward(net, bx, rows, ob);
-            if (st == NN_OK)
+            /* the shuffled rows of x are gathered by the forward's own
+               copy of its input */
+            st = perm != NULL
+                     ? nn__forward_rows(net, x, perm + r0, rows, ob,
+                                        "nn_forward")
+                     : nn_forward(net, bx, rows, ob);
+            if (st == NN_OK && nn__optimizer_plain_sgd(tr->opt, &lr)) {
+                /* plain SGD: the update fused into the gradient product
+                   (nn_backward_sgd), then counted as the optimizer's */
+                st = by != NULL ? nn_backward_labels_sgd(net, by, lr, &l)
+                                : nn_backward_sgd(net, loss, bt, lr, &l);
+                if (st == NN_OK) nn__optimizer_count_step(tr->opt);
+            } else if (st == NN_OK) {
                 st = by != NULL ? nn_backward_labels(net, by, &l)
                                 : nn_backward(net, loss, bt, &l);
-            if (st == NN_OK) st = nn_optimizer_step(tr->opt);
+                if (st == NN_OK) st = nn_optimizer_step(tr->opt);
+            }
             step++;
             if (st != NN_OK) {
                 st = nn__step_fail(st, epoch, s + 1);
@@ -492,7 +501,6 @@ int nn_trainer_fit(nn_trainer *trainer, const float *x, const float *targets,
 done:
     tr->busy = 0;
     nn__free(perm);
-    nn__free(xb);
     nn__free(tb);
     nn__free(yb);
     nn__free(ob);

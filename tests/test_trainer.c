@@ -5,6 +5,7 @@
  * pass (mlp64.h) and the course's accuracy definitions, and a fit equal
  * to the hand-written nn_forward / nn_backward / nn_optimizer_step loop.
  */
+#include "internal.h"
 #include "nntest.h"
 #include "mlp64.h"
 
@@ -614,6 +615,81 @@ NN_TEST(trainer_fit_equals_manual_loop)
         nn_trainer_destroy(tr);
         nn_optimizer_destroy(oa);
         nn_optimizer_destroy(ob);
+        nn_net_destroy(na);
+        nn_net_destroy(nb);
+    }
+}
+
+NN_TEST(trainer_plain_sgd_fit_is_the_fused_loop)
+{
+    /* With plain SGD (momentum 0) a fit steps with nn_backward_sgd at the
+       optimizer's decayed rate and gathers the shuffled rows in the
+       forward's own copy: the same as this loop, bit for bit, which
+       shuffles with the trainer's generator (nn__rng, Fisher-Yates as
+       trainer.c), gathers the rows itself and calls the public fused
+       step.  Mini-batches of 32 over 100 rows (the last one short), 3
+       epochs, dropout and decay; and the optimizer counts every step. */
+    enum { N = 100, BS = 32 };
+    static float x[N * 2], xg[BS * 2];
+    static int32_t y[N], yg[BS];
+    size_t sizes[4] = {2, 16, 8, 3}, perm[N], i, e, r0;
+    int32_t acts[3] = {NN_ACT_RELU, NN_ACT_TANH, NN_ACT_SOFTMAX};
+    struct nn__rng rng;
+    double it, v;
+    uint64_t t = 0;
+    int shuffle;
+    tr_state = 7;
+    class_data(x, y, N, 3);
+    for (shuffle = 0; shuffle < 2; shuffle++) {
+        nn_net *na = mk_net(3, sizes, acts, 23);
+        nn_net *nb = mk_net(3, sizes, acts, 23);
+        nn_optimizer *oa = mk_opt(na, NN_OPT_SGD, 0.5, 1e-2);
+        nn_trainer *tr = mk_trainer(na, oa);
+        float lsum = 0;
+        NNT_OK(nn_net_set_layer_option(na, 0, NN_LAYER_DROPOUT, 0.25));
+        NNT_OK(nn_net_set_layer_option(nb, 0, NN_LAYER_DROPOUT, 0.25));
+        NNT_OK(nn_trainer_set(tr, NN_TRAIN_SHUFFLE, shuffle));
+        NNT_OK(nn_trainer_set(tr, NN_TRAIN_SEED, 99));
+        NNT_OK(nn_trainer_set(tr, NN_TRAIN_BATCH_SIZE, BS));
+        NNT_OK(nn_trainer_set(tr, NN_TRAIN_EPOCHS, 3));
+        NNT_OK(nn_trainer_fit(tr, x, NULL, y, N, NULL, NULL, NULL, 0));
+        for (i = 0; i < N; i++) perm[i] = i;
+        nn__rng_seed(&rng, 99);
+        t = 0;
+        for (e = 0; e < 3; e++) {
+            if (shuffle)
+                for (i = N - 1; i > 0; i--) {
+                    size_t j = (size_t)nn__rng_below(&rng, (uint64_t)i + 1);
+                    size_t q = perm[i];
+                    perm[i] = perm[j];
+                    perm[j] = q;
+                }
+            for (r0 = 0; r0 < N; r0 += BS) {
+                size_t rows = N - r0 < BS ? N - r0 : BS;
+                float lr = (float)(0.5 / (1.0 + 1e-2 * (double)t)), l;
+                for (i = 0; i < rows; i++) {
+                    xg[2 * i] = x[2 * perm[r0 + i]];
+                    xg[2 * i + 1] = x[2 * perm[r0 + i] + 1];
+                    yg[i] = y[perm[r0 + i]];
+                }
+                NNT_OK(nn_forward(nb, xg, rows, NULL));
+                NNT_OK(nn_backward_labels_sgd(nb, yg, lr, &l));
+                lsum = l;
+                t++;
+            }
+        }
+        NNT_TRUE(same_params(na, nb));
+        NNT_OK(nn_optimizer_get(oa, NN_OPT_ITERATIONS, &it));
+        NNT_EQ_U64((uint64_t)it, t);
+        /* the fused step keeps no gradients, in the fit as in the loop */
+        NNT_STATUS(nn_optimizer_step(oa), NN_ERR_STATE);
+        NNT_OK(nn_trainer_metric(tr, NN_METRIC_LOSS, &v));
+        printf("  plain SGD, %s, batch %d, 3 epochs: bit-identical to the "
+               "fused loop, %llu optimizer steps, last step loss %.6f\n",
+               shuffle ? "shuffled" : "in order", BS,
+               (unsigned long long)t, (double)lsum);
+        nn_trainer_destroy(tr);
+        nn_optimizer_destroy(oa);
         nn_net_destroy(na);
         nn_net_destroy(nb);
     }

@@ -15,6 +15,12 @@
 #include "kernels.h"
 #include "vecmath.h"
 
+#include <string.h>
+
+#if defined(__AVX2__)
+#  include <immintrin.h>
+#endif
+
 #define NN__INLINE static inline __attribute__((always_inline))
 
 #define NN__ONE_BITS 0x3f800000u   /* 1.0f: bound of sigmoid/tanh/softmax */
@@ -48,11 +54,15 @@ NN__INLINE float nn__dact(int act, float g, float a)
    (a whole number of rows). */
 static size_t nn__bias_tile(float *tile, const float *b, size_t cols)
 {
-    size_t per = NN__TILE / cols * cols, k, j = 0;
-    for (k = 0; k < per; k++) {
-        tile[k] = b[j];
-        j = j + 1 == cols ? 0 : j + 1;
+    /* by doubling copies: an element-by-element loop with a wrapping
+       index was a fifth of a 300 x 3 softmax */
+    size_t per = NN__TILE / cols * cols, len = cols;
+    memcpy(tile, b, cols * sizeof(float));
+    while (2 * len <= per) {
+        memcpy(tile + len, tile, len * sizeof(float));
+        len *= 2;
     }
+    memcpy(tile + len, tile, (per - len) * sizeof(float));
     return per;
 }
 
@@ -181,6 +191,51 @@ static void nn__softmax_row(float *restrict z, size_t cols)
     for (j = 0; j < cols; j++) z[j] *= inv;
 }
 
+#if defined(__AVX2__)
+/* Rows of 3 (the spiral's classes), 8 at a time: the 24 floats of 8 rows
+   are 3 vectors; two blends gather each column's 8 values (scrambled) and
+   one lane permute puts them in row order, and the same run backwards
+   interleaves them again.  GCC built the generic transposes below from
+   single-lane inserts and extracts, which cost more than the exps. */
+static void nn__split3(const float *z, float *c0, float *c1, float *c2)
+{
+    __m256 v0 = _mm256_loadu_ps(z), v1 = _mm256_loadu_ps(z + 8);
+    __m256 v2 = _mm256_loadu_ps(z + 16);
+    /* lanes of column 0: v0 {0,3,6}, v1 {1,4,7}, v2 {2,5} */
+    __m256 a = _mm256_blend_ps(_mm256_blend_ps(v0, v1, 0x92), v2, 0x24);
+    __m256 b = _mm256_blend_ps(_mm256_blend_ps(v0, v1, 0x24), v2, 0x49);
+    __m256 c = _mm256_blend_ps(_mm256_blend_ps(v0, v1, 0x49), v2, 0x92);
+    _mm256_storeu_ps(c0, _mm256_permutevar8x32_ps(
+                             a, _mm256_setr_epi32(0, 3, 6, 1, 4, 7, 2, 5)));
+    _mm256_storeu_ps(c1, _mm256_permutevar8x32_ps(
+                             b, _mm256_setr_epi32(1, 4, 7, 2, 5, 0, 3, 6)));
+    _mm256_storeu_ps(c2, _mm256_permutevar8x32_ps(
+                             c, _mm256_setr_epi32(2, 5, 0, 3, 6, 1, 4, 7)));
+}
+
+/* z[3 r + j] = cj[r] * s[r] for 8 rows: the inverse of nn__split3. */
+static void nn__join3(float *z, const float *c0, const float *c1,
+                      const float *c2, const float *s)
+{
+    __m256 sv = _mm256_loadu_ps(s);
+    __m256 a = _mm256_permutevar8x32_ps(
+        _mm256_mul_ps(_mm256_loadu_ps(c0), sv),
+        _mm256_setr_epi32(0, 3, 6, 1, 4, 7, 2, 5));
+    __m256 b = _mm256_permutevar8x32_ps(
+        _mm256_mul_ps(_mm256_loadu_ps(c1), sv),
+        _mm256_setr_epi32(5, 0, 3, 6, 1, 4, 7, 2));
+    __m256 c = _mm256_permutevar8x32_ps(
+        _mm256_mul_ps(_mm256_loadu_ps(c2), sv),
+        _mm256_setr_epi32(2, 5, 0, 3, 6, 1, 4, 7));
+    _mm256_storeu_ps(z, _mm256_blend_ps(_mm256_blend_ps(a, b, 0x92), c,
+                                        0x24));
+    _mm256_storeu_ps(z + 8, _mm256_blend_ps(_mm256_blend_ps(c, a, 0x92), b,
+                                            0x24));
+    _mm256_storeu_ps(z + 16, _mm256_blend_ps(_mm256_blend_ps(b, c, 0x92),
+                                             a, 0x24));
+}
+#endif
+
 /* Softmax of narrow rows (3 or 10 classes), in place: NN__LANES rows at
    a time are transposed into t[column][row], so the max, exp, sum and
    scale run across rows, one vector per column; row-by-row loops of 3
@@ -193,6 +248,12 @@ NN__INLINE void nn__softmax_narrow(float *z, size_t rows, size_t cols)
     for (r = 0; r < rows; r += NN__LANES) {
         size_t nr = rows - r < NN__LANES ? rows - r : NN__LANES;
         float *zr = z + r * cols;
+#if defined(__AVX2__)
+        if (cols == 3 && nr == NN__LANES) {
+            for (l = 0; l < NN__LANES; l += 8)
+                nn__split3(zr + l * 3, &t[0][l], &t[1][l], &t[2][l]);
+        } else
+#endif
         if (nr == NN__LANES) {
             for (l = 0; l < NN__LANES; l++)
                 for (j = 0; j < cols; j++) t[j][l] = zr[l * cols + j];
@@ -217,6 +278,12 @@ NN__INLINE void nn__softmax_narrow(float *z, size_t rows, size_t cols)
             }
         }
         for (l = 0; l < NN__LANES; l++) sum[l] = 1.0f / sum[l];
+#if defined(__AVX2__)
+        if (cols == 3 && nr == NN__LANES) {
+            for (l = 0; l < NN__LANES; l += 8)
+                nn__join3(zr + l * 3, &t[0][l], &t[1][l], &t[2][l], &sum[l]);
+        } else
+#endif
         if (nr == NN__LANES) {
             for (l = 0; l < NN__LANES; l++)
                 for (j = 0; j < cols; j++)

@@ -248,8 +248,15 @@ static int nn__step_safe(const nn_optimizer *o, size_t i, float lr,
     *nb2 = o->b2[i];
     switch (o->kind) {
     case NN_OPT_SGD:
-        *nb1 = o->momentum * o->b1[i] + (double)lr * g;
-        step = o->momentum > 0 ? *nb1 : (double)lr * g;
+        /* without momentum the step leaves the momentums (s1) as they
+           are (possibly from earlier steps with momentum): so must their
+           bound be */
+        if (o->momentum > 0) {
+            *nb1 = o->momentum * o->b1[i] + (double)lr * g;
+            step = *nb1;
+        } else {
+            step = (double)lr * g;
+        }
         break;
     case NN_OPT_ADAGRAD:
         /* c >= g^2 after the update, so |g| / sqrt(c) <= 1 */

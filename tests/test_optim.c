@@ -560,3 +560,49 @@ NN_TEST(optim_step_errors_change_nothing)
     nn_optimizer_destroy(opt);
     nn_net_destroy(net);
 }
+
+NN_TEST(optim_momentum_bound_survives_a_step_without_momentum)
+{
+    /* SGD steps without momentum leave the momentums as they are, so
+       their bound must stay too.  It used to become lr |g|: here 0, with
+       a momentum near FLT_MAX left from an earlier step, so after
+       momentum was set back the next step "proved" itself safe and wrote
+       w = 4e37 + 0.9 * 3.39e38 = inf.  It must be refused instead. */
+    size_t sizes[2] = {1, 1};
+    int32_t acts[1] = {NN_ACT_LINEAR};
+    float x[1] = {1.0f}, t[1], w, b = 0.0f, w_after, b_after;
+    nn_net *net = NULL;
+    nn_optimizer *opt = NULL;
+    NNT_OK(nn_net_create(&net, 1, sizes, acts, 1));
+    NNT_OK(nn_optimizer_create(&opt, net, NN_OPT_SGD));
+    /* 1: with momentum, a step to momentum -lr g = 3.39e38 (finite) */
+    w = 0.0f;
+    NNT_OK(nn_net_set_params(net, 0, &w, &b));
+    t[0] = 1.695f;   /* MSE: dL/dw = 2 (0 - 1.695) = -3.39 */
+    NNT_OK(nn_optimizer_set(opt, NN_OPT_MOMENTUM, 0.9));
+    NNT_OK(nn_optimizer_set(opt, NN_OPT_LEARNING_RATE, 1e38));
+    NNT_OK(nn_forward(net, x, 1, NULL));
+    NNT_OK(nn_backward(net, NN_LOSS_MSE, t, NULL));
+    NNT_OK(nn_optimizer_step(opt));
+    /* 2: w = 4e37 with a zero gradient (target = output), no momentum */
+    w = 4e37f;
+    NNT_OK(nn_net_set_params(net, 0, &w, &b));
+    t[0] = w;
+    NNT_OK(nn_optimizer_set(opt, NN_OPT_MOMENTUM, 0.0));
+    NNT_OK(nn_optimizer_set(opt, NN_OPT_LEARNING_RATE, 1e-3));
+    NNT_OK(nn_forward(net, x, 1, NULL));
+    NNT_OK(nn_backward(net, NN_LOSS_MSE, t, NULL));
+    NNT_OK(nn_optimizer_step(opt));
+    /* 3: momentum back: 0.9 * 3.39e38 added to 4e37 overflows */
+    NNT_OK(nn_optimizer_set(opt, NN_OPT_MOMENTUM, 0.9));
+    NNT_OK(nn_forward(net, x, 1, NULL));
+    NNT_OK(nn_backward(net, NN_LOSS_MSE, t, NULL));
+    NNT_STATUS(nn_optimizer_step(opt), NN_ERR_NONFINITE);
+    NNT_OK(nn_net_get_params(net, 0, &w_after, &b_after));
+    NNT_TRUE(w_after == w && b_after == b);
+    printf("  momentum kept at ~3.4e38 through a momentum-free step; the "
+           "step that would reach %g is refused, w stays %g\n",
+           (double)w + 0.9 * 3.39e38, (double)w_after);
+    nn_optimizer_destroy(opt);
+    nn_net_destroy(net);
+}

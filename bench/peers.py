@@ -8,6 +8,13 @@ BENCH_TRAIN_JSONL holds the lines bench_train printed (one JSON object per
 workload and thread count).  Peers: PyTorch CPU, NumPy in the course's style
 (np.dot + separate bias/ReLU/softmax/CCE passes, SGD), FANN (bench_fann, for
 W1/W2/W4).  A missing peer is skipped with a message.
+
+Each PyTorch and NumPy measurement runs in its own process with
+OPENBLAS_NUM_THREADS, OMP_NUM_THREADS and MKL_NUM_THREADS set to the thread
+count before the import: Debian's torch and numpy both call the system
+BLAS (OpenBLAS, which starts one thread per core unless told otherwise),
+and torch.set_num_threads(1) does not reach it, so in one process a
+"1 thread" torch step ran its products on every core.
 """
 import json, os, subprocess, sys, time, statistics
 
@@ -103,11 +110,36 @@ def fann_peer(w, threads, exe):
     return j["step_min_s"], j["step_median_s"]
 
 
+PEERS = {"torch": lambda w, t: torch_peer(w, t),
+         "numpy": lambda w, t: numpy_peer(w, t)}
+
+
+def worker(name, w, t):
+    """--worker NAME W T: time one peer in this process (the BLAS thread
+    variables were set by the parent before anything imported a BLAS)."""
+    r = PEERS[name](w, int(t))
+    print(json.dumps({"min_s": r[0], "median_s": r[1]}))
+    return 0
+
+
+def in_subprocess(name, w, t):
+    env = dict(os.environ)
+    for v in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        env[v] = str(t)
+    out = subprocess.run([sys.executable, os.path.abspath(__file__),
+                          "--worker", name, w, str(t)], env=env,
+                         capture_output=True, text=True, check=True).stdout
+    j = json.loads(out.strip().splitlines()[-1])
+    return j["min_s"], j["median_s"]
+
+
 def main():
     args = sys.argv[1:]
     if not args:
         print(__doc__)
         return 2
+    if args[0] == "--worker":
+        return worker(*args[1:4])
     path = args[0]
     threads = [1, 2]
     fann = None
@@ -131,16 +163,14 @@ def main():
                 if j.get("bench") == "train":
                     ours[(j["workload"], j["threads"])] = j
     peers = []
-    try:
-        import torch  # noqa: F401
-        peers.append(("torch", torch_peer))
-    except ImportError as e:
-        print("# PyTorch skipped:", e)
-    try:
-        import numpy  # noqa: F401
-        peers.append(("numpy", numpy_peer))
-    except ImportError as e:
-        print("# NumPy skipped:", e)
+    # (found with importlib.util: importing them here would start the BLAS
+    # before the per-process thread count is set)
+    import importlib.util
+    for name, label in (("torch", "PyTorch"), ("numpy", "NumPy")):
+        if importlib.util.find_spec(name) is None:
+            print("# %s skipped: no module named %r" % (label, name))
+        else:
+            peers.append((name, lambda w, t, n=name: in_subprocess(n, w, t)))
     if fann and os.access(fann, os.X_OK):
         peers.append(("fann", lambda w, t: fann_peer(w, t, fann)))
     else:
@@ -156,7 +186,6 @@ def main():
     for (w, t), j in sorted(ours.items(), key=lambda k: (k[0][0], k[0][1])):
         if t not in threads:
             continue
-        os.environ["OMP_NUM_THREADS"] = str(t)
         floor = j["floor_median_s"]
         step = j["step_median_s"]
         cells, speed = [], []

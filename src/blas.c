@@ -6,10 +6,19 @@
  * This works however libnnfs is loaded (also dlopen RTLD_LOCAL from
  * Python), since libnnfs's own references are resolved through its own
  * dependencies.  cblas.h is not included here (dense.c owns it).
+ *
+ * More than one may be loaded: with NNFS_BLAS=BLIS on Debian, LAPACKE
+ * brings in OpenBLAS too (through liblapack.so.3).  The one whose calls
+ * are used is the one that provides cblas_sgemm to libnnfs, found with
+ * dladdr; if that cannot be told, the first present in the order
+ * OpenBLAS, BLIS, MKL.
  */
+#define _GNU_SOURCE 1   /* dladdr */
 #include "internal.h"
 
+#include <dlfcn.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,9 +39,58 @@ extern void gotoblas_dynamic_quit(void) NN__WEAK;
 extern const char *bli_info_get_version_str(void) NN__WEAK;
 extern void bli_thread_set_num_threads(long n) NN__WEAK;
 extern long bli_thread_get_num_threads(void) NN__WEAK;
+extern int bli_arch_query_id(void) NN__WEAK;
+extern const char *bli_arch_string(int id) NN__WEAK;
 /* Intel MKL */
 extern void MKL_Set_Num_Threads(int n) NN__WEAK;
 extern int MKL_Get_Max_Threads(void) NN__WEAK;
+/* the product every layer uses (only its address is taken here) */
+extern void cblas_sgemm(void);
+
+enum { NN__BLAS_UNKNOWN, NN__BLAS_OPENBLAS, NN__BLAS_BLIS, NN__BLAS_MKL };
+static int nn__blas_kind = NN__BLAS_UNKNOWN;
+static pthread_once_t nn__kind_once = PTHREAD_ONCE_INIT;
+
+/* The load address of the object that defines function f (NULL if f is
+   absent or dladdr cannot tell). */
+static const void *nn__object_of(uintptr_t f)
+{
+    Dl_info d;
+    if (f == 0 || dladdr((const void *)f, &d) == 0) return NULL;
+    return d.dli_fbase;
+}
+
+static void nn__blas_identify(void)
+{
+    const void *prov = nn__object_of((uintptr_t)cblas_sgemm);
+    if (prov == NULL) return;
+    if (nn__object_of((uintptr_t)openblas_get_config) == prov)
+        nn__blas_kind = NN__BLAS_OPENBLAS;
+    else if (nn__object_of((uintptr_t)bli_info_get_version_str) == prov)
+        nn__blas_kind = NN__BLAS_BLIS;
+    else if (nn__object_of((uintptr_t)MKL_Get_Max_Threads) == prov)
+        nn__blas_kind = NN__BLAS_MKL;
+}
+
+/* Whether to use the calls of BLAS `kind`, present (have != 0): it is
+   the provider of cblas_sgemm, or the provider is unknown and no BLAS
+   before it in the order OpenBLAS, BLIS, MKL is present. */
+static int nn__blas_use(int kind, int have)
+{
+    pthread_once(&nn__kind_once, nn__blas_identify);
+    if (!have) return 0;
+    if (nn__blas_kind != NN__BLAS_UNKNOWN) return nn__blas_kind == kind;
+    switch (kind) {
+    case NN__BLAS_OPENBLAS: return 1;
+    case NN__BLAS_BLIS: return openblas_get_config == NULL;
+    default:
+        return openblas_get_config == NULL &&
+               bli_info_get_version_str == NULL;
+    }
+}
+#define NN__USE_OPENBLAS(f) nn__blas_use(NN__BLAS_OPENBLAS, (f) != NULL)
+#define NN__USE_BLIS(f) nn__blas_use(NN__BLAS_BLIS, (f) != NULL)
+#define NN__USE_MKL(f) nn__blas_use(NN__BLAS_MKL, (f) != NULL)
 
 /*====== Choosing OpenBLAS's core ======*/
 
@@ -106,9 +164,10 @@ __attribute__((constructor)) static void nn__blas_pick_core(void)
 {
     const char *env = getenv("NNFS_BLAS_CORE"), *core;
     int level;
-    if (openblas_get_corename == NULL || gotoblas_dynamic_init == NULL ||
-        gotoblas_dynamic_quit == NULL || &gotoblas == NULL)
-        return;   /* not a DYNAMIC_ARCH OpenBLAS */
+    if (!NN__USE_OPENBLAS(openblas_get_corename) ||
+        gotoblas_dynamic_init == NULL || gotoblas_dynamic_quit == NULL ||
+        &gotoblas == NULL)
+        return;   /* not a DYNAMIC_ARCH OpenBLAS doing the products */
     core = openblas_get_corename();
     if (env != NULL && strcmp(env, "keep") == 0) {
         snprintf(nn__core_choice, sizeof nn__core_choice,
@@ -140,7 +199,7 @@ static char nn__blas_core_buf[48];
 
 static void nn__blas_describe(void)
 {
-    if (openblas_get_config != NULL) {
+    if (NN__USE_OPENBLAS(openblas_get_config)) {
         /* "OpenBLAS 0.3.21 NO_LAPACKE DYNAMIC_ARCH ...": keep two words */
         const char *cfg = openblas_get_config();
         size_t n = 0;
@@ -151,16 +210,21 @@ static void nn__blas_describe(void)
         }
         memcpy(nn__blas_name_buf, cfg, n);
         nn__blas_name_buf[n] = '\0';
-    } else if (bli_info_get_version_str != NULL) {
+    } else if (NN__USE_BLIS(bli_info_get_version_str)) {
         snprintf(nn__blas_name_buf, sizeof nn__blas_name_buf, "BLIS %s",
                  bli_info_get_version_str());
-    } else if (MKL_Get_Max_Threads != NULL) {
+    } else if (NN__USE_MKL(MKL_Get_Max_Threads)) {
         snprintf(nn__blas_name_buf, sizeof nn__blas_name_buf, "Intel MKL");
     } else {
         snprintf(nn__blas_name_buf, sizeof nn__blas_name_buf, "CBLAS");
     }
     nn__blas_core_buf[0] = '\0';
-    if (openblas_get_corename != NULL)
+    if (NN__USE_BLIS(bli_info_get_version_str) &&
+        bli_arch_query_id != NULL && bli_arch_string != NULL)
+        /* the sub-configuration BLIS chose, e.g. "zen3" */
+        snprintf(nn__blas_core_buf, sizeof nn__blas_core_buf, "%s",
+                 bli_arch_string(bli_arch_query_id()));
+    if (NN__USE_OPENBLAS(openblas_get_corename))
         snprintf(nn__blas_core_buf, sizeof nn__blas_core_buf, "%s",
                  openblas_get_corename());
 }
@@ -179,15 +243,15 @@ const char *nn__blas_core(void)
 
 int nn__blas_set_threads(int n)
 {
-    if (openblas_set_num_threads != NULL) {
+    if (NN__USE_OPENBLAS(openblas_set_num_threads)) {
         openblas_set_num_threads(n);
         return 0;
     }
-    if (bli_thread_set_num_threads != NULL) {
+    if (NN__USE_BLIS(bli_thread_set_num_threads)) {
         bli_thread_set_num_threads((long)n);
         return 0;
     }
-    if (MKL_Set_Num_Threads != NULL) {
+    if (NN__USE_MKL(MKL_Set_Num_Threads)) {
         MKL_Set_Num_Threads(n);
         return 0;
     }
@@ -196,10 +260,11 @@ int nn__blas_set_threads(int n)
 
 int nn__blas_get_threads(void)
 {
-    if (openblas_get_num_threads != NULL) return openblas_get_num_threads();
-    if (bli_thread_get_num_threads != NULL)
+    if (NN__USE_OPENBLAS(openblas_get_num_threads))
+        return openblas_get_num_threads();
+    if (NN__USE_BLIS(bli_thread_get_num_threads))
         return (int)bli_thread_get_num_threads();
-    if (MKL_Get_Max_Threads != NULL) return MKL_Get_Max_Threads();
+    if (NN__USE_MKL(MKL_Get_Max_Threads)) return MKL_Get_Max_Threads();
     return 0;
 }
 

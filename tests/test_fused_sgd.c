@@ -114,10 +114,23 @@ static int f_fused(nn_net *net, const struct f_case *c, float lr,
 
 static float f_p0[F_MAXP], f_p1[F_MAXP], f_g[F_MAXP], f_q[F_MAXP];
 
+/* 1 when the BLAS is OpenBLAS, whose products sum in the same order
+   whatever beta (the tolerances below are tight for it) */
+static int f_openblas(void)
+{
+    return strstr(nn_info(NN_INFO_BLAS), "OpenBLAS") != NULL;
+}
+
 NN_TEST(fused_sgd_matches_double_step)
 {
     static const float lrs[] = {0.5f, 0.01f, -0.2f};
     double worst = 0;
+    /* The reference gradient is the beta = 0 product.  OpenBLAS sums X^T
+       dZ in the same order with beta = 1, so the fused W' is within 2
+       ulps (lr * sum, the add, the reference's own dW rounding); another
+       BLAS may order the two calls' sums differently (BLIS 0.9, zen3:
+       2.1 ulps), so it gets 4. */
+    double ulps = f_openblas() ? 2.0 : 4.0;
     size_t ci, li;
     for (ci = 0; ci < F_NCASES; ci++) {
         const struct f_case *c = &f_cases[ci];
@@ -146,7 +159,7 @@ NN_TEST(fused_sgd_matches_double_step)
                 double scale = fmax(fabs((double)f_p0[i]),
                                     fabs((double)lr * (double)f_g[i]));
                 double err = fabs((double)f_p1[i] - ref);
-                double tol = 2.0 * FLT_EPSILON * scale + 1e-30;
+                double tol = ulps * FLT_EPSILON * scale + 1e-30;
                 if (err / tol > worst) worst = err / tol;
                 NNT_LE(err, tol);
             }
@@ -197,7 +210,11 @@ NN_TEST(fused_sgd_trajectory_tracks_unfused)
     printf("  after %d steps: loss %.5f (unfused %.5f, first %.5f), "
            "max |dW| %.2e of max |W| %.2f\n", STEPS, lb, la, first, dmax,
            pmax);
-    NNT_LE(dmax, 1e-3 * pmax);
+    /* 200 steps at lr 1 amplify any rounding difference (a ReLU input
+       near 0 lands on the other side): with OpenBLAS's summation order
+       the runs stay within 1e-3 of the largest weight; BLIS 0.9 reached
+       1.08e-3, so another BLAS gets 1e-2 */
+    NNT_LE(dmax, (f_openblas() ? 1e-3 : 1e-2) * pmax);
     NNT_LE(fabs((double)la - (double)lb), 1e-3);
     NNT_LE(lb, first - 0.05f);
     nn_net_destroy(a);

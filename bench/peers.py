@@ -3,11 +3,18 @@
 table of step-time ratios to the libnnfs GEMM floor measured by bench_train.
 
 usage: bench/peers.py BENCH_TRAIN_JSONL [--threads 1,2] [--bench-fann PATH]
+                      [--bench-train PATH] [--rounds N]
 
 BENCH_TRAIN_JSONL holds the lines bench_train printed (one JSON object per
 workload and thread count).  Peers: PyTorch CPU, NumPy in the course's style
 (np.dot + separate bias/ReLU/softmax/CCE passes, SGD), FANN (bench_fann, for
 W1/W2/W4).  A missing peer is skipped with a message.
+
+With --bench-train (bench/run.sh passes it) the speedups are measured in
+rounds: bench_train for one workload and thread count, then each peer, N
+times (default 3), and each ratio is the median of the rounds' ratios.  A
+shared machine's speed drifts by tens of percent over minutes; a peer
+timed minutes after the libnnfs line it is divided by measured the drift.
 
 Each PyTorch and NumPy measurement runs in its own process with
 OPENBLAS_NUM_THREADS, OMP_NUM_THREADS and MKL_NUM_THREADS set to the thread
@@ -133,6 +140,15 @@ def in_subprocess(name, w, t):
     return j["min_s"], j["median_s"]
 
 
+def ours_now(exe, w, t):
+    """One bench_train line for workload w at t threads, run now."""
+    reps = 3 if w == "W3" else 7
+    out = subprocess.run([exe, "--workload", w, "--threads", str(t),
+                          "--reps", str(reps)], capture_output=True,
+                         text=True, check=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
 def main():
     args = sys.argv[1:]
     if not args:
@@ -142,7 +158,8 @@ def main():
         return worker(*args[1:4])
     path = args[0]
     threads = [1, 2]
-    fann = None
+    fann = train = None
+    rounds = 3
     i = 1
     while i < len(args):
         if args[i] == "--threads":
@@ -150,6 +167,12 @@ def main():
             i += 2
         elif args[i] == "--bench-fann":
             fann = args[i + 1]
+            i += 2
+        elif args[i] == "--bench-train":
+            train = args[i + 1]
+            i += 2
+        elif args[i] == "--rounds":
+            rounds = max(1, int(args[i + 1]))
             i += 2
         else:
             print("unknown option", args[i])
@@ -181,22 +204,34 @@ def main():
     print("| workload | threads | core | floor ms | acc ms | "
           "libnnfs step/floor | fused step/floor | step/acc | fused/acc | "
           + " | ".join(n + " /floor" for n in names)
-          + " | " + " | ".join("speedup vs " + n for n in names) + " |")
-    print("|" + "---|" * (9 + 2 * len(names)))
+          + " | " + " | ".join("speedup vs " + n for n in names)
+          + " | fused speedup vs torch |")
+    print("|" + "---|" * (10 + 2 * len(names)))
     for (w, t), j in sorted(ours.items(), key=lambda k: (k[0][0], k[0][1])):
         if t not in threads:
             continue
         floor = j["floor_median_s"]
         step = j["step_median_s"]
         cells, speed = [], []
-        for n, fn in peers:
-            r = fn(w, t)
-            if r is None:
+        fused_vs_torch = "-"
+        # per round: (libnnfs line, {peer: median step or None})
+        runs = []
+        for _ in range(rounds if train else 1):
+            mine = ours_now(train, w, t) if train else j
+            runs.append((mine, {n: fn(w, t) for n, fn in peers}))
+        for n, _ in peers:
+            got = [(m, r[n][1]) for m, r in runs if r[n] is not None]
+            if not got:
                 cells.append("-")
                 speed.append("-")
                 continue
-            cells.append("%.2f" % (r[1] / floor))
-            speed.append("%.2fx" % (r[1] / step))
+            cells.append("%.2f" % statistics.median(
+                p / m["floor_median_s"] for m, p in got))
+            speed.append("%.2fx" % statistics.median(
+                p / m["step_median_s"] for m, p in got))
+            if n == "torch":   # the fused SGD step (nn_trainer_fit's)
+                fused_vs_torch = "%.2fx" % statistics.median(
+                    p / m["fused_step_median_s"] for m, p in got)
         fused = j.get("fused_step_median_s")
         acc = j.get("floor_acc_median_s")
 
@@ -206,7 +241,8 @@ def main():
               % (w, t, j["core"], floor * 1e3,
                  "%.3f" % (acc * 1e3) if acc else "-", step / floor,
                  ratio(fused, floor), ratio(step, acc), ratio(fused, acc),
-                 " | ".join(cells), " | ".join(speed)), flush=True)
+                 " | ".join(cells), " | ".join(speed) + " | " +
+                 fused_vs_torch), flush=True)
     return 0
 
 

@@ -1,7 +1,8 @@
 #!/bin/sh
 # Runs every benchmark and prints the peer table.
 #   bench/run.sh [BUILD_DIR]      (default: build-bench, configured if absent)
-# Environment: THREADS (default 1,2), REPS (bench_train repetitions).
+# Environment: THREADS (default 1,2), REPS (bench_train repetitions),
+# ROUNDS (peer rounds, each timed next to its own bench_train run; 3).
 set -eu
 src=$(cd "$(dirname "$0")/.." && pwd)
 bd=${1:-$src/build-bench}
@@ -20,4 +21,5 @@ echo "# bench_train"
   | tee "$out/train.jsonl"
 echo "# peers (ratios to the libnnfs GEMM floor, median step times)"
 /usr/bin/python3 "$src/bench/peers.py" "$out/train.jsonl" --threads "$threads" \
-  --bench-fann "$bd/bench/bench_fann"
+  --bench-fann "$bd/bench/bench_fann" --bench-train "$bd/bench/bench_train" \
+  ${ROUNDS:+--rounds "$ROUNDS"}

@@ -10,8 +10,8 @@
  * More than one may be loaded: with NNFS_BLAS=BLIS on Debian, LAPACKE
  * brings in OpenBLAS too (through liblapack.so.3).  The one whose calls
  * are used is the one that provides cblas_sgemm to libnnfs, found with
- * dladdr; if that cannot be told, the first present in the order
- * OpenBLAS, BLIS, MKL.
+ * dladdr and dlsym; if that cannot be told, the first present in the
+ * order OpenBLAS, BLIS, MKL.  A thread count is given to all present.
  */
 #define _GNU_SOURCE 1   /* dladdr */
 #include "internal.h"
@@ -44,8 +44,6 @@ extern const char *bli_arch_string(int id) NN__WEAK;
 /* Intel MKL */
 extern void MKL_Set_Num_Threads(int n) NN__WEAK;
 extern int MKL_Get_Max_Threads(void) NN__WEAK;
-/* the product every layer uses (only its address is taken here) */
-extern void cblas_sgemm(void);
 
 enum { NN__BLAS_UNKNOWN, NN__BLAS_OPENBLAS, NN__BLAS_BLIS, NN__BLAS_MKL };
 static int nn__blas_kind = NN__BLAS_UNKNOWN;
@@ -60,10 +58,32 @@ static const void *nn__object_of(uintptr_t f)
     return d.dli_fbase;
 }
 
+/* Which BLAS provides cblas_sgemm.  First by name lookup from the
+   providing object, which also searches its dependencies (Debian's
+   openblas-pthread/libblas.so.3 is a wrapper over libopenblas.so.0);
+   then by comparing the objects that define the markers with it (a BLAS
+   linked into the executable). */
 static void nn__blas_identify(void)
 {
-    const void *prov = nn__object_of((uintptr_t)cblas_sgemm);
+    static const char *const marker[3] = {
+        "openblas_get_config", "bli_info_get_version_str",
+        "MKL_Get_Max_Threads"};
+    static const int kind[3] = {NN__BLAS_OPENBLAS, NN__BLAS_BLIS,
+                                NN__BLAS_MKL};
+    uintptr_t sg = nn__sgemm_address();
+    const void *prov = nn__object_of(sg);
+    Dl_info d;
+    int i;
     if (prov == NULL) return;
+    if (dladdr((const void *)sg, &d) != 0 && d.dli_fname != NULL) {
+        void *h = dlopen(d.dli_fname, RTLD_NOLOAD | RTLD_LAZY);
+        if (h != NULL) {
+            for (i = 0; i < 3 && nn__blas_kind == NN__BLAS_UNKNOWN; i++)
+                if (dlsym(h, marker[i]) != NULL) nn__blas_kind = kind[i];
+            dlclose(h);   /* (RTLD_NOLOAD took a reference) */
+            if (nn__blas_kind != NN__BLAS_UNKNOWN) return;
+        }
+    }
     if (nn__object_of((uintptr_t)openblas_get_config) == prov)
         nn__blas_kind = NN__BLAS_OPENBLAS;
     else if (nn__object_of((uintptr_t)bli_info_get_version_str) == prov)
@@ -241,21 +261,24 @@ const char *nn__blas_core(void)
     return nn__blas_core_buf;
 }
 
+/* Sets every BLAS present (one doing the products, another serving
+   LAPACKE); succeeds when the one doing the products was among them. */
 int nn__blas_set_threads(int n)
 {
-    if (NN__USE_OPENBLAS(openblas_set_num_threads)) {
+    int ok = -1;
+    if (openblas_set_num_threads != NULL) {
         openblas_set_num_threads(n);
-        return 0;
+        if (NN__USE_OPENBLAS(openblas_set_num_threads)) ok = 0;
     }
-    if (NN__USE_BLIS(bli_thread_set_num_threads)) {
+    if (bli_thread_set_num_threads != NULL) {
         bli_thread_set_num_threads((long)n);
-        return 0;
+        if (NN__USE_BLIS(bli_thread_set_num_threads)) ok = 0;
     }
-    if (NN__USE_MKL(MKL_Set_Num_Threads)) {
+    if (MKL_Set_Num_Threads != NULL) {
         MKL_Set_Num_Threads(n);
-        return 0;
+        if (NN__USE_MKL(MKL_Set_Num_Threads)) ok = 0;
     }
-    return -1;
+    return ok;
 }
 
 int nn__blas_get_threads(void)

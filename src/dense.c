@@ -12,7 +12,13 @@
 
 #include <cblas.h>
 #include <limits.h>
+#include <stdint.h>
 #include <string.h>
+
+uintptr_t nn__sgemm_address(void)
+{
+    return (uintptr_t)cblas_sgemm;
+}
 
 /* C <- 0 before a product that would have beta = 0.  The products below
    then run with beta = 1, which OpenBLAS's driver skips: its beta = 0

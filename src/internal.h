@@ -162,6 +162,9 @@ int nn__gemm_dx(const float *dz, const float *w, float *dx, size_t batch,
    entries below the diagonal are left as they were); used by pca.c and
    ridge.c (A^T A of the readout's normal equations). */
 int nn__syrk_xtx(const float *x, float *c, size_t rows, size_t cols);
+/* dense.c: the address of the cblas_sgemm libnnfs calls (blas.c asks
+   which library it lives in) */
+uintptr_t nn__sgemm_address(void);
 
 /* blas.c: what BLAS is linked, its core, threads.  No cblas.h there. */
 const char *nn__blas_name(void);

@@ -668,7 +668,9 @@ NN_API int nn_trainer_metric(const nn_trainer *trainer, int32_t metric,
    and nn_optimizer_step, except that with plain SGD (NN_OPT_SGD, momentum
    0) the step is nn_backward(_labels)_sgd at the optimizer's current
    learning rate, counted as one optimizer step: the update is fused into
-   the gradient product and rounds once, and no gradients are stored.
+   the gradient product where its bounds allow (see nn_backward_sgd), and
+   no gradients are kept, so nn_net_get_grads after such a fit returns
+   NN_ERR_STATE.
    Returns NN_OK; NN_ERR_INVALID_ARG; NN_ERR_SHAPE; NN_ERR_NONFINITE;
    NN_ERR_NOMEM; NN_ERR_STATE (called from its own callback).  Since 0.1. */
 NN_API int nn_trainer_fit(nn_trainer *trainer, const float *x,

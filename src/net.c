@@ -506,9 +506,15 @@ static int nn__forward(nn_net *net, const float *x, const size_t *rows,
         for (i = 0; i < batch; i++)
             xmax = nn__umax(xmax, k->copy_amax(xs + i * n_in,
                                                x + rows[i] * n_in, n_in));
-        if (xmax >= NN__NONFINITE_BITS)
-            return nn__fail_nonfinite(fn, "the batch gathered from x", xs,
-                                      batch * n_in, n_in);
+        if (xmax >= NN__NONFINITE_BITS) {
+            /* named by its place in x, not in the gathered batch */
+            size_t at = nn__first_nonfinite(xs, batch * n_in);
+            size_t r = at < batch * n_in ? rows[at / n_in] : 0;
+            return nn__fail(NN_ERR_NONFINITE, "%s: x[%zu] (row %zu, column "
+                            "%zu) is %s", fn, r * n_in + at % n_in, r,
+                            at % n_in, isnan(xs[at < batch * n_in ? at : 0])
+                                            ? "NaN" : "infinite");
+        }
     }
 
     /* dropout draws from a copy, committed only on success */
@@ -902,9 +908,12 @@ static int nn__backward_sgd(nn_net *net, int32_t loss, const float *targets,
         st = nn_sgd_step(net, learning_rate);
         if (st != NN_OK) {
             /* rename the message's function (the buffer is reused) */
+            static const char pre[] = "nn_sgd_step: ";
             char msg[400];
-            snprintf(msg, sizeof msg, "%s", nn_last_error());
-            return nn__fail(st, "%s (as nn_sgd_step: %s)", fn, msg);
+            const char *m = nn_last_error();
+            if (strncmp(m, pre, sizeof pre - 1) == 0) m += sizeof pre - 1;
+            snprintf(msg, sizeof msg, "%s", m);
+            return nn__fail(st, "%s (as nn_sgd_step): %s", fn, msg);
         }
         net->has_grads = 0;
     }

@@ -695,6 +695,88 @@ NN_TEST(trainer_plain_sgd_fit_is_the_fused_loop)
     }
 }
 
+NN_TEST(trainer_plain_sgd_fit_targets_and_failure)
+{
+    /* The same with targets (MSE, linear output, shuffled mini-batches):
+       bit-identical to nn_forward + nn_backward_sgd on the rows the
+       trainer's generator picks.  Then a fit whose first update would
+       overflow: NN_ERR_NONFINITE naming epoch 1 step 1, no optimizer step
+       counted, the weights as before. */
+    enum { N = 90, BS = 16 };
+    static float x[N * 2], t[N], xg[BS * 2], tg[BS];
+    float w0[16], b0[8], w1[16], b1[8];
+    size_t sizes[3] = {2, 8, 1}, perm[N], i, e, r0;
+    int32_t acts[2] = {NN_ACT_TANH, NN_ACT_LINEAR};
+    struct nn__rng rng;
+    double it;
+    uint64_t steps = 0;
+    nn_net *na, *nb;
+    nn_optimizer *oa;
+    nn_trainer *tr;
+    tr_state = 11;
+    for (i = 0; i < N; i++) {
+        x[2 * i] = (float)(2 * tr_uniform() - 1);
+        x[2 * i + 1] = (float)(2 * tr_uniform() - 1);
+        t[i] = (float)sin(3.0 * x[2 * i]) + 0.5f * x[2 * i + 1];
+    }
+    na = mk_net(2, sizes, acts, 31);
+    nb = mk_net(2, sizes, acts, 31);
+    oa = mk_opt(na, NN_OPT_SGD, 0.1, 1e-3);
+    tr = mk_trainer(na, oa);
+    NNT_OK(nn_trainer_set(tr, NN_TRAIN_LOSS, NN_LOSS_MSE));
+    NNT_OK(nn_trainer_set(tr, NN_TRAIN_SEED, 5));
+    NNT_OK(nn_trainer_set(tr, NN_TRAIN_BATCH_SIZE, BS));
+    NNT_OK(nn_trainer_set(tr, NN_TRAIN_EPOCHS, 4));
+    NNT_OK(nn_trainer_fit(tr, x, t, NULL, N, NULL, NULL, NULL, 0));
+    for (i = 0; i < N; i++) perm[i] = i;
+    nn__rng_seed(&rng, 5);
+    for (e = 0; e < 4; e++) {
+        for (i = N - 1; i > 0; i--) {
+            size_t j = (size_t)nn__rng_below(&rng, (uint64_t)i + 1);
+            size_t q = perm[i];
+            perm[i] = perm[j];
+            perm[j] = q;
+        }
+        for (r0 = 0; r0 < N; r0 += BS) {
+            size_t rows = N - r0 < BS ? N - r0 : BS;
+            float lr = (float)(0.1 / (1.0 + 1e-3 * (double)steps));
+            for (i = 0; i < rows; i++) {
+                xg[2 * i] = x[2 * perm[r0 + i]];
+                xg[2 * i + 1] = x[2 * perm[r0 + i] + 1];
+                tg[i] = t[perm[r0 + i]];
+            }
+            NNT_OK(nn_forward(nb, xg, rows, NULL));
+            NNT_OK(nn_backward_sgd(nb, NN_LOSS_MSE, tg, lr, NULL));
+            steps++;
+        }
+    }
+    NNT_TRUE(same_params(na, nb));
+    NNT_OK(nn_optimizer_get(oa, NN_OPT_ITERATIONS, &it));
+    NNT_EQ_U64((uint64_t)it, steps);
+    /* a failing fused step changes nothing and counts nothing: targets
+       x1000 make |dW| ~ 100, so lr 3e38 overflows at the first update */
+    for (i = 0; i < N; i++) t[i] *= 1000.0f;
+    NNT_OK(nn_optimizer_reset(oa));
+    NNT_OK(nn_optimizer_set(oa, NN_OPT_LEARNING_RATE, 3e38));
+    NNT_OK(nn_net_get_params(na, 0, w0, b0));
+    NNT_STATUS(nn_trainer_fit(tr, x, t, NULL, N, NULL, NULL, NULL, 0),
+               NN_ERR_NONFINITE);
+    NNT_MSG_HAS("epoch 1, step 1");
+    NNT_OK(nn_optimizer_get(oa, NN_OPT_ITERATIONS, &it));
+    NNT_EQ_U64((uint64_t)it, 0);
+    NNT_OK(nn_net_get_params(na, 0, w1, b1));
+    NNT_TRUE(memcmp(w0, w1, sizeof w0) == 0 &&
+             memcmp(b0, b1, sizeof b0) == 0);
+    printf("  MSE, shuffled, batch %d, 4 epochs: bit-identical to the fused "
+           "loop (%llu steps); lr 3e38: refused at the first step, "
+           "nothing changed: %s\n", BS, (unsigned long long)steps,
+           nn_last_error());
+    nn_trainer_destroy(tr);
+    nn_optimizer_destroy(oa);
+    nn_net_destroy(na);
+    nn_net_destroy(nb);
+}
+
 /*====== Rejections ======*/
 
 NN_TEST(trainer_rejects_and_changes_nothing)

@@ -10,8 +10,9 @@ workload and thread count).  Peers: PyTorch CPU, NumPy in the course's style
 (np.dot + separate bias/ReLU/softmax/CCE passes, SGD), FANN (bench_fann, for
 W1/W2/W4).  A missing peer is skipped with a message.
 
-With --bench-train (bench/run.sh passes it) the speedups are measured in
-rounds: bench_train for one workload and thread count, then each peer, N
+The libnnfs columns (floors, step/floor, step/acc) are the ratios within
+BENCH_TRAIN_JSONL's own lines.  With --bench-train (bench/run.sh passes it)
+the peer columns are measured in rounds: bench_train for one workload and thread count, then each peer, N
 times (default 3), and each ratio is the median of the rounds' ratios.  A
 shared machine's speed drifts by tens of percent over minutes; a peer
 timed minutes after the libnnfs line it is divided by measured the drift.
@@ -133,10 +134,14 @@ def in_subprocess(name, w, t):
     env = dict(os.environ)
     for v in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         env[v] = str(t)
-    out = subprocess.run([sys.executable, os.path.abspath(__file__),
+    run = subprocess.run([sys.executable, os.path.abspath(__file__),
                           "--worker", name, w, str(t)], env=env,
-                         capture_output=True, text=True, check=True).stdout
-    j = json.loads(out.strip().splitlines()[-1])
+                         capture_output=True, text=True)
+    if run.returncode != 0:   # e.g. the module is there but will not import
+        last = (run.stderr.strip().splitlines() or ["?"])[-1]
+        print("# %s skipped for %s at %s threads: %s" % (name, w, t, last))
+        return None
+    j = json.loads(run.stdout.strip().splitlines()[-1])
     return j["min_s"], j["median_s"]
 
 
@@ -229,9 +234,10 @@ def main():
                 p / m["floor_median_s"] for m, p in got))
             speed.append("%.2fx" % statistics.median(
                 p / m["step_median_s"] for m, p in got))
-            if n == "torch":   # the fused SGD step (nn_trainer_fit's)
-                fused_vs_torch = "%.2fx" % statistics.median(
-                    p / m["fused_step_median_s"] for m, p in got)
+            fr = [p / m["fused_step_median_s"] for m, p in got
+                  if m.get("fused_step_median_s")]
+            if n == "torch" and fr:   # the fused SGD step (the trainer's)
+                fused_vs_torch = "%.2fx" % statistics.median(fr)
         fused = j.get("fused_step_median_s")
         acc = j.get("floor_acc_median_s")
 

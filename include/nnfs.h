@@ -992,8 +992,10 @@ NN_API int nn_pca_load_buffer(nn_pca **out, const void *buf, size_t size);
 /*====== Threads and build information ======*/
 
 /* Threads the BLAS may use for the products of every network in the
-   process (openblas_set_num_threads, or the equivalent of BLIS or MKL).
-   The library's own element-wise kernels run on the calling thread.
+   process (openblas_set_num_threads, or the equivalent of BLIS or MKL;
+   every one of them that is loaded, e.g. BLIS for the products and the
+   OpenBLAS behind LAPACKE).  The library's own element-wise kernels run
+   on the calling thread.
    Returns NN_OK; NN_ERR_INVALID_ARG (n < 1); NN_ERR_UNSUPPORTED (the BLAS
    in use has no way to set its thread count).  Since 0.1. */
 NN_API int nn_set_num_threads(int n);

@@ -620,6 +620,29 @@ NN_TEST(trainer_fit_equals_manual_loop)
     }
 }
 
+/* The trainer's shuffle (trainer.c), replayed: Fisher-Yates over perm
+   with the fit's generator, once per epoch. */
+static void tr_shuffle(struct nn__rng *rng, size_t *perm, size_t n)
+{
+    size_t i;
+    for (i = n - 1; i > 0; i--) {
+        size_t j = (size_t)nn__rng_below(rng, (uint64_t)i + 1), q = perm[i];
+        perm[i] = perm[j];
+        perm[j] = q;
+    }
+}
+
+/* rows r of the 2-column x picked by idx[0..rows) */
+static void tr_gather2(float *xg, const float *x, const size_t *idx,
+                       size_t rows)
+{
+    size_t i;
+    for (i = 0; i < rows; i++) {
+        xg[2 * i] = x[2 * idx[i]];
+        xg[2 * i + 1] = x[2 * idx[i] + 1];
+    }
+}
+
 NN_TEST(trainer_plain_sgd_fit_is_the_fused_loop)
 {
     /* With plain SGD (momentum 0) a fit steps with nn_backward_sgd at the
@@ -657,21 +680,12 @@ NN_TEST(trainer_plain_sgd_fit_is_the_fused_loop)
         nn__rng_seed(&rng, 99);
         t = 0;
         for (e = 0; e < 3; e++) {
-            if (shuffle)
-                for (i = N - 1; i > 0; i--) {
-                    size_t j = (size_t)nn__rng_below(&rng, (uint64_t)i + 1);
-                    size_t q = perm[i];
-                    perm[i] = perm[j];
-                    perm[j] = q;
-                }
+            if (shuffle) tr_shuffle(&rng, perm, N);
             for (r0 = 0; r0 < N; r0 += BS) {
                 size_t rows = N - r0 < BS ? N - r0 : BS;
                 float lr = (float)(0.5 / (1.0 + 1e-2 * (double)t)), l;
-                for (i = 0; i < rows; i++) {
-                    xg[2 * i] = x[2 * perm[r0 + i]];
-                    xg[2 * i + 1] = x[2 * perm[r0 + i] + 1];
-                    yg[i] = y[perm[r0 + i]];
-                }
+                tr_gather2(xg, x, perm + r0, rows);
+                for (i = 0; i < rows; i++) yg[i] = y[perm[r0 + i]];
                 NNT_OK(nn_forward(nb, xg, rows, NULL));
                 NNT_OK(nn_backward_labels_sgd(nb, yg, lr, &l));
                 lsum = l;
@@ -731,20 +745,12 @@ NN_TEST(trainer_plain_sgd_fit_targets_and_failure)
     for (i = 0; i < N; i++) perm[i] = i;
     nn__rng_seed(&rng, 5);
     for (e = 0; e < 4; e++) {
-        for (i = N - 1; i > 0; i--) {
-            size_t j = (size_t)nn__rng_below(&rng, (uint64_t)i + 1);
-            size_t q = perm[i];
-            perm[i] = perm[j];
-            perm[j] = q;
-        }
+        tr_shuffle(&rng, perm, N);
         for (r0 = 0; r0 < N; r0 += BS) {
             size_t rows = N - r0 < BS ? N - r0 : BS;
             float lr = (float)(0.1 / (1.0 + 1e-3 * (double)steps));
-            for (i = 0; i < rows; i++) {
-                xg[2 * i] = x[2 * perm[r0 + i]];
-                xg[2 * i + 1] = x[2 * perm[r0 + i] + 1];
-                tg[i] = t[perm[r0 + i]];
-            }
+            tr_gather2(xg, x, perm + r0, rows);
+            for (i = 0; i < rows; i++) tg[i] = t[perm[r0 + i]];
             NNT_OK(nn_forward(nb, xg, rows, NULL));
             NNT_OK(nn_backward_sgd(nb, NN_LOSS_MSE, tg, lr, NULL));
             steps++;

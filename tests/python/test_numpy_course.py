@@ -130,6 +130,21 @@ def weights_error(net, layers):
     return wmax
 
 
+def course_pass(dense1, activation1, dense2, loss_activation, Xd, y):
+    """One forward and backward pass of the course's network, in the
+    notebook's order; returns the data loss (the softmax output stays in
+    loss_activation.output)."""
+    dense1.forward(Xd)
+    activation1.forward(dense1.output)
+    dense2.forward(activation1.output)
+    loss = loss_activation.forward(dense2.output, y)
+    loss_activation.backward(loss_activation.output, y)
+    dense2.backward(loss_activation.dinputs)
+    activation1.backward(dense2.dinputs)
+    dense1.backward(activation1.dinputs)
+    return loss
+
+
 def main():
     X, y = nn.spiral_data(samples=100, classes=3, seed=0)
     net = nn.Net([2, 64, 3], ["relu", "softmax"], seed=0)
@@ -146,15 +161,9 @@ def main():
     worst_loss = worst_acc = 0.0
     first = last = None
     for step in range(100):
-        dense1.forward(Xd)
-        activation1.forward(dense1.output)
-        dense2.forward(activation1.output)
-        ref_loss = loss_activation.forward(dense2.output, y)
+        ref_loss = course_pass(dense1, activation1, dense2, loss_activation,
+                               Xd, y)
         ref_acc = np.mean(np.argmax(loss_activation.output, axis=1) == y)
-        loss_activation.backward(loss_activation.output, y)
-        dense2.backward(loss_activation.dinputs)
-        activation1.backward(dense2.dinputs)
-        dense1.backward(activation1.dinputs)
         optimizer.pre_update_params()
         optimizer.update_params(dense1)
         optimizer.update_params(dense2)
@@ -228,14 +237,8 @@ def teacher_forced(X, y):
                 layer.weight_momentums = cur[i][0] - prev[i][0]
                 layer.bias_momentums = (cur[i][1] - prev[i][1]).reshape(1, -1)
         optimizer.iterations = step
-        dense[0].forward(Xd)
-        activation1.forward(dense[0].output)
-        dense[1].forward(activation1.output)
-        ref_loss = loss_activation.forward(dense[1].output, y)
-        loss_activation.backward(loss_activation.output, y)
-        dense[1].backward(loss_activation.dinputs)
-        activation1.backward(dense[1].dinputs)
-        dense[0].backward(activation1.dinputs)
+        ref_loss = course_pass(dense[0], activation1, dense[1],
+                               loss_activation, Xd, y)
         optimizer.pre_update_params()
         optimizer.update_params(dense[0])
         optimizer.update_params(dense[1])
@@ -266,14 +269,8 @@ def fused_sgd(X, y):
     Xd = X.astype(np.float64)
     worst = 0.0
     for step in range(50):
-        dense1.forward(Xd)
-        activation1.forward(dense1.output)
-        dense2.forward(activation1.output)
-        ref_loss = loss_activation.forward(dense2.output, y)
-        loss_activation.backward(loss_activation.output, y)
-        dense2.backward(loss_activation.dinputs)
-        activation1.backward(dense2.dinputs)
-        dense1.backward(activation1.dinputs)
+        ref_loss = course_pass(dense1, activation1, dense2, loss_activation,
+                               Xd, y)
         optimizer.update_params(dense1)
         optimizer.update_params(dense2)
         net.forward(X)

@@ -65,11 +65,17 @@ static const void *nn__object_of(uintptr_t f)
    linked into the executable). */
 static void nn__blas_identify(void)
 {
-    static const char *const marker[3] = {
-        "openblas_get_config", "bli_info_get_version_str",
-        "MKL_Get_Max_Threads"};
-    static const int kind[3] = {NN__BLAS_OPENBLAS, NN__BLAS_BLIS,
-                                NN__BLAS_MKL};
+    const struct {
+        const char *name;
+        uintptr_t addr;   /* 0 when absent */
+        int kind;
+    } m[3] = {
+        {"openblas_get_config", (uintptr_t)openblas_get_config,
+         NN__BLAS_OPENBLAS},
+        {"bli_info_get_version_str", (uintptr_t)bli_info_get_version_str,
+         NN__BLAS_BLIS},
+        {"MKL_Get_Max_Threads", (uintptr_t)MKL_Get_Max_Threads,
+         NN__BLAS_MKL}};
     uintptr_t sg = nn__sgemm_address();
     const void *prov = nn__object_of(sg);
     Dl_info d;
@@ -79,17 +85,13 @@ static void nn__blas_identify(void)
         void *h = dlopen(d.dli_fname, RTLD_NOLOAD | RTLD_LAZY);
         if (h != NULL) {
             for (i = 0; i < 3 && nn__blas_kind == NN__BLAS_UNKNOWN; i++)
-                if (dlsym(h, marker[i]) != NULL) nn__blas_kind = kind[i];
+                if (dlsym(h, m[i].name) != NULL) nn__blas_kind = m[i].kind;
             dlclose(h);   /* (RTLD_NOLOAD took a reference) */
             if (nn__blas_kind != NN__BLAS_UNKNOWN) return;
         }
     }
-    if (nn__object_of((uintptr_t)openblas_get_config) == prov)
-        nn__blas_kind = NN__BLAS_OPENBLAS;
-    else if (nn__object_of((uintptr_t)bli_info_get_version_str) == prov)
-        nn__blas_kind = NN__BLAS_BLIS;
-    else if (nn__object_of((uintptr_t)MKL_Get_Max_Threads) == prov)
-        nn__blas_kind = NN__BLAS_MKL;
+    for (i = 0; i < 3 && nn__blas_kind == NN__BLAS_UNKNOWN; i++)
+        if (nn__object_of(m[i].addr) == prov) nn__blas_kind = m[i].kind;
 }
 
 /* Whether to use the calls of BLAS `kind`, present (have != 0): it is

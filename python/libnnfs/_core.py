@@ -353,9 +353,9 @@ _CTYPE_RANGE = {
     "int": _bits_range(_int, True),
     "size_t": _bits_range(_sz, False),
     "uint64_t": _bits_range(_u64, False),
-    # counts carried by a double (the trainer's settings) are exact up to
-    # 2**53 only
-    "double (a count)": (0, 1 << 53),
+    # the trainer's counts, carried by a double (exact up to 2**53), which
+    # nn_trainer_set takes up to 9e15
+    "double (a count)": (0, 9 * 10**15),
 }
 
 
@@ -959,7 +959,7 @@ class Net(_Handle):
         validation: (val_x, val_y_or_labels).  progress: None = a bar on a
         tty and lines otherwise, False = silent, or a file.  callback(ep,
         metrics) may return True to stop.  epochs (>= 1), batch_size (0 =
-        the whole set), report_every and seed are integers up to 2**53.
+        the whole set), report_every and seed are integers up to 9e15.
         Returns a history dict of per epoch lists: epoch, loss, accuracy,
         val_loss, val_accuracy, learning_rate, seconds.
 

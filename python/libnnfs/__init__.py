@@ -7,6 +7,12 @@
                    epochs=200)
     print(hist["loss"][-1], hist["accuracy"][-1])
 
+Threads: each Net (with its optimizers) and each PCA has one lock held
+across every C call on it, so calls from several threads take turns and
+close() waits for a call in progress; closing a net from its own fit's
+callback raises StateError.  Scalar arguments are checked (type, range, NUL
+bytes in paths) before ctypes converts them.
+
 The shared library is found through LIBNNFS_PATH, then next to the
 package or in a source checkout's build*/ directories, then the system's
 loader (ctypes.util.find_library("nnfs"), "libnnfs.so.0").

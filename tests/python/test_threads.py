@@ -123,7 +123,7 @@ def run_threads(target, n):
 def predict_4_threads():
     net = make_net()
     W = net.weights
-    calls, bad = [0], []
+    calls, bad = [0] * 4, []   # per thread: += is not atomic
 
     def work(t):
         rng = np.random.default_rng(100 + t)
@@ -133,22 +133,23 @@ def predict_4_threads():
             out = net.predict(x)
             if not close_enough(out, reference(net, x)):
                 bad.append((t, i, x.shape[0]))
-            calls[0] += 1
+            calls[t] += 1
     ts, errors = run_threads(work, 4)
     for t in ts:
         t.join()
     assert not errors, errors
-    assert calls[0] == 1000, calls
+    assert calls == [250] * 4, calls
     assert not bad, "%d of %d calls gave wrong rows (thread, call, rows): " \
-        "%s" % (len(bad), calls[0], bad[:5])
+        "%s" % (len(bad), sum(calls), bad[:5])
     # the threads changed nothing
     for (w0, b0), (w1, b1) in zip(W, net.weights):
         assert np.array_equal(w0, w1) and np.array_equal(b0, b1)
-    print("  %d predict calls on 4 threads, every row as NumPy's" % calls[0])
+    print("  %d predict calls on 4 threads, every row as NumPy's"
+          % sum(calls))
 
 
 def close_during_predict():
-    rounds, results, closed_seen = 12, [0], [0]
+    rounds, results, closed_seen = 12, [0] * 4, [0] * 4   # per thread
     for r in range(rounds):
         net = make_net(seed=r)
         xs = [np.random.default_rng(10 * r + t).standard_normal(
@@ -165,11 +166,11 @@ def close_during_predict():
                 except nn.StateError as e:
                     if "closed" not in str(e):
                         raise
-                    closed_seen[0] += 1
+                    closed_seen[t] += 1
                     return
                 if not close_enough(out, refs[t]):
                     wrong.append(t)
-                results[0] += 1
+                results[t] += 1
         ts, errors = run_threads(work, 4)
         started.wait()
         time.sleep(0.002 * (r % 4))
@@ -180,9 +181,9 @@ def close_during_predict():
         assert not errors, errors
         assert not wrong, "round %d: wrong rows from threads %s" % (r, wrong)
         assert net.closed
-    assert closed_seen[0] == 4 * rounds, closed_seen
+    assert closed_seen == [rounds] * 4, closed_seen
     print("  %d rounds: %d predicts right, then StateError in each thread"
-          % (rounds, results[0]))
+          % (rounds, sum(results)))
 
 
 def close_in_callback():
@@ -275,7 +276,7 @@ def close_during_fit():
 def pca_threads():
     rng = np.random.default_rng(7)
     data = rng.standard_normal((400, 12)) @ rng.standard_normal((12, 12))
-    calls = [0]
+    calls = [0] * 4
     for r in range(12):
         pca = nn.PCA(5).fit(data.astype(np.float32))
         mean, comp = pca.mean, pca.components.astype(np.float64)
@@ -294,7 +295,7 @@ def pca_threads():
                     return
                 if not close_enough(z, refs[t]):
                     bad.append(t)
-                calls[0] += 1
+                calls[t] += 1
         ts, errors = run_threads(work, 4)
         started.wait()
         time.sleep(0.002 * (r % 4))
@@ -304,7 +305,7 @@ def pca_threads():
         assert not errors, errors
         assert not bad, "round %d: wrong rows from threads %s" % (r, bad)
     print("  12 rounds of 4 threads transforming with one PCA, then a "
-          "close: %d transforms right, then StateError" % calls[0])
+          "close: %d transforms right, then StateError" % sum(calls))
 
 
 SCENARIOS = [predict_4_threads, close_during_predict, close_in_callback,

@@ -1235,7 +1235,11 @@ class PCA(_Handle):
     x [n, n_features] and keeps the k eigenvectors of largest eigenvalue
     (LAPACK dsyevd), sorted by descending variance, each signed so that its
     largest-magnitude entry is positive.  With whiten=True the transform
-    divides each component by sqrt(variance + epsilon)."""
+    divides each component by sqrt(variance + epsilon).
+
+    Threads: one lock per PCA, held across every C call on it: calls from
+    several threads take turns, and close() (or a new fit) waits for a
+    transform in progress."""
 
     def __init__(self, k, whiten=False, epsilon=0.0):
         self.k = _int_arg(k, "PCA: k")

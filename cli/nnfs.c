@@ -17,7 +17,6 @@
 
 #include <ctype.h>
 #include <errno.h>
-#include <float.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -1147,6 +1146,8 @@ static int cmd_info(int argc, char **argv)
         return 0;
     }
     if (argc != 1) usage_error("info: expects one MODEL path");
+    if (argv[0][0] == '-' && argv[0][1] != '\0')
+        usage_error("info: unknown option '%s'", argv[0]);
     if (load_model(argv[0], &net) != 0) return 1;
     L = nn_net_num_layers(net);
     printf("%s: %zu layers, %zu parameters\n", argv[0], L,

@@ -180,6 +180,7 @@ check "eval with two models" 2 "$nnfs" eval "$work/m.nnfs" "$work/m.nnfs"
 check "predict with three arguments" 2 "$nnfs" predict "$work/m.nnfs" \
     "$work/rows" extra
 check "info with two models" 2 "$nnfs" info "$work/m.nnfs" "$work/m.nnfs"
+check "info with an unknown option" 2 "$nnfs" info --layers
 check "--test-images with spiral training data" 2 "$nnfs" train \
     --test-images "$work/te4" --test-labels "$work/tel"
 check "--train-images then --data spiral" 2 "$nnfs" train \

@@ -9,10 +9,13 @@
  *   nnfs info MODEL              describe a saved model
  *   nnfs version                 library, BLAS and kernel set in use
  *
- * Exit status: 0 success, 1 a library or I/O failure, 2 a usage error.
+ * Exit status: 0 success, 1 a library, I/O or data failure, 2 a usage
+ * error (an unknown option, a bad number, an option the command or the
+ * chosen data set does not use, an unexpected argument).
  */
 #include "nnfs.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -56,6 +59,8 @@ static void *xmalloc(size_t n, size_t size)
 
 /*------------------------------------------------------------- parsing --*/
 
+/* strtod/strtof set ERANGE on underflow too: a subnormal (or a value
+   that rounds to zero) is still a number; only overflow is out of range. */
 static double parse_double(const char *opt, const char *s, double lo,
                            double hi)
 {
@@ -63,9 +68,9 @@ static double parse_double(const char *opt, const char *s, double lo,
     double v;
     errno = 0;
     v = strtod(s, &end);
-    if (end == s || *end != '\0' || errno != 0 || !isfinite(v))
+    if (end == s || *end != '\0' || isspace((unsigned char)*s) || isnan(v))
         usage_error("%s expects a number, got '%s'", opt, s);
-    if (v < lo || v > hi)
+    if (isinf(v) || v < lo || v > hi)
         usage_error("%s = %s is outside [%g, %g]", opt, s, lo, hi);
     return v;
 }
@@ -76,13 +81,13 @@ static unsigned long long parse_uint(const char *opt, const char *s,
 {
     char *end;
     unsigned long long v;
-    if (*s == '-' || *s == '\0')
+    if (!isdigit((unsigned char)*s))
         usage_error("%s expects a non-negative integer, got '%s'", opt, s);
     errno = 0;
     v = strtoull(s, &end, 10);
-    if (*end != '\0' || errno != 0)
+    if (*end != '\0')
         usage_error("%s expects a non-negative integer, got '%s'", opt, s);
-    if (v < lo || v > hi)
+    if (errno == ERANGE || v < lo || v > hi)
         usage_error("%s = %s is outside [%llu, %llu]", opt, s, lo, hi);
     return v;
 }
@@ -111,19 +116,26 @@ static const char *const data_names[] = {"spiral", "vertical", "sine",
 enum { DATA_SPIRAL, DATA_VERTICAL, DATA_SINE, DATA_IDX };
 static const char *const scale_names[] = {"none", "unit", "symmetric"};
 
-/* "64,32:tanh" -> widths and activations of the hidden layers */
+/* "64,32:tanh" -> widths and activations of the hidden layers; every
+   field must hold a width (no empty fields: "64,,64" is a typo, not two
+   layers). */
 static size_t parse_hidden(const char *s, size_t *widths, int32_t *acts)
 {
-    char buf[1024], *tok, *save = NULL;
+    char buf[1024], *tok, *next;
     size_t n = 0;
     if (strlen(s) >= sizeof buf) usage_error("--hidden: list too long");
     strcpy(buf, s);
     if (strcmp(buf, "none") == 0) return 0;
-    for (tok = strtok_r(buf, ",", &save); tok != NULL;
-         tok = strtok_r(NULL, ",", &save)) {
-        char *colon = strchr(tok, ':');
+    for (tok = buf; tok != NULL; tok = next) {
+        char *colon;
+        next = strchr(tok, ',');
+        if (next != NULL) *next++ = '\0';
+        if (*tok == '\0')
+            usage_error("--hidden: empty field %zu in '%s' (expected WIDTH "
+                        "or WIDTH:ACTIVATION)", n + 1, s);
         if (n == MAX_HIDDEN)
             usage_error("--hidden: at most %d hidden layers", MAX_HIDDEN);
+        colon = strchr(tok, ':');
         if (colon != NULL) *colon = '\0';
         widths[n] = (size_t)parse_uint("--hidden", tok, 1, NN_MAX_WIDTH);
         acts[n] = colon != NULL
@@ -131,7 +143,6 @@ static size_t parse_hidden(const char *s, size_t *widths, int32_t *acts)
                       : NN_ACT_RELU;
         n++;
     }
-    if (n == 0) usage_error("--hidden: empty list");
     return n;
 }
 
@@ -159,7 +170,10 @@ struct data_opts {
     const char *images, *labels, *test_images, *test_labels;
     int scale;
     int binary;   /* BCE on 2 classes: one sigmoid output, 0/1 targets */
+    unsigned given;   /* GIVEN_* bits: the options on the command line */
 };
+enum { GIVEN_DATA = 1, GIVEN_SAMPLES = 2, GIVEN_CLASSES = 4, GIVEN_SCALE = 8,
+       GIVEN_LIMIT = 16, GIVEN_SEED = 32 };
 
 /* Read an IDX image/label pair (limit: keep the first rows). */
 static int load_idx(const char *images, const char *labels, int scale,
@@ -229,6 +243,16 @@ static int make_data(const struct data_opts *o, unsigned long long seed,
         break;
     }
     if (o->binary) {   /* one sigmoid output, label as a 0/1 target */
+        for (i = 0; i < d->n; i++)
+            if (d->y[i] > 1) {
+                fprintf(stderr, "%s: one sigmoid output (binary "
+                        "cross-entropy) needs labels 0 and 1; sample %zu of "
+                        "%s has label %d\n", prog, i,
+                        o->kind == DATA_IDX
+                            ? (test ? o->test_labels : o->labels)
+                            : data_names[o->kind], (int)d->y[i]);
+                return 1;
+            }
         d->t = xmalloc(d->n, sizeof(float));
         for (i = 0; i < d->n; i++) d->t[i] = (float)d->y[i];
         free(d->y);
@@ -248,12 +272,15 @@ static int data_option(struct data_opts *o, int argc, char **argv, int *i)
     if (strcmp(a, "--data") == 0) {
         TAKE();
         o->kind = pick(a, v, data_names, 4);
+        o->given |= GIVEN_DATA;
     } else if (strcmp(a, "--samples") == 0) {
         TAKE();
         o->samples = (size_t)parse_uint(a, v, 1, 10000000);
+        o->given |= GIVEN_SAMPLES;
     } else if (strcmp(a, "--classes") == 0) {
         TAKE();
         o->classes = (size_t)parse_uint(a, v, 2, 100000);
+        o->given |= GIVEN_CLASSES;
     } else if (strcmp(a, "--train-images") == 0 || strcmp(a, "--images") == 0) {
         TAKE();
         o->images = v;
@@ -271,12 +298,15 @@ static int data_option(struct data_opts *o, int argc, char **argv, int *i)
     } else if (strcmp(a, "--scale") == 0) {
         TAKE();
         o->scale = pick(a, v, scale_names, 3);
+        o->given |= GIVEN_SCALE;
     } else if (strcmp(a, "--limit") == 0) {
         TAKE();
         o->limit = (size_t)parse_uint(a, v, 1, 1000000000);
+        o->given |= GIVEN_LIMIT;
     } else if (strcmp(a, "--seed") == 0) {
         TAKE();
         o->seed = parse_uint(a, v, 0, UINT64_MAX);
+        o->given |= GIVEN_SEED;
     } else {
         return 0;
     }
@@ -293,13 +323,51 @@ static void data_defaults(struct data_opts *o)
     o->scale = 2;     /* the course's (x - 127.5) / 127.5 */
 }
 
-static void data_finish(struct data_opts *o)
+/* Check the data options against each other: an option the chosen data
+   set does not use is refused rather than silently ignored.  For eval
+   (eval != 0) a --test-images/--test-labels pair is the data to evaluate. */
+static void data_finish(struct data_opts *o, int eval)
 {
-    if (o->samples == 0) o->samples = o->kind == DATA_SINE ? 1000 : 100;
-    if (o->kind == DATA_IDX && (o->images == NULL || o->labels == NULL))
-        usage_error("--data idx needs --train-images and --train-labels");
     if ((o->test_images == NULL) != (o->test_labels == NULL))
         usage_error("--test-images and --test-labels go together");
+    if (eval && o->test_images != NULL) {
+        if (o->images != NULL || o->labels != NULL)
+            usage_error("eval: give the data as --test-images/--test-labels "
+                        "or as --images/--labels, not both");
+        if ((o->given & GIVEN_DATA) && o->kind != DATA_IDX)
+            usage_error("eval: --test-images is IDX data, not --data %s",
+                        data_names[o->kind]);
+        o->images = o->test_images;
+        o->labels = o->test_labels;
+        o->test_images = o->test_labels = NULL;
+        o->kind = DATA_IDX;
+    }
+    if (o->kind != DATA_IDX && (o->images != NULL || o->labels != NULL))
+        usage_error("--train-images/--train-labels are IDX data, not "
+                    "--data %s", data_names[o->kind]);
+    if (o->kind != DATA_IDX && o->test_images != NULL)
+        usage_error("--test-images/--test-labels validate IDX training data "
+                    "(--train-images, --train-labels), not --data %s",
+                    data_names[o->kind]);
+    if (o->kind == DATA_IDX && (o->images == NULL || o->labels == NULL))
+        usage_error(eval ? "--data idx needs --images and --labels (or "
+                           "--test-images and --test-labels)"
+                         : "--data idx needs --train-images and "
+                           "--train-labels");
+    if (o->kind == DATA_IDX && (o->given & (GIVEN_SAMPLES | GIVEN_CLASSES)))
+        usage_error("--%s sizes the generated data sets, not --data idx",
+                    o->given & GIVEN_SAMPLES ? "samples" : "classes");
+    if (o->kind == DATA_SINE && (o->given & GIVEN_CLASSES))
+        usage_error("--classes: --data sine is a regression set");
+    if (o->kind != DATA_IDX && (o->given & (GIVEN_SCALE | GIVEN_LIMIT)))
+        usage_error("--%s applies to --data idx only",
+                    o->given & GIVEN_SCALE ? "scale" : "limit");
+    /* eval draws no weights: the seed only picks a spiral/vertical draw */
+    if (eval && (o->given & GIVEN_SEED) && o->kind != DATA_SPIRAL &&
+        o->kind != DATA_VERTICAL)
+        usage_error("eval: --seed picks the spiral/vertical draw; --data %s "
+                    "has no seed", data_names[o->kind]);
+    if (o->samples == 0) o->samples = o->kind == DATA_SINE ? 1000 : 100;
 }
 
 /*------------------------------------------------------------ progress --*/
@@ -377,9 +445,10 @@ static void train_help(void)
 "  --train-images F --train-labels F   IDX pair (MNIST/Fashion-MNIST,\n"
 "                       plain or .gz); implies --data idx\n"
 "  --test-images F --test-labels F     IDX pair used as validation data\n"
+"                       (samples of the training images' size)\n"
 "  --scale none|unit|symmetric   IDX pixel scaling (default symmetric:\n"
 "                       (x - 127.5) / 127.5, as the course)\n"
-"  --limit N            use only the first N training samples\n"
+"  --limit N            use only the first N training samples (idx)\n"
 "  --val-split F        hold out this fraction of the training data for\n"
 "                       validation (default 0)\n"
 "  --seed N             seed of the data, the weights and the shuffling\n"
@@ -399,7 +468,9 @@ static void train_help(void)
 "  --lr X --decay X     learning rate and its decay lr / (1 + decay * it)\n"
 "                       (defaults: spiral/vertical 0.05, 5e-7; sine 0.005,\n"
 "                       1e-3; idx 0.001, 1e-4)\n"
-"  --momentum X --epsilon X --rho X --beta1 X --beta2 X\n"
+"  --momentum X --epsilon X --rho X --beta1 X --beta2 X   the optimizer's\n"
+"                       settings: momentum for sgd; epsilon for adagrad,\n"
+"                       rmsprop, adam; rho for rmsprop; beta1, beta2 adam\n"
 "Regularization:\n"
 "  --l1 X --l2 X        penalties on the hidden layers' weights and biases\n"
 "  --dropout R          dropout rate after each hidden layer\n"
@@ -414,9 +485,10 @@ static void train_help(void)
 "                       end, so that --resume can continue it (weights,\n"
 "                       optimizer state and learning-rate schedule)\n"
 "  --resume PATH        continue training a checkpoint: its network and\n"
-"                       optimizer (and their settings) replace the\n"
-"                       network and optimizer options\n"
-"  --every N            print every N epochs (default: about 100 lines)\n"
+"                       optimizer (and their settings) are used, so the\n"
+"                       network and optimizer options are refused with it\n"
+"  --every N            print every N epochs (default: about 100 lines);\n"
+"                       implies --progress=lines\n"
 "  --progress=bar|lines report style (default: a bar on a terminal)\n"
 "  -q, --quiet          only the final summary\n"
 "\n"
@@ -451,7 +523,8 @@ static void split_validation(struct dataset *d, double frac,
 {
     size_t n_val = (size_t)((double)d->n * frac), keep, i;
     memset(v, 0, sizeof *v);
-    if (n_val == 0) return;
+    if (n_val == 0)
+        usage_error("--val-split %g holds out no sample of %zu", frac, d->n);
     if (n_val >= d->n) usage_error("--val-split leaves no training data");
     /* the toy sets are ordered by class: shuffle before splitting */
     nn_data_shuffle(d->x, d->n, d->n_in, d->t, d->t ? d->n_out : 0, d->y,
@@ -486,6 +559,7 @@ static int cmd_train(int argc, char **argv)
     float *out = NULL, loss = 0, acc = 0;
     double secs;
     int st, rc = 1, ai;
+    const char *net_opt = NULL;   /* a network/optimizer option given */
 
     memset(&o, 0, sizeof o);
     data_defaults(&o.data);
@@ -503,6 +577,14 @@ static int cmd_train(int argc, char **argv)
         const char *v = ai + 1 < argc ? argv[ai + 1] : NULL;
 #define TAKE() do { if (v == NULL) usage_error("%s needs a value", a); ai++; } while (0)
         if (data_option(&o.data, argc, argv, &ai)) continue;
+        if (strcmp(a, "--hidden") == 0 || strcmp(a, "--output-activation") == 0 ||
+            strcmp(a, "--init") == 0 || strcmp(a, "--optimizer") == 0 ||
+            strcmp(a, "--lr") == 0 || strcmp(a, "--decay") == 0 ||
+            strcmp(a, "--momentum") == 0 || strcmp(a, "--epsilon") == 0 ||
+            strcmp(a, "--rho") == 0 || strcmp(a, "--beta1") == 0 ||
+            strcmp(a, "--beta2") == 0 || strcmp(a, "--l1") == 0 ||
+            strcmp(a, "--l2") == 0 || strcmp(a, "--dropout") == 0)
+            net_opt = a;
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
             train_help();
             return 0;
@@ -519,7 +601,7 @@ static int cmd_train(int argc, char **argv)
             const char *colon;
             TAKE();
             colon = strchr(v, ':');
-            if (strncmp(v, "default", 7) == 0 && (v[7] == 0 || v[7] == ':'))
+            if (strcmp(v, "default") == 0)
                 o.init = NN_INIT_DEFAULT;
             else if (strncmp(v, "normal:", 7) == 0)
                 o.init = NN_INIT_NORMAL;
@@ -527,7 +609,8 @@ static int cmd_train(int argc, char **argv)
                 o.init = NN_INIT_UNIFORM;
             else
                 usage_error("--init: expected default, normal:GAIN or "
-                            "uniform:GAIN, got '%s'", v);
+                            "uniform:GAIN, got '%s' (default takes no gain)",
+                            v);
             o.gain = colon ? parse_double("--init gain", colon + 1, 0, 1e6)
                            : 1.0;
         } else if (strcmp(a, "--optimizer") == 0) {
@@ -578,12 +661,38 @@ static int cmd_train(int argc, char **argv)
             o.bar = 0;
         } else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
             o.quiet = 1;
-        } else {
+        } else if (a[0] == '-') {
             usage_error("train: unknown option '%s'", a);
+        } else {
+            usage_error("train: unexpected argument '%s' (train takes only "
+                        "options)", a);
         }
 #undef TAKE
     }
-    data_finish(&o.data);
+    data_finish(&o.data, 0);
+    if (o.resume != NULL && net_opt != NULL)
+        usage_error("%s: --resume continues the checkpoint's own network and "
+                    "optimizer settings", net_opt);
+    if (o.n_hidden == 0 && (o.l1 > 0 || o.l2 > 0 || o.dropout > 0))
+        usage_error("--%s applies to the hidden layers, and --hidden none "
+                    "has none", o.l1 > 0 ? "l1" : o.l2 > 0 ? "l2" : "dropout");
+    if (o.every != 0 && o.bar == 1)
+        usage_error("--every sets the lines of --progress=lines, not the bar");
+    if (o.val_split > 0 && o.data.test_images != NULL)
+        usage_error("--val-split and --test-images both give validation "
+                    "data: use one");
+    /* settings that the chosen optimizer does not have (see nnfs.h) */
+    if (o.set_momentum && o.optimizer != NN_OPT_SGD)
+        usage_error("--momentum applies to --optimizer sgd only, not %s",
+                    opt_names[o.optimizer]);
+    if (o.set_epsilon && o.optimizer == NN_OPT_SGD)
+        usage_error("--epsilon applies to adagrad, rmsprop and adam, not sgd");
+    if (o.set_rho && o.optimizer != NN_OPT_RMSPROP)
+        usage_error("--rho applies to --optimizer rmsprop only, not %s",
+                    opt_names[o.optimizer]);
+    if ((o.set_beta1 || o.set_beta2) && o.optimizer != NN_OPT_ADAM)
+        usage_error("--%s applies to --optimizer adam only, not %s",
+                    o.set_beta1 ? "beta1" : "beta2", opt_names[o.optimizer]);
 
     /* defaults that depend on the data set */
     if (o.loss < 0) o.loss = o.data.kind == DATA_SINE ? NN_LOSS_MSE
@@ -627,7 +736,7 @@ static int cmd_train(int argc, char **argv)
                   : o.data.kind == DATA_IDX ? 1e-4 : 5e-7;
     if (o.epochs == 0) o.epochs = o.data.kind == DATA_IDX ? 10 : 10000;
     if (o.batch == (size_t)-1) o.batch = o.data.kind == DATA_IDX ? 128 : 0;
-    if (o.bar < 0) o.bar = isatty(STDOUT_FILENO);
+    if (o.bar < 0) o.bar = o.every == 0 && isatty(STDOUT_FILENO);
     if (o.every == 0) o.every = o.epochs >= 100 ? o.epochs / 100 : 1;
     if (o.threads > 0 && nn_set_num_threads(o.threads) != NN_OK)
         return lib_error("setting threads", NN_ERR_UNSUPPORTED);
@@ -638,6 +747,12 @@ static int cmd_train(int argc, char **argv)
         split_validation(&d, o.val_split, &val);
     } else if (o.data.kind == DATA_IDX && o.data.test_images != NULL) {
         if (make_data(&o.data, 0, 1, &val) != 0) goto done;
+        if (val.n_in != d.n_in) {   /* before anything reads val.x */
+            fprintf(stderr, "%s: %s holds samples of %zu values but the "
+                    "training images %s hold %zu\n", prog,
+                    o.data.test_images, val.n_in, o.data.images, d.n_in);
+            goto done;
+        }
         if (val.n_out > d.n_out) d.n_out = val.n_out;
     }
 
@@ -828,16 +943,19 @@ static int cmd_eval(int argc, char **argv)
             printf("Usage: %s eval MODEL [data options]\n\n"
                    "Loss and accuracy of a saved model on a data set, given "
                    "with the data options\nof '%s train' (--data, --samples, "
-                   "--classes, --seed, --images/--labels,\n--scale, --limit). "
-                   "Default: spiral data with seed 0.\n", prog, prog);
+                   "--classes, --seed, --images/--labels,\n--scale, --limit)"
+                   ", or an IDX pair as --test-images F --test-labels G.\n"
+                   "Default: spiral data with seed 0.  Options the data set "
+                   "does not use are\nrefused.\n", prog, prog);
             return 0;
         }
         if (argv[ai][0] == '-') usage_error("eval: unknown option '%s'", argv[ai]);
-        if (model != NULL) usage_error("eval: one MODEL only");
+        if (model != NULL)
+            usage_error("eval: one MODEL only (unexpected '%s')", argv[ai]);
         model = argv[ai];
     }
     if (model == NULL) usage_error("eval: expects a MODEL path");
-    data_finish(&o);
+    data_finish(&o, 1);
     if (load_model(model, &net) != 0) return 1;
     L = nn_net_num_layers(net);
     n_out = nn_net_layer_outputs(net, L - 1);
@@ -903,7 +1021,9 @@ static int cmd_predict(int argc, char **argv)
     FILE *in = stdin;
     size_t n_in, n_out, L, line_no = 0;
     float *x = NULL, *out = NULL;
-    char line[65536];
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t len;
 
     for (ai = 0; ai < argc; ai++) {
         const char *a = argv[ai];
@@ -938,27 +1058,45 @@ static int cmd_predict(int argc, char **argv)
     }
     x = xmalloc(n_in, sizeof(float));
     out = xmalloc(n_out, sizeof(float));
-    while (fgets(line, sizeof line, in) != NULL) {
+    /* getline: a line of any length is one sample */
+    while ((len = getline(&line, &cap, in)) != -1) {
         char *p = line, *end;
         size_t k = 0, j;
         line_no++;
+        if ((size_t)len != strlen(line)) {
+            fprintf(stderr, "%s: line %zu: holds a NUL byte\n", prog, line_no);
+            goto done;
+        }
+        while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+            line[--len] = '\0';
         while (*p == ' ' || *p == '\t') p++;
-        if (*p == '\n' || *p == '\0' || *p == '#') continue;
+        if (*p == '\0' || *p == '#') continue;
         while (k < n_in) {
+            float v;
             while (*p == ' ' || *p == '\t' || *p == ',') p++;
-            if (*p == '\n' || *p == '\0') break;
+            if (*p == '\0') break;
             errno = 0;
-            x[k] = strtof(p, &end);
-            if (end == p || errno == ERANGE) {
+            v = strtof(p, &end);
+            /* ERANGE with a tiny result is underflow (a subnormal, or a
+               value that rounds to zero): still a number */
+            if (end == p || isspace((unsigned char)*p) ||
+                (*end != '\0' && *end != ' ' && *end != '\t' &&
+                 *end != ',')) {
                 fprintf(stderr, "%s: line %zu: '%.20s' is not a number\n",
                         prog, line_no, p);
                 goto done;
             }
+            if (errno == ERANGE && isinf(v)) {
+                fprintf(stderr, "%s: line %zu: '%.*s' is out of the float "
+                        "range\n", prog, line_no, (int)(end - p < 40 ? end - p
+                                                                  : 40), p);
+                goto done;
+            }
+            x[k++] = v;
             p = end;
-            k++;
         }
-        while (*p == ' ' || *p == '\t' || *p == ',' || *p == '\r') p++;
-        if (k != n_in || (*p != '\n' && *p != '\0')) {
+        while (*p == ' ' || *p == '\t' || *p == ',') p++;
+        if (k != n_in || *p != '\0') {
             fprintf(stderr, "%s: line %zu: expected %zu numbers (the model's "
                     "inputs)\n", prog, line_no, n_in);
             goto done;
@@ -989,6 +1127,7 @@ static int cmd_predict(int argc, char **argv)
 done:
     if (in != stdin && in != NULL) fclose(in);
     nn_net_destroy(net);
+    free(line);
     free(x);
     free(out);
     return rc;
@@ -1007,6 +1146,8 @@ static int cmd_info(int argc, char **argv)
         return 0;
     }
     if (argc != 1) usage_error("info: expects one MODEL path");
+    if (argv[0][0] == '-' && argv[0][1] != '\0')
+        usage_error("info: unknown option '%s'", argv[0]);
     if (load_model(argv[0], &net) != 0) return 1;
     L = nn_net_num_layers(net);
     printf("%s: %zu layers, %zu parameters\n", argv[0], L,
@@ -1060,10 +1201,21 @@ int main(int argc, char **argv)
     }
     if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 ||
         strcmp(argv[1], "help") == 0) {
+        if (argc > 2) usage_error("%s: unexpected argument '%s'", argv[1],
+                                  argv[2]);
         main_help();
         return 0;
     }
     if (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "--version") == 0) {
+        if (argc == 3 && (strcmp(argv[2], "-h") == 0 ||
+                          strcmp(argv[2], "--help") == 0)) {
+            printf("Usage: %s version\n\nLibrary version, BLAS, BLAS core "
+                   "and kernel set in use.\n", prog);
+            return 0;
+        }
+        if (argc > 2)
+            usage_error("version: unexpected argument '%s' (version takes "
+                        "none)", argv[2]);
         printf("nnfs %s, %s (core %s), kernels %s (built: %s)\n",
                nn_version(), nn_info(NN_INFO_BLAS),
                nn_info(NN_INFO_BLAS_CORE)[0] ? nn_info(NN_INFO_BLAS_CORE)

@@ -1,7 +1,8 @@
 #!/bin/sh
 # The nnfs program as a user meets it: the default spiral run reaches the
 # course's accuracy, models and checkpoints save and load, eval/predict/
-# info read them, and bad options or files give a message and exit 2 / 1.
+# info read them, and bad options or files give a message and exit 2 / 1;
+# options a command or data set does not use are refused (issue 13).
 #   check_cli.sh PATH/TO/nnfs
 set -u
 nnfs=$1
@@ -62,4 +63,152 @@ has "missing file named" "missing.nnfs" "$work/err"
 head -c 100 "$work/m.nnfs" >"$work/cut.nnfs"
 check "truncated model file" 1 "$nnfs" info "$work/cut.nnfs"
 check "help" 0 "$nnfs" train --help
+
+# ---- issue 13: options and inputs that were accepted but misused
+
+# small IDX files: N samples of W bytes, (i*37 + j*11) mod 256; labels i mod 3
+byte() { printf "\\$(printf %03o "$1")"; }
+be32() { byte $(($1 >> 24 & 255)); byte $(($1 >> 16 & 255))
+         byte $(($1 >> 8 & 255)); byte $(($1 & 255)); }
+idx_images() {  # idx_images FILE N W
+    { printf '\000\000\010\002'; be32 "$2"; be32 "$3"; i=0
+      while [ $i -lt "$2" ]; do j=0
+          while [ $j -lt "$3" ]; do byte $(((i * 37 + j * 11) % 256)); j=$((j + 1)); done
+          i=$((i + 1)); done; } >"$1"
+}
+idx_labels() {  # idx_labels FILE N
+    { printf '\000\000\010\001'; be32 "$2"; i=0
+      while [ $i -lt "$2" ]; do byte $((i % 3)); i=$((i + 1)); done; } >"$1"
+}
+idx_images "$work/tr4" 12 4; idx_images "$work/tr6" 12 6
+idx_images "$work/te4" 8 4; idx_images "$work/te6" 8 6
+idx_labels "$work/trl" 12; idx_labels "$work/tel" 8
+idx="--train-labels $work/trl --test-labels $work/tel --epochs 2 -q"
+# validation data of another sample size: was read past its buffer
+check "train: test images wider than the training images" 1 "$nnfs" train \
+    --train-images "$work/tr4" --test-images "$work/te6" $idx
+has "message names the test images" "te6 holds samples of 6 values" "$work/err"
+check "train: test images narrower than the training images" 1 "$nnfs" train \
+    --train-images "$work/tr6" --test-images "$work/te4" $idx
+has "message names the training images" "tr6 hold 6" "$work/err"
+check "train: IDX test data of the same size" 0 "$nnfs" train \
+    --train-images "$work/tr4" --test-images "$work/te4" $idx
+has "validation reported" "validation loss" "$work/out"
+
+# eval on --test-images/--test-labels evaluates those files; the accuracy
+# agrees with predict --class on the same rows (pixels unscaled)
+check "train a 4-input IDX model" 0 "$nnfs" train --train-images "$work/tr4" \
+    --train-labels "$work/trl" --scale none --epochs 30 --hidden 8 -q \
+    -o "$work/m4.nnfs"
+check "eval MODEL --test-images F --test-labels G" 0 "$nnfs" eval \
+    "$work/m4.nnfs" --test-images "$work/te4" --test-labels "$work/tel" \
+    --scale none
+has "eval reads the 8 test samples" "idx data (8 samples)" "$work/out"
+eacc=$(sed -n 's/.*accuracy \([0-9.]*\)%.*/\1/p' "$work/out")
+awk 'BEGIN { for (i = 0; i < 8; i++) { for (j = 0; j < 4; j++)
+    printf "%d%s", (i * 37 + j * 11) % 256, j < 3 ? " " : "\n" } }' \
+    >"$work/te4.rows"
+"$nnfs" predict "$work/m4.nnfs" "$work/te4.rows" --class >"$work/cls"
+pacc=$(awk '{ c += ($1 == (NR - 1) % 3) } END { printf "%.2f", 100 * c / NR }' \
+    "$work/cls")
+[ -n "$eacc" ] && [ "$eacc" = "$pacc" ] &&
+    echo "ok   eval accuracy $eacc% = predict --class accuracy $pacc%" ||
+    { echo "FAIL: eval accuracy '$eacc' != predict's '$pacc'"; fail=1; }
+check "eval: --test-images with --data spiral" 2 "$nnfs" eval \
+    "$work/m4.nnfs" --data spiral --test-images "$work/te4" \
+    --test-labels "$work/tel"
+check "eval: a test pair and an --images pair" 2 "$nnfs" eval \
+    "$work/m4.nnfs" --images "$work/te4" --labels "$work/tel" \
+    --test-images "$work/te4" --test-labels "$work/tel"
+
+# predict: a line longer than 64 KiB is one sample
+pad=$(printf '%70000s' '')
+printf '0.1 0.2\n' | "$nnfs" predict "$work/m.nnfs" >"$work/short"
+printf '0.1%s0.2\n' "$pad" >"$work/long"
+check "predict: a 70000-character line" 0 "$nnfs" predict "$work/m.nnfs" \
+    "$work/long"
+cmp -s "$work/out" "$work/short" && echo "ok   long line gives the one row" ||
+    { echo "FAIL: long line gave:"; head -c 300 "$work/out"; fail=1; }
+printf '0.1 0.2%s0.3 0.4\n' "$pad" >"$work/long4"
+check "predict: 4 numbers on a long line for 2 inputs" 1 "$nnfs" predict \
+    "$work/m.nnfs" "$work/long4"
+has "message names the line" "line 1: expected 2 numbers" "$work/err"
+printf '0.1-0.2\n' >"$work/glued"
+check "predict: numbers without a separator" 1 "$nnfs" predict \
+    "$work/m.nnfs" "$work/glued"
+
+# subnormal and underflowing numbers are numbers; overflow is refused
+printf '0 0.2\n' | "$nnfs" predict "$work/m.nnfs" >"$work/zero"
+printf '0.%s1 0.2\n' "$(printf '%070000d' 0)" >"$work/tiny"
+check "predict: 0.000...1 (70000 zeros) underflows to 0" 0 "$nnfs" predict \
+    "$work/m.nnfs" "$work/tiny"
+cmp -s "$work/out" "$work/zero" && echo "ok   same row as 0" ||
+    { echo "FAIL: 0.000...1 gave $(cat "$work/out"), 0 gave $(cat "$work/zero")"; fail=1; }
+printf '1e-40 0.2\n' >"$work/sub"
+check "predict: float subnormal 1e-40" 0 "$nnfs" predict "$work/m.nnfs" \
+    "$work/sub"
+printf '1e39 0.2\n' >"$work/big"
+check "predict: 1e39 overflows a float" 1 "$nnfs" predict "$work/m.nnfs" \
+    "$work/big"
+has "overflow named" "out of the float range" "$work/err"
+check "train --lr 1e-310 (subnormal)" 0 "$nnfs" train -q --epochs 1 --lr 1e-310
+check "train --l2 1e-400 (underflows to 0)" 0 "$nnfs" train -q --epochs 1 \
+    --l2 1e-400
+check "train --lr 1e999 (overflow)" 2 "$nnfs" train --lr 1e999
+check "train --lr with trailing garbage" 2 "$nnfs" train --lr 0.1x
+
+# usage errors exit 2: settings the optimizer has not, bad --hidden lists,
+# trailing arguments, options the command or data set does not use
+check "--momentum with adam" 2 "$nnfs" train --momentum 0.9
+has "message says why" "momentum applies to --optimizer sgd" "$work/err"
+check "--momentum with sgd" 0 "$nnfs" train -q --epochs 1 --optimizer sgd \
+    --momentum 0.9
+check "--rho with adam" 2 "$nnfs" train --rho 0.9
+check "--beta1 with sgd" 2 "$nnfs" train --optimizer sgd --beta1 0.9
+check "--epsilon with sgd" 2 "$nnfs" train --optimizer sgd --epsilon 1e-7
+check "--hidden 64,,64" 2 "$nnfs" train --hidden 64,,64
+has "empty field named" "empty field 2 in '64,,64'" "$work/err"
+for h in 64, ,64 '' 0 64,0 -1 64,abc ' 64' 64: 64x; do
+    check "--hidden '$h'" 2 "$nnfs" train --hidden "$h"
+done
+check "version with an argument" 2 "$nnfs" version extra
+has "version: argument named" "extra" "$work/err"
+check "version --help" 0 "$nnfs" version --help
+check "help with an argument" 2 "$nnfs" help extra
+check "train with an argument" 2 "$nnfs" train extra
+check "eval with two models" 2 "$nnfs" eval "$work/m.nnfs" "$work/m.nnfs"
+check "predict with three arguments" 2 "$nnfs" predict "$work/m.nnfs" \
+    "$work/rows" extra
+check "info with two models" 2 "$nnfs" info "$work/m.nnfs" "$work/m.nnfs"
+check "info with an unknown option" 2 "$nnfs" info --layers
+check "--test-images with spiral training data" 2 "$nnfs" train \
+    --test-images "$work/te4" --test-labels "$work/tel"
+check "--train-images then --data spiral" 2 "$nnfs" train \
+    --train-images "$work/tr4" --train-labels "$work/trl" --data spiral
+check "--limit with spiral data" 2 "$nnfs" train --limit 10
+check "--scale with sine data" 2 "$nnfs" train --data sine --scale unit
+check "--samples with IDX data" 2 "$nnfs" train --train-images "$work/tr4" \
+    --train-labels "$work/trl" --samples 5
+check "--classes with sine data" 2 "$nnfs" train --data sine --classes 4
+check "eval --seed with sine data" 2 "$nnfs" eval "$work/m.nnfs" \
+    --data sine --seed 3
+check "--init default:3 (default takes no gain)" 2 "$nnfs" train \
+    --init default:3
+check "--resume with --lr" 2 "$nnfs" train --resume "$work/ck.nnfs" --lr 0.1
+check "--resume with --hidden" 2 "$nnfs" train --resume "$work/ck.nnfs" \
+    --hidden 8
+check "--val-split with --test-images" 2 "$nnfs" train --val-split 0.2 \
+    --train-images "$work/tr4" --train-labels "$work/trl" \
+    --test-images "$work/te4" --test-labels "$work/tel"
+check "--val-split that holds out nothing" 2 "$nnfs" train --val-split 0.001
+check "--l2 without hidden layers" 2 "$nnfs" train --hidden none --l2 0.1
+check "--every with --progress=bar" 2 "$nnfs" train --every 5 --progress=bar
+check "--epochs with trailing garbage" 2 "$nnfs" train --epochs 10x
+check "--epochs with a sign" 2 "$nnfs" train --epochs +10
+check "--seed past 2^64" 2 "$nnfs" train --seed 18446744073709551616
+check "--threads 0" 2 "$nnfs" train --threads 0
+# a binary (one sigmoid output) model needs 0/1 labels: data error, 1
+check "--loss bce on 3-class IDX labels" 1 "$nnfs" train --loss bce \
+    --train-images "$work/tr4" --train-labels "$work/trl" -q --epochs 1
+has "label named" "has label 2" "$work/err"
 exit $fail

@@ -6,6 +6,11 @@
 #   ./bootstrap.sh test     install what is missing, build, run the tests
 #   ./bootstrap.sh build    install what is missing and build only
 #
+# The modes share one build directory and work in any order: each forces
+# the CMake options it needs (the test mode turns the tests, examples,
+# benchmarks and the CLI back on after a demo turned them off), and the
+# test mode fails if CTest finds no test to run.
+#
 # Run as root (or with sudo available) on a fresh Debian machine; nothing
 # has to be installed by hand.  Packages already present are not touched.
 # Environment:
@@ -55,12 +60,30 @@ install_missing() {
     $SUDO apt-get install -y -q --no-install-recommends $missing
 }
 
-build() {
+# The CMake options of each mode, forced on every run: the build directory
+# is shared, and its cache keeps whatever the previous mode set.
+DEMO_OPTS="-DNNFS_BUILD_TESTS=OFF -DNNFS_BUILD_BENCH=OFF -DNNFS_BUILD_CLI=ON"
+TEST_OPTS="-DNNFS_BUILD_TESTS=ON -DNNFS_BUILD_BENCH=ON -DNNFS_BUILD_CLI=ON \
+-DNNFS_BUILD_EXAMPLES=ON -DNNFS_WERROR=ON"
+
+configure() {
     say "Configuring ($BUILD_DIR)"
+    # shellcheck disable=SC2086
     cmake -S "$ROOT" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
         -DNNFS_INSTALL_PYTHON=ON "$@"
+}
+
+build() {
+    configure "$@"
     say "Building"
     cmake --build "$BUILD_DIR" -j "$JOBS"
+}
+
+# The suite.  --no-tests=error: a build directory without tests (a demo
+# cache, a wrong directory) is a failure, never "All tests passed".
+run_ctest() {
+    (cd "$BUILD_DIR" && ctest --no-tests=error --output-on-failure \
+        -j "$JOBS" "$@")
 }
 
 # Install into /usr/local (library, header, nnfs, pkg-config and CMake
@@ -85,7 +108,8 @@ install_build() {
 case "$MODE" in
 demo)
     install_missing $PKGS_BUILD
-    build -DNNFS_BUILD_TESTS=OFF -DNNFS_BUILD_BENCH=OFF
+    # shellcheck disable=SC2086
+    build $DEMO_OPTS
     install_build
     say "Training the NNFS spiral classifier: $BUILD_DIR/nnfs train $*"
     "$BUILD_DIR/nnfs" train "$@"
@@ -98,7 +122,8 @@ build)
 test)
     # shellcheck disable=SC2086
     install_missing $PKGS_BUILD $PKGS_TEST
-    build -DNNFS_WERROR=ON
+    # shellcheck disable=SC2086
+    build $TEST_OPTS
     install_build
     if [ "$(id -u)" -eq 0 ] && [ "${NNFS_INSTALL:-1}" != 0 ]; then
         # the installed binding, from outside the tree
@@ -106,11 +131,23 @@ test)
             "import libnnfs; print('python3: import libnnfs', libnnfs.version())")
     fi
     say "Running the test suite"
-    (cd "$BUILD_DIR" && ctest --output-on-failure -j "$JOBS" "$@")
+    run_ctest "$@"
     if [ -x "$ROOT/tests/tiers/run-tiers.sh" ]; then
         "$ROOT/tests/tiers/run-tiers.sh" "$BUILD_DIR"
     fi
     say "All tests passed"
+    ;;
+_configure)
+    # for tests/bootstrap/check_order.sh: only the configure step of a
+    # mode (no packages, no build), and the test mode's ctest call
+    case "${1:-}" in
+    demo) configure $DEMO_OPTS ;;
+    test) configure $TEST_OPTS ;;
+    *) echo "usage: $0 _configure demo|test" >&2; exit 2 ;;
+    esac
+    ;;
+_ctest)
+    run_ctest "$@"
     ;;
 *)
     echo "usage: $0 demo|test|build [args]" >&2

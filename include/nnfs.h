@@ -18,6 +18,11 @@
  *    naming the function, the argument and the numbers at fault.
  *  - The caller owns every buffer it passes; the library copies in and out
  *    and never keeps a caller's pointer after the call returns.
+ *  - Input and output buffers of one call must not overlap, unless the
+ *    function says otherwise: nn_forward's out may alias its x (it reads x
+ *    whole before writing out).  nn_predict, nn_pca_transform and
+ *    nn_pca_inverse_transform check and refuse an overlap with
+ *    NN_ERR_INVALID_ARG; nn_data_shuffle works in place by design.
  *  - A handle may be used by one thread at a time.  Distinct handles may be
  *    used from distinct threads concurrently.
  *  - The library never prints, never aborts and never exits.
@@ -219,7 +224,8 @@ NN_API int nn_net_get_grads(const nn_net *net, size_t layer,
    output), in scratch that belongs to the net: it grows when a larger batch
    arrives and is reused afterwards, so steady-state steps allocate nothing.
    out (batch * n_out floats, n_out the last width) receives the final
-   activation's output; out may be NULL.
+   activation's output; out may be NULL, and may be x itself (or overlap
+   it): x is copied in before out is written.
    Every input and every layer's output is checked: NaN or infinity gives
    NN_ERR_NONFINITE, and then the previous forward (if any) is still the one
    nn_backward uses.
@@ -411,8 +417,10 @@ NN_API int nn_optimizer_reset(nn_optimizer *opt);
    (batch * n_out floats, required).  Unlike nn_forward it keeps no
    training state (the last nn_forward stays available to nn_backward),
    works through the batch in blocks so its scratch stays small whatever
-   the batch, and reads x in place.
-   Returns NN_OK; NN_ERR_INVALID_ARG (net, x or out NULL, batch 0);
+   the batch, and reads x in place: out must not overlap x (refused, as
+   out would overwrite rows not yet read; use nn_forward to work in place).
+   Returns NN_OK; NN_ERR_INVALID_ARG (net, x or out NULL, batch 0, out
+   overlapping x);
    NN_ERR_SHAPE; NN_ERR_NOMEM (first call only); NN_ERR_NONFINITE (an input
    or an output is not finite; out may then hold partial results).
    Since 0.1. */
@@ -919,8 +927,10 @@ NN_API void nn_pca_destroy(nn_pca *pca);
    nn_pca_num_features) onto the components: out receives rows * k
    floats (k = nn_pca_num_components), whitened if the PCA was fitted
    with NN_PCA_WHITEN.  x is checked completely before out is written.
-   Allocates a block of at most 512 rows of scratch per call.
-   Returns NN_OK; NN_ERR_INVALID_ARG (a pointer NULL, rows 0);
+   Allocates a block of at most 512 rows of scratch per call.  out must
+   not overlap x.
+   Returns NN_OK; NN_ERR_INVALID_ARG (a pointer NULL, rows 0, out
+   overlapping x);
    NN_ERR_SHAPE (rows * cols overflowing); NN_ERR_NONFINITE (a value of x
    not finite, or a row so far from the mean that its projection could
    overflow float); NN_ERR_NOMEM.  On failure out is unchanged.
@@ -930,7 +940,9 @@ NN_API int nn_pca_transform(const nn_pca *pca, const float *x, size_t rows,
 
 /* Map rows transformed samples y (rows * k floats) back to the input
    space: out receives rows * cols floats, y V^T + mu (whitening undone).
-   Allocates nothing.  Statuses as nn_pca_transform (NN_ERR_NONFINITE for
+   Allocates nothing.  out must not overlap y.  Statuses as
+   nn_pca_transform (NN_ERR_INVALID_ARG for out overlapping y,
+   NN_ERR_NONFINITE for
    a non-finite y or one whose reconstruction could overflow float).  On
    failure out is unchanged.  Since 0.1. */
 NN_API int nn_pca_inverse_transform(const nn_pca *pca, const float *y,

@@ -67,6 +67,17 @@ static inline int nn__add_ok(size_t a, size_t b, size_t *r)
     return 1;
 }
 
+/* 1 if the byte ranges [a, a + a_bytes) and [b, b + b_bytes) share a
+   byte.  Compared as integers: the caller's buffers need not belong to
+   one array, where pointer comparison would be undefined. */
+static inline int nn__overlap(const void *a, size_t a_bytes, const void *b,
+                              size_t b_bytes)
+{
+    uintptr_t x = (uintptr_t)a, y = (uintptr_t)b;
+    if (a_bytes == 0 || b_bytes == 0) return 0;
+    return x < y ? y - x < a_bytes : x - y < b_bytes;
+}
+
 /*====== Little-endian encoding (io.c, pca.c file images) ======*/
 
 static inline uint32_t nn__rd32(const unsigned char *p)

@@ -960,6 +960,12 @@ int nn_predict(nn_net *net, const float *x, size_t batch, float *out)
               batch > SIZE_MAX / sizeof(float) / n_out,
               NN_ERR_SHAPE, "%s: batch = %zu overflows memory sizes", fn,
               batch);
+    /* Rows go through in blocks and the last layer writes straight into
+       out, so out overlapping x would overwrite rows not read yet. */
+    NN__CHECK(nn__overlap(x, batch * n_in * sizeof(float), out,
+                          batch * n_out * sizeof(float)),
+              NN_ERR_INVALID_ARG, "%s: out overlaps x (out must not share "
+              "memory with the input; nn_forward's out may)", fn);
     if (net->pred == NULL) {
         net->pred = nn__malloc(2 * NN__PREDICT_ROWS * net->width_max *
                                sizeof(float));

@@ -328,6 +328,11 @@ int nn_pca_transform(const nn_pca *pca, const float *x, size_t rows,
     if (st != NN_OK) return st;
     cols = pca->cols;
     k = pca->k;
+    /* blocks of rows are written while later ones are still to be read */
+    NN__CHECK(nn__overlap(x, rows * cols * sizeof(float), out,
+                          rows * k * sizeof(float)),
+              NN_ERR_INVALID_ARG, "%s: out overlaps x (out must not share "
+              "memory with the input)", fn);
     /* Validate every value and bound the output before writing any:
        |y_j| <= ||x - mean|| * ||proj column j|| (Cauchy-Schwarz, which
        bounds the GEMM's partial sums too). */
@@ -386,6 +391,10 @@ int nn_pca_inverse_transform(const nn_pca *pca, const float *y, size_t rows,
     if (st != NN_OK) return st;
     cols = pca->cols;
     k = pca->k;
+    NN__CHECK(nn__overlap(y, rows * k * sizeof(float), out,
+                          rows * cols * sizeof(float)),
+              NN_ERR_INVALID_ARG, "%s: out overlaps y (out must not share "
+              "memory with the input)", fn);
     for (i = 0; i < rows; i++) {
         double s = 0.0;
         for (j = 0; j < k; j++) {

@@ -269,6 +269,59 @@ NN_TEST(api_predict_matches_forward)
     free(x); free(a); free(b); free(y);
 }
 
+NN_TEST(api_predict_refuses_overlapping_out)
+{
+    /* issue 13: out == x returned NN_OK with wrong values (a 3-3 net gave
+       all zeros; 2-4-3, batch 1000: 1848 of 3000 outputs wrong).  Any
+       overlap is now NN_ERR_INVALID_ARG and changes neither buffer;
+       buffers that only touch still work, and nn_forward in place stays
+       right. */
+    size_t s33[2] = {3, 3}, s243[3] = {2, 4, 3}, batch = 1000, i, shift;
+    int32_t a1[1] = {NN_ACT_SOFTMAX}, a2[2] = {NN_ACT_RELU, NN_ACT_SOFTMAX};
+    nn_net *n33 = make_net(1, s33, a1, nnt_seed());
+    nn_net *n243 = make_net(2, s243, a2, nnt_seed() + 1);
+    float *buf = malloc((batch * 5 + 8) * sizeof(float));
+    float *keep = malloc((batch * 5 + 8) * sizeof(float));
+    float *ref = malloc(batch * 3 * sizeof(float));
+    srand((unsigned)nnt_seed());
+    for (i = 0; i < batch * 5 + 8; i++)
+        buf[i] = (float)rand() / RAND_MAX - 0.5f;
+    memcpy(keep, buf, (batch * 5 + 8) * sizeof(float));
+
+    NNT_STATUS(nn_predict(n33, buf, batch, buf), NN_ERR_INVALID_ARG);
+    NNT_MSG_HAS("out overlaps x");
+    NNT_STATUS(nn_predict(n243, buf, batch, buf), NN_ERR_INVALID_ARG);
+    /* partial overlaps, both directions, down to one shared float */
+    for (shift = 1; shift < 8; shift += 3) {
+        NNT_STATUS(nn_predict(n243, buf + shift, batch, buf),
+                   NN_ERR_INVALID_ARG);
+        NNT_STATUS(nn_predict(n243, buf, batch, buf + shift),
+                   NN_ERR_INVALID_ARG);
+    }
+    NNT_STATUS(nn_predict(n243, buf, batch, buf + batch * 2 - 1),
+               NN_ERR_INVALID_ARG);
+    NNT_STATUS(nn_predict(n243, buf + batch * 3 - 1, batch, buf),
+               NN_ERR_INVALID_ARG);
+    NNT_TRUE(memcmp(buf, keep, (batch * 5 + 8) * sizeof(float)) == 0);
+
+    /* touching but disjoint: x = buf[0, 2000), out = buf[2000, 5000) */
+    NNT_OK(nn_forward(n243, keep, batch, ref));
+    NNT_OK(nn_predict(n243, buf, batch, buf + batch * 2));
+    for (i = 0; i < batch * 3; i++)
+        NNT_NEAR(buf[batch * 2 + i], ref[i], 1e-6);
+
+    /* nn_forward copies through its own buffers: in place is allowed
+       (3-3: out has the width of x) */
+    memcpy(buf, keep, batch * 3 * sizeof(float));
+    NNT_OK(nn_forward(n33, keep, batch, ref));
+    NNT_OK(nn_forward(n33, buf, batch, buf));
+    NNT_TRUE(memcmp(buf, ref, batch * 3 * sizeof(float)) == 0);
+
+    nn_net_destroy(n33);
+    nn_net_destroy(n243);
+    free(buf); free(keep); free(ref);
+}
+
 NN_TEST(api_accuracy_and_loss_known_values)
 {
     /* notebook 000: outputs and classes of the CCE worked example */

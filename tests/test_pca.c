@@ -672,6 +672,42 @@ NN_TEST(pca_corrupt_files_rejected)
 
 /* ---- arguments ---- */
 
+NN_TEST(pca_refuses_overlapping_out)
+{
+    /* issue 13: blocks of rows are written while later rows are still to
+       be read, so an out overlapping the input gave wrong values with
+       NN_OK.  Refused now, both directions, buffers unchanged; touching
+       buffers still give the unaliased result. */
+    float x[40 * 6], buf[40 * 6 + 40 * 3], keep[40 * 6 + 40 * 3];
+    float y[40 * 3], xr[40 * 6];
+    size_t i;
+    nn_pca *pca = t_small_pca(0, x, 40);
+    NNT_TRUE(pca != NULL);
+    memcpy(buf, x, sizeof x);
+    for (i = 40 * 6; i < 40 * 9; i++) buf[i] = 0.0f;
+    memcpy(keep, buf, sizeof buf);
+    NNT_STATUS(nn_pca_transform(pca, buf, 40, buf), NN_ERR_INVALID_ARG);
+    NNT_MSG_HAS("out overlaps x");
+    NNT_STATUS(nn_pca_transform(pca, buf, 40, buf + 40 * 6 - 1),
+               NN_ERR_INVALID_ARG);
+    NNT_TRUE(memcmp(buf, keep, sizeof buf) == 0);
+    NNT_OK(nn_pca_transform(pca, x, 40, y));
+    NNT_OK(nn_pca_transform(pca, buf, 40, buf + 40 * 6));
+    NNT_TRUE(memcmp(buf + 40 * 6, y, sizeof y) == 0);
+
+    /* inverse: y (k = 3 wide) in the front, out (6 wide) over it */
+    memcpy(buf, y, sizeof y);
+    memcpy(keep, buf, sizeof buf);
+    NNT_STATUS(nn_pca_inverse_transform(pca, buf, 40, buf),
+               NN_ERR_INVALID_ARG);
+    NNT_MSG_HAS("out overlaps y");
+    NNT_TRUE(memcmp(buf, keep, sizeof buf) == 0);
+    NNT_OK(nn_pca_inverse_transform(pca, y, 40, xr));
+    NNT_OK(nn_pca_inverse_transform(pca, buf, 40, buf + 40 * 3));
+    NNT_TRUE(memcmp(buf + 40 * 3, xr, sizeof xr) == 0);
+    nn_pca_destroy(pca);
+}
+
 NN_TEST(pca_bad_arguments)
 {
     float x[40 * 6], y[40 * 3], z[40 * 6], sentinel[40 * 6];

@@ -829,6 +829,10 @@ have_optimizer:
     if (st == NN_OK) st = nn_trainer_set(tr, NN_TRAIN_SHUFFLE, o.shuffle);
     if (st == NN_OK)
         st = nn_trainer_set(tr, NN_TRAIN_SEED, (double)(o.data.seed & 0xffffffffffffull));
+    /* the library checks the row widths too (beside the check above) */
+    if (st == NN_OK) st = nn_trainer_set(tr, NN_TRAIN_X_COLS, (double)d.n_in);
+    if (st == NN_OK && val.n)
+        st = nn_trainer_set(tr, NN_TRAIN_VAL_X_COLS, (double)val.n_in);
     if (st != NN_OK) { rc = lib_error("setting up the trainer", st); goto done; }
     if (o.bar) {
         /* a few updates per epoch when epochs are long */

@@ -581,7 +581,16 @@ enum {
      NN_TRAIN_PRECISION   regression tolerance; 0 (default) = std of the
                           training targets / 250, as the course
      NN_TRAIN_REPORT_EVERY  also call the callback every N steps (default
-                          0: at the end of each epoch only) */
+                          0: at the end of each epoch only)
+     NN_TRAIN_X_COLS      the width of the caller's rows of x, in floats;
+     NN_TRAIN_VAL_X_COLS  the same for val_x.  0 (default): not declared.
+                          The fit cannot see how wide the caller's rows are
+                          (x and val_x are bare pointers and are read as
+                          n_in wide); declared, a width other than the
+                          net's n_in makes nn_trainer_fit return
+                          NN_ERR_SHAPE before anything is read, instead of
+                          reading past the end of a narrower buffer.  At
+                          most NN_MAX_WIDTH.  Since 0.2. */
 enum {
     NN_TRAIN_LOSS = 0,
     NN_TRAIN_BATCH_SIZE = 1,
@@ -590,7 +599,9 @@ enum {
     NN_TRAIN_SEED = 4,
     NN_TRAIN_ACCURACY = 5,
     NN_TRAIN_PRECISION = 6,
-    NN_TRAIN_REPORT_EVERY = 7
+    NN_TRAIN_REPORT_EVERY = 7,
+    NN_TRAIN_X_COLS = 8,
+    NN_TRAIN_VAL_X_COLS = 9
 };
 
 /* Metrics (append only), read with nn_trainer_metric during a callback or
@@ -679,7 +690,8 @@ NN_API int nn_trainer_metric(const nn_trainer *trainer, int32_t metric,
    the gradient product where its bounds allow (see nn_backward_sgd), and
    no gradients are kept, so nn_net_get_grads after such a fit returns
    NN_ERR_STATE.
-   Returns NN_OK; NN_ERR_INVALID_ARG; NN_ERR_SHAPE; NN_ERR_NONFINITE;
+   Returns NN_OK; NN_ERR_INVALID_ARG; NN_ERR_SHAPE (also a declared
+   NN_TRAIN_X_COLS or NN_TRAIN_VAL_X_COLS other than n_in); NN_ERR_NONFINITE;
    NN_ERR_NOMEM; NN_ERR_STATE (called from its own callback).  Since 0.1. */
 NN_API int nn_trainer_fit(nn_trainer *trainer, const float *x,
                           const float *targets, const int32_t *labels,

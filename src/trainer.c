@@ -31,6 +31,7 @@ struct nn_trainer {
     int shuffle;
     uint64_t seed;
     double precision;
+    size_t x_cols, val_x_cols;  /* declared row widths, 0 = not declared */
 
     /* metrics */
     double m[NN_METRIC_STOPPED + 1];
@@ -70,14 +71,14 @@ void nn_trainer_destroy(nn_trainer *trainer)
 
 static const char *const nn__train_names[] = {
     "loss", "batch_size", "epochs", "shuffle", "seed", "accuracy",
-    "precision", "report_every"};
+    "precision", "report_every", "x_cols", "val_x_cols"};
 
 int nn_trainer_set(nn_trainer *trainer, int32_t setting, double value)
 {
     static const char fn[] = "nn_trainer_set";
     const char *name;
     NN__CHECK(trainer == NULL, NN_ERR_INVALID_ARG, "%s: trainer is NULL", fn);
-    NN__CHECK(setting < NN_TRAIN_LOSS || setting > NN_TRAIN_REPORT_EVERY,
+    NN__CHECK(setting < NN_TRAIN_LOSS || setting > NN_TRAIN_VAL_X_COLS,
               NN_ERR_INVALID_ARG, "%s: setting = %d is not an NN_TRAIN_* "
               "setting", fn, (int)setting);
     NN__CHECK(trainer->busy, NN_ERR_STATE,
@@ -123,6 +124,14 @@ int nn_trainer_set(nn_trainer *trainer, int32_t setting, double value)
                   "%s: accuracy = %g is not an NN_ACCURACY_* kind", fn, value);
         trainer->accuracy = (int32_t)value;
         break;
+    case NN_TRAIN_X_COLS:
+    case NN_TRAIN_VAL_X_COLS:
+        NN__CHECK(value > (double)NN_MAX_WIDTH, NN_ERR_INVALID_ARG,
+                  "%s: %s = %g exceeds NN_MAX_WIDTH (%u)", fn, name, value,
+                  NN_MAX_WIDTH);
+        if (setting == NN_TRAIN_X_COLS) trainer->x_cols = (size_t)value;
+        else trainer->val_x_cols = (size_t)value;
+        break;
     default:
         trainer->report_every = (size_t)value;
         break;
@@ -150,6 +159,8 @@ int nn_trainer_get(const nn_trainer *trainer, int32_t setting,
     case NN_TRAIN_REPORT_EVERY:
         *value_out = (double)trainer->report_every;
         break;
+    case NN_TRAIN_X_COLS: *value_out = (double)trainer->x_cols; break;
+    case NN_TRAIN_VAL_X_COLS: *value_out = (double)trainer->val_x_cols; break;
     default:
         return nn__fail(NN_ERR_INVALID_ARG, "%s: setting = %d is not an "
                         "NN_TRAIN_* setting", fn, (int)setting);
@@ -350,6 +361,15 @@ int nn_trainer_fit(nn_trainer *trainer, const float *x, const float *targets,
 
     d.x = x; d.t = targets; d.y = labels; d.n = n;
     d.n_in = net->layers[0].n_in;
+    /* A row width the caller declared must be the net's: rows of another
+       width would be read past their end (the validation set's first). */
+    NN__CHECK(tr->x_cols != 0 && tr->x_cols != d.n_in, NN_ERR_SHAPE,
+              "%s: x rows are %zu wide (NN_TRAIN_X_COLS) but the net takes "
+              "%zu inputs", fn, tr->x_cols, d.n_in);
+    NN__CHECK(have_val && tr->val_x_cols != 0 && tr->val_x_cols != d.n_in,
+              NN_ERR_SHAPE, "%s: val_x rows are %zu wide "
+              "(NN_TRAIN_VAL_X_COLS) but the net takes %zu inputs", fn,
+              tr->val_x_cols, d.n_in);
     d.n_out = net->layers[net->n_layers - 1].n_out;
     loss = labels != NULL ? NN_LOSS_CCE : tr->loss;
     d.acc = tr->accuracy >= 0 ? tr->accuracy

@@ -811,10 +811,12 @@ NN_TEST(trainer_rejects_and_changes_nothing)
         {NN_TRAIN_PRECISION, -1e-3, NN_ERR_INVALID_ARG},
         {NN_TRAIN_PRECISION, INFINITY, NN_ERR_NONFINITE},
         {NN_TRAIN_REPORT_EVERY, 0.5, NN_ERR_INVALID_ARG},
-        {8, 1, NN_ERR_INVALID_ARG},
+        {NN_TRAIN_X_COLS, 0.5, NN_ERR_INVALID_ARG},
+        {NN_TRAIN_VAL_X_COLS, (double)NN_MAX_WIDTH + 1, NN_ERR_INVALID_ARG},
+        {NN_TRAIN_VAL_X_COLS + 1, 1, NN_ERR_INVALID_ARG},
         {-1, 1, NN_ERR_INVALID_ARG},
     };
-    double before[8], after[8], v;
+    double before[NN_TRAIN_VAL_X_COLS + 1], after[NN_TRAIN_VAL_X_COLS + 1], v;
     size_t i;
     int32_t s;
 
@@ -834,7 +836,8 @@ NN_TEST(trainer_rejects_and_changes_nothing)
     NNT_OK(nn_trainer_set(tr, NN_TRAIN_SEED, 12345));
     NNT_OK(nn_trainer_set(tr, NN_TRAIN_PRECISION, 0.25));
     NNT_OK(nn_trainer_set(tr, NN_TRAIN_REPORT_EVERY, 3));
-    for (s = 0; s < 8; s++) NNT_OK(nn_trainer_get(tr, s, &before[s]));
+    for (s = 0; s <= NN_TRAIN_VAL_X_COLS; s++)
+        NNT_OK(nn_trainer_get(tr, s, &before[s]));
     for (i = 0; i < sizeof sets / sizeof sets[0]; i++) {
         int st = nn_trainer_set(tr, sets[i].s, sets[i].v);
         if (st != sets[i].st)
@@ -842,12 +845,13 @@ NN_TEST(trainer_rejects_and_changes_nothing)
                      "%d", (int)sets[i].s, sets[i].v, st, sets[i].st);
         NNT_MSG_HAS("nn_trainer_set");
     }
-    for (s = 0; s < 8; s++) {
+    for (s = 0; s <= NN_TRAIN_VAL_X_COLS; s++) {
         NNT_OK(nn_trainer_get(tr, s, &after[s]));
         NNT_EQ_U64(before[s] == after[s], 1);
     }
     NNT_EQ_U64(before[NN_TRAIN_SEED] == 12345, 1);
-    NNT_STATUS(nn_trainer_get(tr, 8, &v), NN_ERR_INVALID_ARG);
+    NNT_STATUS(nn_trainer_get(tr, NN_TRAIN_VAL_X_COLS + 1, &v),
+               NN_ERR_INVALID_ARG);
     NNT_STATUS(nn_trainer_get(tr, 0, NULL), NN_ERR_INVALID_ARG);
     NNT_STATUS(nn_trainer_metric(tr, 11, &v), NN_ERR_INVALID_ARG);
     NNT_STATUS(nn_trainer_metric(tr, -1, &v), NN_ERR_INVALID_ARG);
@@ -898,9 +902,30 @@ NN_TEST(trainer_rejects_and_changes_nothing)
                    NN_ERR_SHAPE);
         NNT_MSG_HAS("validation labels[2] = -1");
     }
+    /* issue 13: validation rows of another width than the net's were read
+       past their end (nnfs train with 6-wide test images for a 4-input
+       net).  Declared widths are checked before anything is read. */
+    NNT_OK(nn_trainer_set(tr, NN_TRAIN_VAL_X_COLS, 3));
+    NNT_OK(nn_trainer_get(tr, NN_TRAIN_VAL_X_COLS, &v));
+    NNT_EQ_U64(v == 3, 1);
+    NNT_STATUS(nn_trainer_fit(tr, x, NULL, y, N, x, NULL, y, N / 2),
+               NN_ERR_SHAPE);
+    NNT_MSG_HAS("val_x rows are 3 wide");
+    NNT_MSG_HAS("takes 2 inputs");
+    NNT_OK(nn_trainer_set(tr, NN_TRAIN_VAL_X_COLS, 0));
+    NNT_OK(nn_trainer_set(tr, NN_TRAIN_X_COLS, 1));
+    NNT_STATUS(nn_trainer_fit(tr, x, NULL, y, N, NULL, NULL, NULL, 0),
+               NN_ERR_SHAPE);
+    NNT_MSG_HAS("x rows are 1 wide");
     NNT_TRUE(same_params(net, copy));
     NNT_OK(nn_optimizer_get(opt, NN_OPT_ITERATIONS, &v));
     NNT_EQ_U64(v == 0, 1);
+    /* the net's own width passes */
+    NNT_OK(nn_trainer_set(tr, NN_TRAIN_X_COLS, 2));
+    NNT_OK(nn_trainer_set(tr, NN_TRAIN_VAL_X_COLS, 2));
+    NNT_OK(nn_trainer_fit(tr, x, NULL, y, N, x, NULL, y, N / 2));
+    NNT_OK(nn_optimizer_get(opt, NN_OPT_ITERATIONS, &v));
+    NNT_EQ_U64(v > 0, 1);
 
     nn_trainer_destroy(tr);
     nn_trainer_destroy(NULL);

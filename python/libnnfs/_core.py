@@ -1022,6 +1022,11 @@ class Net(_Handle):
             else:
                 vt = _as_array(vy.reshape(nv, -1), np.float32,
                                "validation targets", (nv, n_out))
+        # the library checks the declared row widths too (NN_TRAIN_X_COLS,
+        # NN_TRAIN_VAL_X_COLS)
+        settings = settings + [(8, x.shape[1])]
+        if vx is not None:
+            settings.append((9, vx.shape[1]))
         if optimizer is None:
             optimizer = Adam(self)
         optimizer._bind(self)

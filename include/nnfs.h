@@ -179,8 +179,8 @@ enum {
    reproduces nn_net_create with seed s).  Biases are set to 0.  Like
    nn_net_set_params it makes the last forward stale.
    Returns NN_OK; NN_ERR_INVALID_ARG (net NULL, layer out of range,
-   unknown scheme, gain negative); NN_ERR_NONFINITE (gain not finite).
-   Since 0.1. */
+   unknown scheme, gain outside [0, 1e30]); NN_ERR_NONFINITE (gain not
+   finite).  Since 0.1. */
 NN_API int nn_net_init(nn_net *net, size_t layer, int32_t scheme,
                        double gain, uint64_t seed);
 
@@ -298,7 +298,8 @@ NN_API int nn_backward_labels_sgd(nn_net *net, const int32_t *labels,
 /* Per-layer options (append only), set with nn_net_set_layer_option.
    All start at 0 (off).
      NN_LAYER_L1_WEIGHTS, NN_LAYER_L2_WEIGHTS, NN_LAYER_L1_BIASES,
-     NN_LAYER_L2_BIASES: penalty coefficients (finite, >= 0).  The
+     NN_LAYER_L2_BIASES: penalty coefficients, in [0, FLT_MAX] (the
+       gradient 2 l2 w is formed in float; larger is NN_ERR_INVALID_ARG).  The
        regularization loss of a layer is
          l1_w sum|W| + l2_w sum W^2 + l1_b sum|b| + l2_b sum b^2
        and nn_backward adds its gradient (l1 sign(w) + 2 l2 w, sign(0) = 0)
@@ -329,8 +330,10 @@ NN_API int nn_net_get_layer_option(const nn_net *net, size_t layer,
                                    int32_t option, double *value_out);
 
 /* The regularization loss of the current parameters, summed over layers
-   (0 when no penalty is set).
-   Returns NN_OK; NN_ERR_INVALID_ARG.  Since 0.1. */
+   (0 when no penalty is set), into *loss_out.
+   Returns NN_OK; NN_ERR_INVALID_ARG; NN_ERR_NONFINITE (the loss overflows
+   float, e.g. a huge coefficient on large weights: *loss_out is then not
+   written; NN_METRIC_REG_LOSS reads +infinity).  Since 0.1. */
 NN_API int nn_net_regularization_loss(const nn_net *net, float *loss_out);
 
 /*====== Optimizers ======*/
@@ -353,16 +356,22 @@ enum {
 
 /* Optimizer settings (append only), as doubles.  Defaults are the NNFS
    course's:
-     NN_OPT_LEARNING_RATE  lr >= 0; default 1.0 (SGD, Adagrad), 0.001
-                           (RMSprop, Adam)
-     NN_OPT_DECAY          >= 0, default 0: lr_t = lr / (1 + decay * it)
-     NN_OPT_MOMENTUM       SGD only, in [0, 1), default 0
-     NN_OPT_EPSILON        Adagrad, RMSprop, Adam; > 0, default 1e-7
+     NN_OPT_LEARNING_RATE  lr in [0, FLT_MAX]; default 1.0 (SGD, Adagrad),
+                           0.001 (RMSprop, Adam)
+     NN_OPT_DECAY          in [0, FLT_MAX], default 0:
+                           lr_t = lr / (1 + decay * it)
+     NN_OPT_MOMENTUM       SGD only, in [0, 1) (and below 1 in float),
+                           default 0
+     NN_OPT_EPSILON        Adagrad, RMSprop, Adam; in (0, 1] and not 0 in
+                           float, default 1e-7
      NN_OPT_RHO            RMSprop only, in [0, 1), default 0.9
      NN_OPT_BETA1          Adam only, in [0, 1), default 0.9
      NN_OPT_BETA2          Adam only, in [0, 1), default 0.999
-     NN_OPT_ITERATIONS     steps taken so far (it above); an integer >= 0;
-                           settable to resume a schedule
+     NN_OPT_ITERATIONS     steps taken so far (it above); an integer in
+                           [0, 9e15]; settable to resume a schedule
+   The same [0, 1) rule holds for RHO, BETA1 and BETA2.  NaN or infinity
+   is NN_ERR_NONFINITE; any other value outside its range is
+   NN_ERR_INVALID_ARG.
      NN_OPT_CURRENT_LEARNING_RATE  read only: lr_t for the next step */
 enum {
     NN_OPT_LEARNING_RATE = 0,
@@ -572,7 +581,8 @@ enum {
 /* Trainer settings (append only), as doubles:
      NN_TRAIN_LOSS        NN_LOSS_* for targets (default NN_LOSS_CCE);
                           labels always train with CCE
-     NN_TRAIN_BATCH_SIZE  rows per step, 0 (default) = the whole set
+     NN_TRAIN_BATCH_SIZE  rows per step, 0 (default) = the whole set; at
+                          most INT_MAX
      NN_TRAIN_EPOCHS      passes over the data, >= 1 (default 1)
      NN_TRAIN_SHUFFLE     1 (default): a new order each epoch; 0: as given
      NN_TRAIN_SEED        seed of the shuffling (default 0)
@@ -590,7 +600,11 @@ enum {
                           net's n_in makes nn_trainer_fit return
                           NN_ERR_SHAPE before anything is read, instead of
                           reading past the end of a narrower buffer.  At
-                          most NN_MAX_WIDTH.  Since 0.2. */
+                          most NN_MAX_WIDTH.  Since 0.2.
+   Integer settings (all but NN_TRAIN_PRECISION, which is in [0, FLT_MAX])
+   must be whole numbers in [0, 9e15], the range a double holds exactly;
+   NaN or infinity is NN_ERR_NONFINITE, anything else out of range
+   NN_ERR_INVALID_ARG. */
 enum {
     NN_TRAIN_LOSS = 0,
     NN_TRAIN_BATCH_SIZE = 1,

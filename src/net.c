@@ -1034,6 +1034,10 @@ int nn_net_set_layer_option(nn_net *net, size_t layer, int32_t option,
     }
     NN__CHECK(value < 0.0, NN_ERR_INVALID_ARG,
               "%s: penalty coefficient %g is negative", fn, value);
+    /* the penalty's gradient 2 l2 w is formed in float */
+    NN__CHECK(value > (double)FLT_MAX, NN_ERR_INVALID_ARG,
+              "%s: penalty coefficient %g exceeds the float range "
+              "(FLT_MAX = %g)", fn, value, (double)FLT_MAX);
     switch (option) {
     case NN_LAYER_L1_WEIGHTS: l->l1_w = value; break;
     case NN_LAYER_L2_WEIGHTS: l->l2_w = value; break;
@@ -1081,6 +1085,9 @@ int nn_net_regularization_loss(const nn_net *net, float *loss_out)
         if (l->l1_b > 0 || l->l2_b > 0)
             sum += tk->penalty(l->b, l->n_out, l->l1_b, l->l2_b);
     }
+    /* an overflowing penalty is reported, not returned as infinity */
+    NN__CHECK(!isfinite((float)sum), NN_ERR_NONFINITE,
+              "%s: the regularization loss (%g) overflows float", fn, sum);
     *loss_out = (float)sum;
     return NN_OK;
 }

@@ -318,7 +318,7 @@ static int nn__callback(nn_trainer *tr, int32_t event, double t0)
     float reg = 0;
     if (tr->fn == NULL) return 0;
     nn_optimizer_get(tr->opt, NN_OPT_CURRENT_LEARNING_RATE, &lr);
-    nn_net_regularization_loss(tr->net, &reg);
+    if (nn_net_regularization_loss(tr->net, &reg) != NN_OK) reg = INFINITY;
     tr->m[NN_METRIC_LEARNING_RATE] = lr;
     tr->m[NN_METRIC_REG_LOSS] = (double)reg;
     tr->m[NN_METRIC_SECONDS] = nn__seconds() - t0;
@@ -513,7 +513,7 @@ int nn_trainer_fit(nn_trainer *trainer, const float *x, const float *targets,
         double lr = 0;
         float reg = 0;
         nn_optimizer_get(tr->opt, NN_OPT_CURRENT_LEARNING_RATE, &lr);
-        nn_net_regularization_loss(net, &reg);
+        if (nn_net_regularization_loss(net, &reg) != NN_OK) reg = INFINITY;
         tr->m[NN_METRIC_LEARNING_RATE] = lr;
         tr->m[NN_METRIC_REG_LOSS] = (double)reg;
     }

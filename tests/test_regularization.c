@@ -181,6 +181,47 @@ NN_TEST(reg_gradients_vs_finite_differences)
     }
 }
 
+NN_TEST(reg_overflow_is_refused)
+{
+    /* issue 13: an L2 coefficient of 1e300 was accepted and the
+       regularization loss came back as +infinity with NN_OK.  Coefficients
+       above FLT_MAX are refused; a loss that overflows float is
+       NN_ERR_NONFINITE and *loss_out is left alone.  The reference is the
+       sum computed here in double. */
+    size_t sizes[3] = {2, 4, 3}, i;
+    int32_t acts[2] = {NN_ACT_RELU, NN_ACT_SOFTMAX};
+    float w[8], b[4], loss = -1.0f;
+    double v, ref = 0;
+    nn_net *net = NULL;
+    NNT_OK(nn_net_create(&net, 2, sizes, acts, 3));
+    NNT_STATUS(nn_net_set_layer_option(net, 0, NN_LAYER_L2_WEIGHTS, 1e300),
+               NN_ERR_INVALID_ARG);
+    NNT_MSG_HAS("exceeds the float range");
+    NNT_STATUS(nn_net_set_layer_option(net, 0, NN_LAYER_L1_BIASES,
+                                       (double)FLT_MAX * 1.0001),
+               NN_ERR_INVALID_ARG);
+    NNT_OK(nn_net_get_layer_option(net, 0, NN_LAYER_L2_WEIGHTS, &v));
+    NNT_EQ_U64(v == 0, 1);
+
+    /* the largest coefficient is allowed; with weights of 10 the loss
+       (8 * 100 * FLT_MAX) does not fit a float */
+    for (i = 0; i < 8; i++) w[i] = (i % 2) ? 10.0f : -10.0f;
+    for (i = 0; i < 4; i++) b[i] = 0.0f;
+    NNT_OK(nn_net_set_params(net, 0, w, b));
+    NNT_OK(nn_net_set_layer_option(net, 0, NN_LAYER_L2_WEIGHTS,
+                                   (double)FLT_MAX));
+    NNT_STATUS(nn_net_regularization_loss(net, &loss), NN_ERR_NONFINITE);
+    NNT_MSG_HAS("overflows float");
+    NNT_EQ_U64(loss == -1.0f, 1);
+
+    /* a coefficient that keeps the loss finite gives the double sum */
+    NNT_OK(nn_net_set_layer_option(net, 0, NN_LAYER_L2_WEIGHTS, 1e30));
+    for (i = 0; i < 8; i++) ref += 1e30 * (double)w[i] * (double)w[i];
+    NNT_OK(nn_net_regularization_loss(net, &loss));
+    NNT_NEAR((double)loss / ref, 1.0, 1e-6);
+    nn_net_destroy(net);
+}
+
 NN_TEST(reg_sign_zero_and_options)
 {
     /* numpy.sign(0) = 0: a parameter at exactly 0 gets no L1 gradient.

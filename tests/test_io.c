@@ -1321,10 +1321,10 @@ NN_TEST(io_invalid_args)
 /*====== Injected I/O failures (T3) and the order of a save (T4) ======*/
 
 enum { OP_OPEN, OP_READ, OP_WRITE, OP_FSYNC, OP_CLOSE, OP_RENAME,
-       OP_UNLINK, OP_FSTAT };
+       OP_UNLINK, OP_FSTAT, OP_LSTAT };
 static const char *const op_names[] = {"open", "read", "write", "fsync",
                                        "close", "rename", "unlink",
-                                       "fstat"};
+                                       "fstat", "lstat"};
 
 #define T_LOG 512
 static struct {
@@ -1340,6 +1340,7 @@ static struct {
     int op[T_LOG];
     int fd[T_LOG];
     int flags[T_LOG];
+    int dirfd[T_LOG];   /* the directory of an *at call */
     char arg[T_LOG][160];
 } F;
 
@@ -1361,10 +1362,18 @@ static int t_hit(int op, int fd, int flags, const char *arg)
     return F.fail_at > 0 && (n == F.fail_at || (F.persist && n > F.fail_at));
 }
 
-static int f_open(const char *path, int flags, unsigned mode)
+/* the directory descriptor of the call just logged */
+static void t_log_dirfd(int dirfd)
+{
+    if (F.n_log > 0 && F.n_log <= T_LOG) F.dirfd[F.n_log - 1] = dirfd;
+}
+
+static int f_open(int dirfd, const char *path, int flags, unsigned mode)
 {
     int fd;
-    if (t_hit(OP_OPEN, -1, flags, path) && F.err) {
+    int hit = t_hit(OP_OPEN, -1, flags, path);
+    t_log_dirfd(dirfd);
+    if (hit && F.err) {
         errno = F.err;
         return -1;
     }
@@ -1377,7 +1386,7 @@ static int f_open(const char *path, int flags, unsigned mode)
         errno = EACCES;
         return -1;
     }
-    fd = nn__io_default.open(path, flags, mode);
+    fd = nn__io_default.open(dirfd, path, flags, mode);
     if (F.n_log > 0 && F.n_log <= T_LOG) F.fd[F.n_log - 1] = fd;
     return fd;
 }
@@ -1429,22 +1438,37 @@ static int f_close(int fd)
     return r;
 }
 
-static int f_rename(const char *from, const char *to)
+static int f_rename(int dirfd, const char *from, const char *to)
 {
-    if (t_hit(OP_RENAME, -1, 0, to) && F.err) {
+    int hit = t_hit(OP_RENAME, -1, 0, to);
+    t_log_dirfd(dirfd);
+    if (hit && F.err) {
         errno = F.err;
         return -1;
     }
-    return nn__io_default.rename(from, to);
+    return nn__io_default.rename(dirfd, from, to);
 }
 
-static int f_unlink(const char *path)
+static int f_unlink(int dirfd, const char *path)
 {
-    if (t_hit(OP_UNLINK, -1, 0, path) && F.err) {
+    int hit = t_hit(OP_UNLINK, -1, 0, path);
+    t_log_dirfd(dirfd);
+    if (hit && F.err) {
         errno = F.err;
         return -1;
     }
-    return nn__io_default.unlink(path);
+    return nn__io_default.unlink(dirfd, path);
+}
+
+static int f_lstat_mode(int dirfd, const char *path, unsigned *mode)
+{
+    int hit = t_hit(OP_LSTAT, -1, 0, path);
+    t_log_dirfd(dirfd);
+    if (hit && F.err) {
+        errno = F.err;
+        return -1;
+    }
+    return nn__io_default.lstat_mode(dirfd, path, mode);
 }
 
 static int f_fstat_size(int fd, uint64_t *size)
@@ -1461,7 +1485,7 @@ static int f_fstat_size(int fd, uint64_t *size)
 
 static const struct nn__io t_faulty = {f_open, f_read, f_write, f_fsync,
                                        f_close, f_rename, f_unlink,
-                                       f_fstat_size};
+                                       f_fstat_size, f_lstat_mode};
 
 /* One save with the fault table in place; the real table is back before
    anything is asserted (an assert ends the test). */
@@ -1483,25 +1507,41 @@ static int t_faulty_load(nn_net **out, const char *path)
     return st;
 }
 
-/* The call sequence of a clean save: open(temp, O_CREAT|O_EXCL), the
-   writes, fsync and close of that descriptor, rename onto path, then
-   open, fsync and close of the directory.  Returns the index of the
-   rename. */
+/* The call sequence of a clean save: open of the directory (dir, the
+   path up to its last '/'), lstat of the base name in it, open(temp,
+   O_CREAT|O_EXCL) in it, the writes, fsync and close of that descriptor,
+   rename onto the base name in the directory, then fsync and close of the
+   directory.  Returns the index of the rename; the temporary file is
+   created by call T_TMP_OPEN (0-based). */
+#define T_TMP_OPEN 2
 static int t_check_save_order(const char *path, const char *dir)
 {
-    int i = 0, tmpfd, rn, n = F.n_log;
-    size_t plen = strlen(path);
-    NNT_TRUE(n >= 8);
+    int i = 0, tmpfd, dfd, rn, n = F.n_log;
+    const char *base = strrchr(path, '/') + 1;
+    size_t blen = strlen(base);
+    NNT_TRUE(n >= 9);
     NNT_EQ_STR(op_names[F.op[0]], "open");
-    NNT_TRUE((F.flags[0] & (O_CREAT | O_EXCL | O_WRONLY)) ==
-             (O_CREAT | O_EXCL | O_WRONLY));
+    NNT_TRUE(strncmp(F.arg[0], dir, strlen(dir)) == 0);
+    NNT_TRUE(F.flags[0] & O_DIRECTORY);
     NNT_TRUE(F.flags[0] & O_CLOEXEC);
-    NNT_TRUE(strncmp(F.arg[0], path, plen) == 0);
-    NNT_TRUE(strncmp(F.arg[0] + plen, ".tmp-", 5) == 0);
-    tmpfd = F.fd[0];
+    NNT_EQ_INT(F.dirfd[0], AT_FDCWD);
+    dfd = F.fd[0];
+    NNT_TRUE(dfd >= 0);
+    NNT_EQ_STR(op_names[F.op[1]], "lstat");
+    NNT_EQ_STR(F.arg[1], base);
+    NNT_EQ_INT(F.dirfd[1], dfd);
+    NNT_EQ_STR(op_names[F.op[T_TMP_OPEN]], "open");
+    NNT_TRUE((F.flags[2] & (O_CREAT | O_EXCL | O_WRONLY)) ==
+             (O_CREAT | O_EXCL | O_WRONLY));
+    NNT_TRUE(F.flags[2] & O_CLOEXEC);
+    NNT_EQ_INT(F.dirfd[2], dfd);
+    NNT_TRUE(strncmp(F.arg[2], base, blen) == 0);
+    NNT_TRUE(strncmp(F.arg[2] + blen, ".tmp-", 5) == 0);
+    NNT_EQ_INT((int)strlen(F.arg[2]), (int)blen + 21);
+    tmpfd = F.fd[2];
     NNT_TRUE(tmpfd >= 0);
-    for (i = 1; i < n && F.op[i] == OP_WRITE; i++) NNT_EQ_INT(F.fd[i], tmpfd);
-    NNT_TRUE(i > 1);
+    for (i = 3; i < n && F.op[i] == OP_WRITE; i++) NNT_EQ_INT(F.fd[i], tmpfd);
+    NNT_TRUE(i > 3);
     NNT_EQ_STR(op_names[F.op[i]], "fsync");
     NNT_EQ_INT(F.fd[i], tmpfd);
     i++;
@@ -1509,16 +1549,14 @@ static int t_check_save_order(const char *path, const char *dir)
     NNT_EQ_INT(F.fd[i], tmpfd);
     i++;
     NNT_EQ_STR(op_names[F.op[i]], "rename");
-    NNT_EQ_STR(F.arg[i], path);
+    NNT_EQ_STR(F.arg[i], base);
+    NNT_EQ_INT(F.dirfd[i], dfd);
     rn = i++;
-    NNT_EQ_STR(op_names[F.op[i]], "open");
-    NNT_EQ_STR(F.arg[i], dir);
-    NNT_TRUE(F.flags[i] & O_DIRECTORY);
-    NNT_EQ_STR(op_names[F.op[i + 1]], "fsync");
-    NNT_EQ_INT(F.fd[i + 1], F.fd[i]);
-    NNT_EQ_STR(op_names[F.op[i + 2]], "close");
-    NNT_EQ_INT(F.fd[i + 2], F.fd[i]);
-    NNT_EQ_INT(n, i + 3);
+    NNT_EQ_STR(op_names[F.op[i]], "fsync");
+    NNT_EQ_INT(F.fd[i], dfd);
+    NNT_EQ_STR(op_names[F.op[i + 1]], "close");
+    NNT_EQ_INT(F.fd[i + 1], dfd);
+    NNT_EQ_INT(n, i + 2);
     return rn;
 }
 
@@ -1596,10 +1634,12 @@ NN_TEST(io_save_faults)
                     NNT_TRUE(t_file_equals(path, old_img, old_size));
                     /* a temporary file may stay only when the unlink
                        itself was made to fail */
-                    if (!(persist && op != OP_OPEN)) {
+                    if (!(persist && k - 1 > T_TMP_OPEN)) {
                         NNT_EQ_INT(t_dir_extra(dir, "model.nnfs"), 0);
                     } else {
-                        NNT_TRUE(F.op[F.n_log - 1] == OP_UNLINK);
+                        /* the unlink, then the directory's close */
+                        NNT_TRUE(F.op[F.n_log - 2] == OP_UNLINK);
+                        NNT_TRUE(F.op[F.n_log - 1] == OP_CLOSE);
                         NNT_MSG_HAS("removing the temporary file");
                         t_dir_clean(dir, "model.nnfs");
                     }
@@ -1625,10 +1665,10 @@ NN_TEST(io_save_faults)
         for (e = 0; e < 3; e++) {
             NNT_OK(nn_net_save(old_net, path));
             t_fault_reset();
-            F.fail_at = rn + 3;   /* open(dir) is rn + 2, fsync rn + 3 */
+            F.fail_at = rn + 2;   /* the directory's fsync, 1-based */
             F.err = ns[e];
             NNT_OK(t_faulty_save(net, path));
-            NNT_EQ_STR(op_names[F.op[rn + 2]], "fsync");
+            NNT_EQ_STR(op_names[F.op[rn + 1]], "fsync");
             NNT_TRUE(t_file_equals(path, new_img, new_size));
             cases++;
         }
@@ -1656,10 +1696,12 @@ NN_TEST(io_save_temp_names)
     t_fault_reset();
     F.eexist = 3;
     NNT_OK(t_faulty_save(net, path));
-    NNT_EQ_INT(F.op[0], OP_OPEN);
-    for (i = 0; i < 4; i++) {
+    NNT_EQ_INT(F.op[0], OP_OPEN);   /* the directory */
+    NNT_EQ_INT(F.op[1], OP_LSTAT);
+    for (i = T_TMP_OPEN; i < T_TMP_OPEN + 4; i++) {
         NNT_EQ_INT(F.op[i], OP_OPEN);
-        if (i > 0) NNT_TRUE(strcmp(F.arg[i], F.arg[i - 1]) != 0);
+        NNT_TRUE(F.flags[i] & O_CREAT);
+        if (i > T_TMP_OPEN) NNT_TRUE(strcmp(F.arg[i], F.arg[i - 1]) != 0);
     }
     NNT_EQ_INT(t_dir_extra(nnt_tmpdir(), "m.nnfs"), 0);
 
@@ -1696,11 +1738,11 @@ NN_TEST(io_save_bad_paths)
     NNT_MSG_HAS(path);
     NNT_MSG_HAS("No such file or directory");
 
-    /* the target is a directory: the rename fails, the temp goes */
+    /* the target is a directory: refused before anything is written */
     snprintf(path, sizeof path, "%s/sub", nnt_tmpdir());
     NNT_TRUE(mkdir(path, 0755) == 0);
     NNT_STATUS(nn_net_save(net, path), NN_ERR_IO);
-    NNT_MSG_HAS("rename");
+    NNT_MSG_HAS("is a directory, not a regular file; nothing was written");
     NNT_MSG_HAS(path);
     NNT_EQ_INT(t_dir_extra(nnt_tmpdir(), "sub"), 0);
     NNT_EQ_INT(t_dir_extra(path, NULL), 0);

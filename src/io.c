@@ -12,8 +12,10 @@
  *    the same on a big-endian host, and floats travel as exact bit
  *    patterns.  Everything that would not re-encode identically is
  *    rejected, so save(load(f)) == f.
- *  - Saving writes a new temporary file next to the target, fsyncs it,
- *    renames it over the target and fsyncs the directory.  All operating
+ *  - Saving opens the target's directory, refuses a target that is not a
+ *    regular file or symbolic link, writes a new temporary file next to
+ *    it (names relative to the directory descriptor), fsyncs it, renames
+ *    it over the target and fsyncs the directory.  All operating
  *    system file calls go through the nn__io table so tests can inject a
  *    failure into any one of them.
  */

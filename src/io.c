@@ -888,9 +888,13 @@ static int nn__openat_retry(int dirfd, const char *path, int flags,
     return fd;
 }
 
+/* O_NOCTTY on every open by path: a load pointed at a terminal is
+   refused after the open (not a regular file), but the open itself would
+   make that terminal the controlling one of a session leader without one
+   (a daemon), with its hangups and job-control signals. */
 static int nn__open_retry(const char *path, int flags, unsigned mode)
 {
-    return nn__openat_retry(AT_FDCWD, path, flags, mode);
+    return nn__openat_retry(AT_FDCWD, path, flags | O_NOCTTY, mode);
 }
 
 static int nn__fsync_retry(int fd)

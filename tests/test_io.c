@@ -19,10 +19,12 @@
 #include <limits.h>
 #include <math.h>
 #include <stdlib.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 /*====== Helpers: random numbers, little-endian bytes, reference CRC ======*/
@@ -2333,4 +2335,46 @@ NN_TEST(io_long_path_messages)
     NNT_EQ_STR(m + strlen(m) - 3, "...");
     free(huge);
     nn_net_destroy(net);
+}
+
+/* Loading from a terminal must not make it the caller's controlling
+   terminal: a session leader without one (a daemon) that opens a tty
+   without O_NOCTTY acquires it, and then gets its hangups and job-control
+   signals.  The child becomes such a leader, loads from a pseudo-terminal
+   (refused: not a regular file) and checks it still has no terminal. */
+NN_TEST(io_load_tty_no_ctty)
+{
+#ifdef TIOCGPTN
+    pid_t pid;
+    int status = -1;
+    fflush(NULL);
+    pid = fork();
+    NNT_TRUE(pid >= 0);
+    if (pid == 0) {
+        nn_net *back = NULL;
+        unsigned n = 0;
+        int unlock = 0, m, fd;
+        char name[64];
+        if (setsid() < 0) _exit(10);
+        m = open("/dev/ptmx", O_RDWR | O_NOCTTY);
+        if (m < 0) _exit(11);
+        if (ioctl(m, TIOCSPTLCK, &unlock) != 0 ||
+            ioctl(m, TIOCGPTN, &n) != 0)
+            _exit(11);
+        snprintf(name, sizeof name, "/dev/pts/%u", n);
+        if (nn_net_load(&back, name) != NN_ERR_IO || back != NULL) _exit(12);
+        if (nn_net_load(&back, "/dev/tty") != NN_ERR_IO) _exit(13);
+        fd = open("/dev/tty", O_RDONLY | O_NOCTTY);
+        _exit(fd >= 0 ? 14 : 0);   /* 14: the load took the terminal */
+    }
+    NNT_TRUE(waitpid(pid, &status, 0) == pid);
+    NNT_TRUE(WIFEXITED(status));
+    if (WEXITSTATUS(status) == 11) {
+        printf("  note: no pseudo-terminal available; case skipped\n");
+        return;
+    }
+    NNT_EQ_INT(WEXITSTATUS(status), 0);
+#else
+    printf("  note: no TIOCGPTN on this system; case skipped\n");
+#endif
 }

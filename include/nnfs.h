@@ -757,9 +757,7 @@ NN_API int nn_net_load_buffer(nn_net **out, const void *buf, size_t size);
 /* Save net and the optimizer opt that trains it (opt NULL saves the model
    alone, like nn_net_save).
    Returns NN_OK; NN_ERR_INVALID_ARG (net or path NULL, path empty, opt
-   created for another net); NN_ERR_NOMEM; NN_ERR_IO (as nn_net_save's,
-   including the refusal of a path that is not a regular file).
-   Since 0.1. */
+   created for another net); NN_ERR_NOMEM; NN_ERR_IO.  Since 0.1. */
 NN_API int nn_checkpoint_save(const nn_net *net, const nn_optimizer *opt,
                               const char *path);
 
@@ -987,11 +985,11 @@ NN_API int nn_pca_get_settings(const nn_pca *pca, int32_t *flags,
    nn_pca_save writes atomically exactly as nn_net_save does (temporary
    file, fsync, rename, directory fsync; on failure the old file is
    intact; a FIFO, device, socket or directory at path is refused with
-   NN_ERR_IO before anything is written).  nn_pca_load reads it back; *out receives a new handle, NULL on
-   failure.  Truncated, extended, corrupt (CRC), foreign or inconsistent
-   data (k outside [1, cols], unknown flags, non-finite values, variances
-   negative or not descending, components not of unit length) gives
-   NN_ERR_FORMAT.
+   NN_ERR_IO before anything is written).  nn_pca_load reads it back;
+   *out receives a new handle, NULL on failure.  Truncated, extended,
+   corrupt (CRC), foreign or inconsistent data (k outside [1, cols],
+   unknown flags, non-finite values, variances negative or not
+   descending, components not of unit length) gives NN_ERR_FORMAT.
    nn_pca_save_buffer writes the image into buf (capacity bytes) and its
    size into *size_out; with buf NULL it only reports the size; if
    capacity is too small it returns NN_ERR_SHAPE, writes nothing to buf

@@ -92,7 +92,9 @@ NN_API const char *nn_strerror(int status);
 /* This thread's last failure message, "" if no call of this thread has
    failed yet.  A successful call does not clear it.  The text lives in
    thread-local storage and stays valid until this thread's next failing
-   call.  Never NULL.  Since 0.1. */
+   call.  It holds two PATH_MAX-long paths and their text whole; a message
+   that still does not fit (a path longer than PATH_MAX) is cut and ends
+   in "...".  Never NULL.  Since 0.1. */
 NN_API const char *nn_last_error(void);
 
 /*====== Activations and losses (append only) ======*/
@@ -725,15 +727,27 @@ NN_API int nn_trainer_fit(nn_trainer *trainer, const float *x,
    size equals its actual size. */
 
 /* Save to path.  Atomic: the model is written to a new temporary file in
-   the same directory ("<path>.tmp-" and 16 hex digits), flushed to disk,
+   the same directory (path's last component, then ".tmp-" and 16 hex
+   digits; a last component longer than NAME_MAX - 21 bytes is cut, at a
+   UTF-8 character boundary, so the name always fits), flushed to disk,
    then renamed over path, and the directory is flushed, so on any failure
    up to the rename the old file at path is intact and the temporary file
-   is removed.  One exception to "nothing changes on failure": if only the
+   is removed.  Every file call after opening the directory is relative to
+   it, so any path open(2) accepts saves, even one within 21 bytes of
+   PATH_MAX.  One exception to "nothing changes on failure": if only the
    final flush of the directory fails (a file system that cannot flush
    directories is not a failure), NN_ERR_IO is returned with a message
    saying the new model is in place at path but the rename may not survive
    a crash.  A symbolic link at path is replaced, not followed; the new
-   file gets mode 0666 less the umask.
+   file gets mode 0666 less the umask.  Anything else at path that is not
+   a regular file (a FIFO, a character or block device such as /dev/null,
+   a socket, a directory), and a path ending in '/', is refused with
+   NN_ERR_IO ("... is a FIFO, not a regular file; nothing was written")
+   before anything is written; the directory must be readable (it is
+   opened to be flushed).  The check is lstat(2) of path before the
+   temporary file is made: a node created at path by another process
+   between that check and the rename is still replaced (POSIX offers no
+   rename that refuses one).
    Returns NN_OK; NN_ERR_INVALID_ARG (net or path NULL, path empty);
    NN_ERR_NOMEM; NN_ERR_IO (naming the path, the system call and errno
    text).  Since 0.1. */
@@ -1008,11 +1022,12 @@ NN_API int nn_pca_get_settings(const nn_pca *pca, int32_t *flags,
    transforms bit for bit like the one saved.
    nn_pca_save writes atomically exactly as nn_net_save does (temporary
    file, fsync, rename, directory fsync; on failure the old file is
-   intact).  nn_pca_load reads it back; *out receives a new handle, NULL on
-   failure.  Truncated, extended, corrupt (CRC), foreign or inconsistent
-   data (k outside [1, cols], unknown flags, non-finite values, variances
-   negative or not descending, components not of unit length) gives
-   NN_ERR_FORMAT.
+   intact; a FIFO, device, socket or directory at path is refused with
+   NN_ERR_IO before anything is written).  nn_pca_load reads it back;
+   *out receives a new handle, NULL on failure.  Truncated, extended,
+   corrupt (CRC), foreign or inconsistent data (k outside [1, cols],
+   unknown flags, non-finite values, variances negative or not
+   descending, components not of unit length) gives NN_ERR_FORMAT.
    nn_pca_save_buffer writes the image into buf (capacity bytes) and its
    size into *size_out; with buf NULL it only reports the size; if
    capacity is too small it returns NN_ERR_SHAPE, writes nothing to buf

@@ -3,7 +3,9 @@
  */
 #include "internal.h"
 
+#include <limits.h>
 #include <stdio.h>
+#include <string.h>
 
 /* One table of error strings, indexed by status (zstd style). */
 static const char *const nn__status_text[] = {
@@ -21,8 +23,15 @@ static const char *const nn__status_text[] = {
 #define NN__N_STATUS (sizeof nn__status_text / sizeof nn__status_text[0])
 
 /* Fixed-size thread-local buffer: reporting must work when allocation has
-   just failed, so it never allocates. */
-static _Thread_local char nn__errbuf[512];
+   just failed, so it never allocates.  Room for two paths of PATH_MAX
+   bytes and the text around them (a failed save names the target and its
+   temporary file), so a long path does not push the reason out. */
+#ifdef PATH_MAX
+#define NN__ERRBUF_BYTES (2 * PATH_MAX + 1024)
+#else
+#define NN__ERRBUF_BYTES (2 * 4096 + 1024)
+#endif
+static _Thread_local char nn__errbuf[NN__ERRBUF_BYTES];
 
 const char *nn_strerror(int status)
 {
@@ -38,10 +47,15 @@ const char *nn_last_error(void)
 int nn__fail(int status, const char *fmt, ...)
 {
     va_list ap;
+    int n;
     va_start(ap, fmt);
-    /* vsnprintf truncates safely; a message cut at 511 bytes still names
-       the function first. */
-    vsnprintf(nn__errbuf, sizeof nn__errbuf, fmt, ap);
+    /* vsnprintf truncates safely; a message that still does not fit (a
+       path longer than PATH_MAX) ends in "..." so the cut shows.  It
+       names the function first, and messages with two paths give their
+       reason before the second. */
+    n = vsnprintf(nn__errbuf, sizeof nn__errbuf, fmt, ap);
     va_end(ap);
+    if (n >= (int)sizeof nn__errbuf)
+        memcpy(nn__errbuf + sizeof nn__errbuf - 4, "...", 4);
     return status;
 }

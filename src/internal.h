@@ -404,16 +404,21 @@ void nn__optimizer_refresh_bounds(nn_optimizer *opt);
 
 /* The operating-system calls the library makes for files, as a table the
    tests can replace to inject failures (SQLite VFS style).  Each returns
-   what the POSIX call returns and sets errno on failure. */
+   what the POSIX call returns and sets errno on failure.  Names are taken
+   relative to a directory descriptor (the *at calls; AT_FDCWD for a plain
+   path), so a save never builds a path longer than the caller's. */
 struct nn__io {
-    int (*open)(const char *path, int flags, unsigned mode);
+    int (*open)(int dirfd, const char *path, int flags, unsigned mode);
     long (*read)(int fd, void *buf, size_t n);
     long (*write)(int fd, const void *buf, size_t n);
     int (*fsync)(int fd);
     int (*close)(int fd);
-    int (*rename)(const char *from, const char *to);
-    int (*unlink)(const char *path);
+    /* renameat(dirfd, from, dirfd, to): both names in one directory */
+    int (*rename)(int dirfd, const char *from, const char *to);
+    int (*unlink)(int dirfd, const char *path);   /* unlinkat(..., 0) */
     int (*fstat_size)(int fd, uint64_t *size);  /* st_size of a regular file */
+    /* fstatat(dirfd, path, AT_SYMLINK_NOFOLLOW): *mode gets st_mode */
+    int (*lstat_mode)(int dirfd, const char *path, unsigned *mode);
 };
 /* The table in use; tests may overwrite its members (and restore them). */
 extern struct nn__io nn__io;

@@ -12,8 +12,10 @@
  *    the same on a big-endian host, and floats travel as exact bit
  *    patterns.  Everything that would not re-encode identically is
  *    rejected, so save(load(f)) == f.
- *  - Saving writes a new temporary file next to the target, fsyncs it,
- *    renames it over the target and fsyncs the directory.  All operating
+ *  - Saving opens the target's directory, refuses a target that is not a
+ *    regular file or symbolic link, writes a new temporary file next to
+ *    it (names relative to the directory descriptor), fsyncs it, renames
+ *    it over the target and fsyncs the directory.  All operating
  *    system file calls go through the nn__io table so tests can inject a
  *    failure into any one of them.
  */
@@ -21,6 +23,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -750,9 +753,10 @@ int nn_checkpoint_load_buffer(nn_net **net_out, nn_optimizer **opt_out,
 
 /*====== Operating-system calls ======*/
 
-static int nn__sys_open(const char *path, int flags, unsigned mode)
+static int nn__sys_open(int dirfd, const char *path, int flags,
+                        unsigned mode)
 {
-    return open(path, flags, (mode_t)mode);
+    return openat(dirfd, path, flags, (mode_t)mode);
 }
 
 static long nn__sys_read(int fd, void *buf, size_t n)
@@ -768,12 +772,23 @@ static long nn__sys_write(int fd, const void *buf, size_t n)
 static int nn__sys_fsync(int fd) { return fsync(fd); }
 static int nn__sys_close(int fd) { return close(fd); }
 
-static int nn__sys_rename(const char *from, const char *to)
+static int nn__sys_rename(int dirfd, const char *from, const char *to)
 {
-    return rename(from, to);
+    return renameat(dirfd, from, dirfd, to);
 }
 
-static int nn__sys_unlink(const char *path) { return unlink(path); }
+static int nn__sys_unlink(int dirfd, const char *path)
+{
+    return unlinkat(dirfd, path, 0);
+}
+
+static int nn__sys_lstat_mode(int dirfd, const char *path, unsigned *mode)
+{
+    struct stat st;
+    if (fstatat(dirfd, path, &st, AT_SYMLINK_NOFOLLOW) != 0) return -1;
+    *mode = (unsigned)st.st_mode;
+    return 0;
+}
 
 static int nn__sys_fstat_size(int fd, uint64_t *size)
 {
@@ -796,7 +811,7 @@ static int nn__sys_fstat_size(int fd, uint64_t *size)
     {                                                                     \
         nn__sys_open, nn__sys_read, nn__sys_write, nn__sys_fsync,         \
             nn__sys_close, nn__sys_rename, nn__sys_unlink,                \
-            nn__sys_fstat_size                                            \
+            nn__sys_fstat_size, nn__sys_lstat_mode                        \
     }
 const struct nn__io nn__io_default = NN__IO_DEFAULT;
 struct nn__io nn__io = NN__IO_DEFAULT;
@@ -864,12 +879,22 @@ static int nn__write_full(int fd, const unsigned char *buf, size_t n)
     return 0;
 }
 
-static int nn__open_retry(const char *path, int flags, unsigned mode)
+static int nn__openat_retry(int dirfd, const char *path, int flags,
+                            unsigned mode)
 {
     int fd;
-    do fd = nn__io.open(path, flags, mode);
+    do fd = nn__io.open(dirfd, path, flags, mode);
     while (fd < 0 && errno == EINTR);
     return fd;
+}
+
+/* O_NOCTTY on every open by path: a load pointed at a terminal is
+   refused after the open (not a regular file), but the open itself would
+   make that terminal the controlling one of a session leader without one
+   (a daemon), with its hangups and job-control signals. */
+static int nn__open_retry(const char *path, int flags, unsigned mode)
+{
+    return nn__openat_retry(AT_FDCWD, path, flags | O_NOCTTY, mode);
 }
 
 static int nn__fsync_retry(int fd)
@@ -1142,92 +1167,211 @@ static uint64_t nn__tmp_suffix(void)
 }
 
 #define NN__TMP_TRIES 16
+/* ".tmp-" and 16 hex digits */
+#define NN__TMP_SUFFIX_BYTES 21
 
-/* After the rename: make the directory entry durable.  File systems that
-   cannot fsync a directory say so with EINVAL/ENOTSUP/EROFS-type errors;
-   those are not failures of the save. */
-static int nn__sync_dir(const char *dir, const char *path, const char *fn)
+/* One save in progress.  The target's directory is opened first and every
+   later call names a file relative to it (openat, fstatat, renameat,
+   unlinkat): the temporary name then never lengthens the caller's path,
+   so a path near PATH_MAX with a short base name saves too, and the
+   directory flushed at the end is the one the rename happened in. */
+struct nn__saving {
+    const char *path, *fn;
+    const char *base;             /* the last component, inside path */
+    int pre;                      /* bytes of path before base ("dir/") */
+    int dfd;                      /* the directory, or -1 */
+    char tmp[NAME_MAX + 1];       /* the temporary name, relative to dfd */
+};
+
+/* What a non-regular file is, for the refusal message. */
+static const char *nn__file_kind(unsigned mode)
 {
-    int fd, e;
+    if (S_ISDIR(mode)) return "a directory";
+    if (S_ISFIFO(mode)) return "a FIFO";
+    if (S_ISCHR(mode)) return "a character device";
+    if (S_ISBLK(mode)) return "a block device";
+    if (S_ISSOCK(mode)) return "a socket";
+    return "of an unknown kind";
+}
+
+/* Open the directory (dir: path's first s->pre bytes, or ".") and look at
+   what is at path now, without following a symbolic link.  Anything but
+   a regular file, a symbolic link or nothing is refused here, before a
+   byte is written: renaming over a FIFO or a device node would replace
+   it with a regular file (root saving to /dev/null).  On failure the
+   directory is closed again. */
+static int nn__save_target(struct nn__saving *s, char *dir)
+{
+    unsigned mode = 0;
+    int r, e;
     char et[128];
 
-    fd = nn__open_retry(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
-    if (fd < 0) {
-        e = errno;
-        return nn__fail(NN_ERR_IO, "%s: the new model is in place at \"%s\" "
-                        "but its directory \"%s\" could not be opened to "
-                        "flush it: %s", fn, path, dir,
-                        nn__errtext(e, et, sizeof et));
+    if (s->pre == 0) {
+        memcpy(dir, ".", 2);
+    } else {
+        memcpy(dir, s->path, (size_t)s->pre);
+        dir[s->pre] = '\0';
     }
-    if (nn__fsync_retry(fd) != 0) {
+    s->dfd = nn__open_retry(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+    if (s->dfd < 0) {
         e = errno;
-        (void)nn__io.close(fd);
+        return nn__fail(NN_ERR_IO, "%s: cannot save \"%s\": open of its "
+                        "directory failed: %s; nothing was written "
+                        "(directory \"%s\")", s->fn, s->path,
+                        nn__errtext(e, et, sizeof et), dir);
+    }
+    do r = nn__io.lstat_mode(s->dfd, s->base, &mode);
+    while (r != 0 && errno == EINTR);
+    if (r != 0 && errno != ENOENT) {
+        e = errno;
+        (void)nn__io.close(s->dfd);
+        s->dfd = -1;
+        return nn__fail(NN_ERR_IO, "%s: cannot save \"%s\": lstat of the "
+                        "target failed: %s; nothing was written", s->fn,
+                        s->path, nn__errtext(e, et, sizeof et));
+    }
+    if (r == 0 && !S_ISREG(mode) && !S_ISLNK(mode)) {
+        (void)nn__io.close(s->dfd);
+        s->dfd = -1;
+        return nn__fail(NN_ERR_IO, "%s: \"%s\" is %s, not a regular file; "
+                        "nothing was written", s->fn, s->path,
+                        nn__file_kind(mode));
+    }
+    return NN_OK;
+}
+
+/* Create the temporary file in s->dfd: the base name, cut so the whole
+   name fits the directory's NAME_MAX, then ".tmp-" and 16 hex digits.
+   The cut is at a UTF-8 character boundary (a file system that insists
+   on valid UTF-8 names still accepts it); O_EXCL collisions are retried
+   under a new suffix.  Returns the descriptor, or -1 with errno set. */
+static int nn__save_tmp_open(struct nn__saving *s)
+{
+    size_t keep = strlen(s->base), room;
+    long name_max = fpathconf(s->dfd, _PC_NAME_MAX);
+    int fd, tries;
+
+    if (name_max <= 0 || name_max > NAME_MAX) name_max = NAME_MAX;
+    room = (size_t)name_max > NN__TMP_SUFFIX_BYTES
+               ? (size_t)name_max - NN__TMP_SUFFIX_BYTES : 1;
+    if (keep > room) {
+        keep = room;
+        while (keep > 1 && ((unsigned char)s->base[keep] & 0xC0) == 0x80)
+            keep--;
+    }
+    for (tries = 0;; tries++) {
+        snprintf(s->tmp, sizeof s->tmp, "%.*s.tmp-%016llx", (int)keep,
+                 s->base, (unsigned long long)nn__tmp_suffix());
+        /* 0666: the caller's umask decides, as for any new file */
+        fd = nn__openat_retry(s->dfd, s->tmp,
+                              O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0666);
+        if (fd >= 0 || errno != EEXIST || tries + 1 == NN__TMP_TRIES) break;
+    }
+    return fd;
+}
+
+/* After the rename: make the directory entry durable, then close the
+   directory.  File systems that cannot fsync a directory say so with
+   EINVAL/ENOTSUP/EROFS-type errors; those are not failures of the save. */
+static int nn__sync_dir(struct nn__saving *s)
+{
+    int e;
+    char et[128];
+
+    if (nn__fsync_retry(s->dfd) != 0) {
+        e = errno;
+        (void)nn__io.close(s->dfd);
         if (e == EINVAL || e == ENOTSUP || e == EOPNOTSUPP || e == EROFS)
             return NN_OK;
         return nn__fail(NN_ERR_IO, "%s: the new model is in place at \"%s\" "
-                        "but its directory \"%s\" could not be flushed "
-                        "(fsync: %s); the rename may not survive a crash",
-                        fn, path, dir, nn__errtext(e, et, sizeof et));
+                        "but its directory could not be flushed (fsync: "
+                        "%s); the rename may not survive a crash", s->fn,
+                        s->path, nn__errtext(e, et, sizeof et));
     }
     /* the fsync succeeded; an error closing a read-only descriptor cannot
        lose anything */
-    (void)nn__io.close(fd);
+    (void)nn__io.close(s->dfd);
     return NN_OK;
+}
+
+/* A failure after the temporary file was created: remove it, close the
+   directory and report (the reason before the temporary file's path, so
+   a message cut short still gives it). */
+static int nn__save_fail(struct nn__saving *s, const char *what, int e)
+{
+    int r;
+    char et[128], ut[192], ue_t[128];
+
+    ut[0] = '\0';
+    do r = nn__io.unlink(s->dfd, s->tmp);
+    while (r != 0 && errno == EINTR);
+    if (r != 0) {
+        int ue = errno;
+        snprintf(ut, sizeof ut, " (and removing the temporary file "
+                 "failed: %s)", nn__errtext(ue, ue_t, sizeof ue_t));
+    }
+    (void)nn__io.close(s->dfd);
+    return nn__fail(NN_ERR_IO, "%s: cannot save \"%s\": %s of the temporary "
+                    "file failed: %s; the old file is unchanged%s "
+                    "(temporary file \"%.*s%s\")", s->fn, s->path, what,
+                    nn__errtext(e, et, sizeof et), ut, s->pre, s->path,
+                    s->tmp);
 }
 
 int nn__save_image(size_t size, nn__image_writer write_image,
                    const void *ctx, const char *path, const char *fn)
 {
-    size_t plen, dlen;
+    struct nn__saving s;
+    size_t plen;
     unsigned char *img = NULL;
-    char *tmp = NULL, *dir;
+    char *dir = NULL;
     const char *slash, *what;
-    int fd = -1, tries, st, e;
-    char et[128], ut[192];
+    int fd, r, st, e;
+    char et[128];
 
     NN__CHECK(path == NULL, NN_ERR_INVALID_ARG, "%s: path is NULL", fn);
     NN__CHECK(path[0] == '\0', NN_ERR_INVALID_ARG, "%s: path is empty", fn);
-
     plen = strlen(path);
-    /* "<path>.tmp-<16 hex>" and the directory name, in one block */
+    NN__CHECK(plen > INT_MAX - 2, NN_ERR_INVALID_ARG, "%s: path is %zu "
+              "bytes long", fn, plen);
+    s.path = path;
+    s.fn = fn;
+    slash = strrchr(path, '/');
+    s.base = slash == NULL ? path : slash + 1;
+    s.pre = (int)(s.base - path);
+    s.dfd = -1;
+    if (s.base[0] == '\0')
+        return nn__fail(NN_ERR_IO, "%s: \"%s\" ends in '/', so it names a "
+                        "directory, not a regular file; nothing was written",
+                        fn, path);
+
     img = nn__malloc(size);
-    if (plen < SIZE_MAX / 2 - 64) tmp = nn__malloc(2 * plen + 64);
-    if (img == NULL || tmp == NULL) {
+    dir = nn__malloc(plen + 2);
+    if (img == NULL || dir == NULL) {
         nn__free(img);
-        nn__free(tmp);
+        nn__free(dir);
         return nn__fail(NN_ERR_NOMEM, "%s: out of memory for the %zu-byte "
                         "image of \"%s\"", fn, size, path);
     }
-    write_image(ctx, img);
-
     /* rename is atomic only within one file system, so the temporary file
        lives in the target's directory */
-    dir = tmp + plen + 32;
-    slash = strrchr(path, '/');
-    if (slash == NULL) {
-        memcpy(dir, ".", 2);
-    } else {
-        dlen = slash == path ? 1 : (size_t)(slash - path);
-        memcpy(dir, path, dlen);
-        dir[dlen] = '\0';
+    st = nn__save_target(&s, dir);
+    nn__free(dir);
+    if (st != NN_OK) {
+        nn__free(img);
+        return st;
     }
+    write_image(ctx, img);
 
-    for (tries = 0;; tries++) {
-        snprintf(tmp, plen + 32, "%s.tmp-%016llx", path,
-                 (unsigned long long)nn__tmp_suffix());
-        /* 0666: the caller's umask decides, as for any new file */
-        fd = nn__open_retry(tmp, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC,
-                            0666);
-        if (fd >= 0 || errno != EEXIST || tries + 1 == NN__TMP_TRIES) break;
-    }
+    fd = nn__save_tmp_open(&s);
     if (fd < 0) {
         e = errno;
+        (void)nn__io.close(s.dfd);
         nn__free(img);
-        st = nn__fail(NN_ERR_IO, "%s: cannot save \"%s\": open of a new "
-                      "temporary file \"%s\" failed: %s", fn, path, tmp,
-                      nn__errtext(e, et, sizeof et));
-        nn__free(tmp);
-        return st;
+        return nn__fail(NN_ERR_IO, "%s: cannot save \"%s\": open of a new "
+                        "temporary file failed: %s; nothing was written "
+                        "(temporary file \"%.*s%s\")", fn, path,
+                        nn__errtext(e, et, sizeof et), s.pre, path, s.tmp);
     }
 
     if (nn__write_full(fd, img, size) != 0) {
@@ -1244,45 +1388,28 @@ int nn__save_image(size_t size, nn__image_writer write_image,
         what = "close";
         goto fail_closed;
     }
-    {
-        int r;
-        do r = nn__io.rename(tmp, path);
-        while (r != 0 && errno == EINTR);
-        if (r != 0) {
-            what = "rename";
-            goto fail_closed;
-        }
+    /* Between nn__save_target's lstat and this rename another process
+       could put a FIFO or device at path; nothing short of renameat2's
+       flags (which have no "only a regular file" mode) closes that
+       window, and the header says so. */
+    do r = nn__io.rename(s.dfd, s.tmp, s.base);
+    while (r != 0 && errno == EINTR);
+    if (r != 0) {
+        what = "rename";
+        goto fail_closed;
     }
     nn__free(img);
-    st = nn__sync_dir(dir, path, fn);
-    nn__free(tmp);
-    return st;
+    return nn__sync_dir(&s);
 
 fail_open:
     e = errno;
     (void)nn__io.close(fd);
-    goto cleanup;
+    nn__free(img);
+    return nn__save_fail(&s, what, e);
 fail_closed:
     e = errno;
-cleanup:
-    {
-        int r;
-        ut[0] = '\0';
-        do r = nn__io.unlink(tmp);
-        while (r != 0 && errno == EINTR);
-        if (r != 0) {
-            int ue = errno;
-            char ue_t[128];
-            snprintf(ut, sizeof ut, " (and removing the temporary file "
-                     "failed: %s)", nn__errtext(ue, ue_t, sizeof ue_t));
-        }
-    }
     nn__free(img);
-    st = nn__fail(NN_ERR_IO, "%s: cannot save \"%s\": %s of the temporary "
-                  "file \"%s\" failed: %s; the old file is unchanged%s", fn,
-                  path, what, tmp, nn__errtext(e, et, sizeof et), ut);
-    nn__free(tmp);
-    return st;
+    return nn__save_fail(&s, what, e);
 }
 
 /* nn__save_image's writer for a model or checkpoint image */

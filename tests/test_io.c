@@ -16,9 +16,15 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 /*====== Helpers: random numbers, little-endian bytes, reference CRC ======*/
@@ -1321,10 +1327,10 @@ NN_TEST(io_invalid_args)
 /*====== Injected I/O failures (T3) and the order of a save (T4) ======*/
 
 enum { OP_OPEN, OP_READ, OP_WRITE, OP_FSYNC, OP_CLOSE, OP_RENAME,
-       OP_UNLINK, OP_FSTAT };
+       OP_UNLINK, OP_FSTAT, OP_LSTAT };
 static const char *const op_names[] = {"open", "read", "write", "fsync",
                                        "close", "rename", "unlink",
-                                       "fstat"};
+                                       "fstat", "lstat"};
 
 #define T_LOG 512
 static struct {
@@ -1340,6 +1346,8 @@ static struct {
     int op[T_LOG];
     int fd[T_LOG];
     int flags[T_LOG];
+    int dirfd[T_LOG];   /* the directory of an *at call */
+    char creat[NAME_MAX + 2];   /* the whole name of the last O_CREAT open */
     char arg[T_LOG][160];
 } F;
 
@@ -1361,10 +1369,19 @@ static int t_hit(int op, int fd, int flags, const char *arg)
     return F.fail_at > 0 && (n == F.fail_at || (F.persist && n > F.fail_at));
 }
 
-static int f_open(const char *path, int flags, unsigned mode)
+/* the directory descriptor of the call just logged */
+static void t_log_dirfd(int dirfd)
+{
+    if (F.n_log > 0 && F.n_log <= T_LOG) F.dirfd[F.n_log - 1] = dirfd;
+}
+
+static int f_open(int dirfd, const char *path, int flags, unsigned mode)
 {
     int fd;
-    if (t_hit(OP_OPEN, -1, flags, path) && F.err) {
+    int hit = t_hit(OP_OPEN, -1, flags, path);
+    t_log_dirfd(dirfd);
+    if (flags & O_CREAT) snprintf(F.creat, sizeof F.creat, "%s", path);
+    if (hit && F.err) {
         errno = F.err;
         return -1;
     }
@@ -1377,7 +1394,7 @@ static int f_open(const char *path, int flags, unsigned mode)
         errno = EACCES;
         return -1;
     }
-    fd = nn__io_default.open(path, flags, mode);
+    fd = nn__io_default.open(dirfd, path, flags, mode);
     if (F.n_log > 0 && F.n_log <= T_LOG) F.fd[F.n_log - 1] = fd;
     return fd;
 }
@@ -1429,22 +1446,37 @@ static int f_close(int fd)
     return r;
 }
 
-static int f_rename(const char *from, const char *to)
+static int f_rename(int dirfd, const char *from, const char *to)
 {
-    if (t_hit(OP_RENAME, -1, 0, to) && F.err) {
+    int hit = t_hit(OP_RENAME, -1, 0, to);
+    t_log_dirfd(dirfd);
+    if (hit && F.err) {
         errno = F.err;
         return -1;
     }
-    return nn__io_default.rename(from, to);
+    return nn__io_default.rename(dirfd, from, to);
 }
 
-static int f_unlink(const char *path)
+static int f_unlink(int dirfd, const char *path)
 {
-    if (t_hit(OP_UNLINK, -1, 0, path) && F.err) {
+    int hit = t_hit(OP_UNLINK, -1, 0, path);
+    t_log_dirfd(dirfd);
+    if (hit && F.err) {
         errno = F.err;
         return -1;
     }
-    return nn__io_default.unlink(path);
+    return nn__io_default.unlink(dirfd, path);
+}
+
+static int f_lstat_mode(int dirfd, const char *path, unsigned *mode)
+{
+    int hit = t_hit(OP_LSTAT, -1, 0, path);
+    t_log_dirfd(dirfd);
+    if (hit && F.err) {
+        errno = F.err;
+        return -1;
+    }
+    return nn__io_default.lstat_mode(dirfd, path, mode);
 }
 
 static int f_fstat_size(int fd, uint64_t *size)
@@ -1461,7 +1493,7 @@ static int f_fstat_size(int fd, uint64_t *size)
 
 static const struct nn__io t_faulty = {f_open, f_read, f_write, f_fsync,
                                        f_close, f_rename, f_unlink,
-                                       f_fstat_size};
+                                       f_fstat_size, f_lstat_mode};
 
 /* One save with the fault table in place; the real table is back before
    anything is asserted (an assert ends the test). */
@@ -1483,25 +1515,41 @@ static int t_faulty_load(nn_net **out, const char *path)
     return st;
 }
 
-/* The call sequence of a clean save: open(temp, O_CREAT|O_EXCL), the
-   writes, fsync and close of that descriptor, rename onto path, then
-   open, fsync and close of the directory.  Returns the index of the
-   rename. */
+/* The call sequence of a clean save: open of the directory (dir, the
+   path up to its last '/'), lstat of the base name in it, open(temp,
+   O_CREAT|O_EXCL) in it, the writes, fsync and close of that descriptor,
+   rename onto the base name in the directory, then fsync and close of the
+   directory.  Returns the index of the rename; the temporary file is
+   created by call T_TMP_OPEN (0-based). */
+#define T_TMP_OPEN 2
 static int t_check_save_order(const char *path, const char *dir)
 {
-    int i = 0, tmpfd, rn, n = F.n_log;
-    size_t plen = strlen(path);
-    NNT_TRUE(n >= 8);
+    int i = 0, tmpfd, dfd, rn, n = F.n_log;
+    const char *base = strrchr(path, '/') + 1;
+    size_t blen = strlen(base);
+    NNT_TRUE(n >= 9);
     NNT_EQ_STR(op_names[F.op[0]], "open");
-    NNT_TRUE((F.flags[0] & (O_CREAT | O_EXCL | O_WRONLY)) ==
-             (O_CREAT | O_EXCL | O_WRONLY));
+    NNT_TRUE(strncmp(F.arg[0], dir, strlen(dir)) == 0);
+    NNT_TRUE(F.flags[0] & O_DIRECTORY);
     NNT_TRUE(F.flags[0] & O_CLOEXEC);
-    NNT_TRUE(strncmp(F.arg[0], path, plen) == 0);
-    NNT_TRUE(strncmp(F.arg[0] + plen, ".tmp-", 5) == 0);
-    tmpfd = F.fd[0];
+    NNT_EQ_INT(F.dirfd[0], AT_FDCWD);
+    dfd = F.fd[0];
+    NNT_TRUE(dfd >= 0);
+    NNT_EQ_STR(op_names[F.op[1]], "lstat");
+    NNT_EQ_STR(F.arg[1], base);
+    NNT_EQ_INT(F.dirfd[1], dfd);
+    NNT_EQ_STR(op_names[F.op[T_TMP_OPEN]], "open");
+    NNT_TRUE((F.flags[2] & (O_CREAT | O_EXCL | O_WRONLY)) ==
+             (O_CREAT | O_EXCL | O_WRONLY));
+    NNT_TRUE(F.flags[2] & O_CLOEXEC);
+    NNT_EQ_INT(F.dirfd[2], dfd);
+    NNT_TRUE(strncmp(F.arg[2], base, blen) == 0);
+    NNT_TRUE(strncmp(F.arg[2] + blen, ".tmp-", 5) == 0);
+    NNT_EQ_INT((int)strlen(F.arg[2]), (int)blen + 21);
+    tmpfd = F.fd[2];
     NNT_TRUE(tmpfd >= 0);
-    for (i = 1; i < n && F.op[i] == OP_WRITE; i++) NNT_EQ_INT(F.fd[i], tmpfd);
-    NNT_TRUE(i > 1);
+    for (i = 3; i < n && F.op[i] == OP_WRITE; i++) NNT_EQ_INT(F.fd[i], tmpfd);
+    NNT_TRUE(i > 3);
     NNT_EQ_STR(op_names[F.op[i]], "fsync");
     NNT_EQ_INT(F.fd[i], tmpfd);
     i++;
@@ -1509,16 +1557,14 @@ static int t_check_save_order(const char *path, const char *dir)
     NNT_EQ_INT(F.fd[i], tmpfd);
     i++;
     NNT_EQ_STR(op_names[F.op[i]], "rename");
-    NNT_EQ_STR(F.arg[i], path);
+    NNT_EQ_STR(F.arg[i], base);
+    NNT_EQ_INT(F.dirfd[i], dfd);
     rn = i++;
-    NNT_EQ_STR(op_names[F.op[i]], "open");
-    NNT_EQ_STR(F.arg[i], dir);
-    NNT_TRUE(F.flags[i] & O_DIRECTORY);
-    NNT_EQ_STR(op_names[F.op[i + 1]], "fsync");
-    NNT_EQ_INT(F.fd[i + 1], F.fd[i]);
-    NNT_EQ_STR(op_names[F.op[i + 2]], "close");
-    NNT_EQ_INT(F.fd[i + 2], F.fd[i]);
-    NNT_EQ_INT(n, i + 3);
+    NNT_EQ_STR(op_names[F.op[i]], "fsync");
+    NNT_EQ_INT(F.fd[i], dfd);
+    NNT_EQ_STR(op_names[F.op[i + 1]], "close");
+    NNT_EQ_INT(F.fd[i + 1], dfd);
+    NNT_EQ_INT(n, i + 2);
     return rn;
 }
 
@@ -1596,10 +1642,12 @@ NN_TEST(io_save_faults)
                     NNT_TRUE(t_file_equals(path, old_img, old_size));
                     /* a temporary file may stay only when the unlink
                        itself was made to fail */
-                    if (!(persist && op != OP_OPEN)) {
+                    if (!(persist && k - 1 > T_TMP_OPEN)) {
                         NNT_EQ_INT(t_dir_extra(dir, "model.nnfs"), 0);
                     } else {
-                        NNT_TRUE(F.op[F.n_log - 1] == OP_UNLINK);
+                        /* the unlink, then the directory's close */
+                        NNT_TRUE(F.op[F.n_log - 2] == OP_UNLINK);
+                        NNT_TRUE(F.op[F.n_log - 1] == OP_CLOSE);
                         NNT_MSG_HAS("removing the temporary file");
                         t_dir_clean(dir, "model.nnfs");
                     }
@@ -1625,10 +1673,10 @@ NN_TEST(io_save_faults)
         for (e = 0; e < 3; e++) {
             NNT_OK(nn_net_save(old_net, path));
             t_fault_reset();
-            F.fail_at = rn + 3;   /* open(dir) is rn + 2, fsync rn + 3 */
+            F.fail_at = rn + 2;   /* the directory's fsync, 1-based */
             F.err = ns[e];
             NNT_OK(t_faulty_save(net, path));
-            NNT_EQ_STR(op_names[F.op[rn + 2]], "fsync");
+            NNT_EQ_STR(op_names[F.op[rn + 1]], "fsync");
             NNT_TRUE(t_file_equals(path, new_img, new_size));
             cases++;
         }
@@ -1656,10 +1704,12 @@ NN_TEST(io_save_temp_names)
     t_fault_reset();
     F.eexist = 3;
     NNT_OK(t_faulty_save(net, path));
-    NNT_EQ_INT(F.op[0], OP_OPEN);
-    for (i = 0; i < 4; i++) {
+    NNT_EQ_INT(F.op[0], OP_OPEN);   /* the directory */
+    NNT_EQ_INT(F.op[1], OP_LSTAT);
+    for (i = T_TMP_OPEN; i < T_TMP_OPEN + 4; i++) {
         NNT_EQ_INT(F.op[i], OP_OPEN);
-        if (i > 0) NNT_TRUE(strcmp(F.arg[i], F.arg[i - 1]) != 0);
+        NNT_TRUE(F.flags[i] & O_CREAT);
+        if (i > T_TMP_OPEN) NNT_TRUE(strcmp(F.arg[i], F.arg[i - 1]) != 0);
     }
     NNT_EQ_INT(t_dir_extra(nnt_tmpdir(), "m.nnfs"), 0);
 
@@ -1696,11 +1746,11 @@ NN_TEST(io_save_bad_paths)
     NNT_MSG_HAS(path);
     NNT_MSG_HAS("No such file or directory");
 
-    /* the target is a directory: the rename fails, the temp goes */
+    /* the target is a directory: refused before anything is written */
     snprintf(path, sizeof path, "%s/sub", nnt_tmpdir());
     NNT_TRUE(mkdir(path, 0755) == 0);
     NNT_STATUS(nn_net_save(net, path), NN_ERR_IO);
-    NNT_MSG_HAS("rename");
+    NNT_MSG_HAS("is a directory, not a regular file; nothing was written");
     NNT_MSG_HAS(path);
     NNT_EQ_INT(t_dir_extra(nnt_tmpdir(), "sub"), 0);
     NNT_EQ_INT(t_dir_extra(path, NULL), 0);
@@ -1968,4 +2018,363 @@ NN_TEST(io_load_bad_paths)
     NNT_EQ_INT(t_count_fds(), fds0);
     NNT_EQ_INT(nn__alloc_live(), live0);
     nn__io = nn__io_default;
+}
+
+/*====== Special files, long names and long messages (issue 13) ======*/
+
+/* One save onto a node that is not a regular file: refused with
+   NN_ERR_IO and a message naming the path and what it is, before anything
+   is written (no temporary file in dir), the node left as it was. */
+static void t_refused(const nn_net *net, const nn_optimizer *opt,
+                      const char *dir, const char *path, const char *name,
+                      const char *kind)
+{
+    struct stat before, after;
+    char want[128];
+    int entries = t_dir_extra(dir, NULL);
+    (void)name;
+    NNT_TRUE(lstat(path, &before) == 0);
+    if (opt == NULL) NNT_STATUS(nn_net_save(net, path), NN_ERR_IO);
+    else NNT_STATUS(nn_checkpoint_save(net, opt, path), NN_ERR_IO);
+    NNT_MSG_HAS(opt == NULL ? "nn_net_save: " : "nn_checkpoint_save: ");
+    NNT_MSG_HAS(path);
+    snprintf(want, sizeof want, "is %s, not a regular file; nothing was "
+             "written", kind);
+    NNT_MSG_HAS(want);
+    NNT_TRUE(lstat(path, &after) == 0);
+    NNT_EQ_INT((int)(after.st_mode & S_IFMT), (int)(before.st_mode & S_IFMT));
+    NNT_TRUE(after.st_ino == before.st_ino);
+    NNT_TRUE(after.st_rdev == before.st_rdev);
+    NNT_EQ_INT(t_dir_extra(dir, NULL), entries);   /* no temporary file */
+}
+
+NN_TEST(io_save_refuses_special_files)
+{
+    nn_net *net = NULL, *back = NULL;
+    nn_optimizer *opt = NULL;
+    unsigned char *img;
+    size_t size;
+    char dir[4200], path[4400], link[4400];
+    struct stat sb;
+    int fds0 = t_count_fds(), n_nodes = 0, sock = -1;
+    long live0;
+
+    NNT_OK(nn_net_create(&net, 2, sz_tiny, act_tiny, 1));
+    NNT_OK(nn_optimizer_create(&opt, net, NN_OPT_ADAM));
+    img = t_save(net, &size);
+    snprintf(dir, sizeof dir, "%s/special", nnt_tmpdir());
+    NNT_TRUE(mkdir(dir, 0755) == 0);
+    live0 = nn__alloc_live();
+
+    /* a FIFO: the old save renamed a regular file over it */
+    snprintf(path, sizeof path, "%s/fifo", dir);
+    NNT_TRUE(mkfifo(path, 0644) == 0);
+    n_nodes++;
+    t_refused(net, NULL, dir, path, "fifo", "a FIFO");
+    t_refused(net, opt, dir, path, "fifo", "a FIFO");
+    NNT_EQ_INT(t_dir_extra(dir, NULL), n_nodes);
+
+    /* a directory, and a path ending in '/' */
+    snprintf(path, sizeof path, "%s/sub", dir);
+    NNT_TRUE(mkdir(path, 0755) == 0);
+    n_nodes++;
+    t_refused(net, NULL, dir, path, "sub", "a directory");
+    NNT_EQ_INT(t_dir_extra(path, NULL), 0);
+    snprintf(path, sizeof path, "%s/sub/", dir);
+    NNT_STATUS(nn_net_save(net, path), NN_ERR_IO);
+    NNT_MSG_HAS("ends in '/'");
+    NNT_MSG_HAS("nothing was written");
+    snprintf(path, sizeof path, "%s/sub", dir);
+    NNT_EQ_INT(t_dir_extra(path, NULL), 0);
+
+    /* a socket (sun_path holds at most 107 bytes) */
+    snprintf(path, sizeof path, "%s/sock", dir);
+    if (strlen(path) < sizeof ((struct sockaddr_un *)0)->sun_path) {
+        struct sockaddr_un sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sun_family = AF_UNIX;
+        memcpy(sa.sun_path, path, strlen(path) + 1);
+        sock = socket(AF_UNIX, SOCK_STREAM, 0);
+        NNT_TRUE(sock >= 0);
+        NNT_TRUE(bind(sock, (struct sockaddr *)&sa, sizeof sa) == 0);
+        n_nodes++;
+        t_refused(net, NULL, dir, path, "sock", "a socket");
+        close(sock);
+    } else {
+        printf("  note: socket case skipped, \"%s\" is too long to bind\n",
+               path);
+    }
+
+    /* device nodes, made in the temporary directory (never the real
+       /dev/null): only root may mknod */
+    if (geteuid() == 0) {
+        snprintf(path, sizeof path, "%s/null", dir);
+        NNT_TRUE(mknod(path, S_IFCHR | 0666, makedev(1, 3)) == 0);
+        n_nodes++;
+        t_refused(net, NULL, dir, path, "null", "a character device");
+        t_refused(net, opt, dir, path, "null", "a character device");
+        snprintf(path, sizeof path, "%s/loop", dir);
+        NNT_TRUE(mknod(path, S_IFBLK | 0600, makedev(7, 0)) == 0);
+        n_nodes++;
+        t_refused(net, NULL, dir, path, "loop", "a block device");
+    } else {
+        printf("  note: character and block device cases skipped (mknod "
+               "needs root)\n");
+    }
+    NNT_EQ_INT(t_dir_extra(dir, NULL), n_nodes);   /* no temporary file */
+    NNT_EQ_INT(t_count_fds(), fds0);
+    NNT_EQ_INT(nn__alloc_live(), live0);
+
+    /* a symbolic link, even to a FIFO, is replaced, not followed (as the
+       header documents): the FIFO stays, the link becomes the model */
+    snprintf(path, sizeof path, "%s/fifo", dir);
+    snprintf(link, sizeof link, "%s/link", dir);
+    NNT_TRUE(symlink(path, link) == 0);
+    NNT_OK(nn_net_save(net, link));
+    NNT_TRUE(lstat(link, &sb) == 0 && S_ISREG(sb.st_mode));
+    NNT_TRUE(lstat(path, &sb) == 0 && S_ISFIFO(sb.st_mode));
+    NNT_TRUE(t_file_equals(link, img, size));
+    NNT_OK(nn_net_load(&back, link));
+    nn_net_destroy(back);
+    NNT_EQ_INT(t_dir_extra(dir, NULL), n_nodes + 1);
+
+    free(img);
+    nn_optimizer_destroy(opt);
+    nn_net_destroy(net);
+}
+
+/* Save at path, check the bytes and that nothing but the model was added
+   to dir, and load it back. */
+static void t_save_at(const nn_net *net, const char *dir, const char *path,
+                      const unsigned char *img, size_t size)
+{
+    nn_net *back = NULL;
+    int extra = t_dir_extra(dir, NULL);
+    t_fault_reset();
+    nn__io = t_faulty;
+    {
+        int st = nn_net_save(net, path);
+        nn__io = nn__io_default;
+        NNT_OK(st);
+    }
+    NNT_TRUE(t_file_equals(path, img, size));
+    NNT_EQ_INT(t_dir_extra(dir, NULL), extra + 1);
+    NNT_OK(nn_net_load(&back, path));
+    nn_net_destroy(back);
+    NNT_TRUE(unlink(path) == 0);
+}
+
+NN_TEST(io_save_long_names)
+{
+    static const size_t lens[] = {NAME_MAX, NAME_MAX - 1, 240, 235, 234,
+                                  233, 100};
+    nn_net *net = NULL;
+    unsigned char *img;
+    size_t size, i, dlen;
+    char base[NAME_MAX + 1], path[PATH_MAX + 64], *p;
+    const char *dir = nnt_tmpdir();
+    int depth = 0;
+
+    NNT_OK(nn_net_create(&net, 2, sz_tiny, act_tiny, 1));
+    img = t_save(net, &size);
+
+    /* base names up to NAME_MAX: the temporary name fits NAME_MAX too,
+       keeping as much of the base name as fits */
+    for (i = 0; i < sizeof lens / sizeof lens[0]; i++) {
+        size_t n = lens[i], keep = n + 21 <= NAME_MAX ? n : NAME_MAX - 21;
+        memset(base, 'm', n);
+        base[n] = '\0';
+        snprintf(path, sizeof path, "%s/%s", dir, base);
+        t_save_at(net, dir, path, img, size);
+        NNT_EQ_SIZE(strlen(F.creat), keep + 21);
+        NNT_TRUE(strncmp(F.creat, base, keep) == 0);
+        NNT_TRUE(strncmp(F.creat + keep, ".tmp-", 5) == 0);
+    }
+
+    /* a UTF-8 base name is cut at a character boundary: "x" then 127
+       two-byte characters (255 bytes); byte 234 is a continuation byte */
+    base[0] = 'x';
+    for (i = 0; i < 127; i++) {
+        base[1 + 2 * i] = (char)0xC3;
+        base[2 + 2 * i] = (char)0xA9;   /* U+00E9 */
+    }
+    base[255] = '\0';
+    snprintf(path, sizeof path, "%s/%s", dir, base);
+    t_save_at(net, dir, path, img, size);
+    NNT_EQ_SIZE(strlen(F.creat), 233 + 21);
+    NNT_TRUE(strncmp(F.creat, base, 233) == 0);
+
+    /* one byte over NAME_MAX is refused by the file system, before
+       anything is written */
+    memset(base, 'm', NAME_MAX);
+    snprintf(path, sizeof path, "%s/%sm", dir, base);
+    NNT_STATUS(nn_net_save(net, path), NN_ERR_IO);
+    NNT_MSG_HAS(strerror(ENAMETOOLONG));
+    NNT_EQ_INT(t_dir_extra(dir, NULL), 0);
+
+    /* a directory chain near PATH_MAX with a short base name: the path
+       fits, "<path>.tmp-<16 hex>" would not, and the save works relative
+       to the directory */
+    snprintf(path, sizeof path, "%s", dir);
+    dlen = strlen(path);
+    memset(base, 'd', 200);
+    base[200] = '\0';
+    while (dlen + 1 + 200 + 2 < PATH_MAX - 1) {
+        snprintf(path + dlen, sizeof path - dlen, "/%s", base);
+        NNT_TRUE(mkdir(path, 0755) == 0);
+        dlen += 201;
+        depth++;
+    }
+    /* pad the last directory so the model path is PATH_MAX - 1 bytes */
+    {
+        size_t pad = PATH_MAX - 1 - dlen - 2 - 1;   /* "/x" + "/m" */
+        NNT_TRUE(pad > 0 && pad <= 200);
+        path[dlen] = '/';
+        memset(path + dlen + 1, 'e', pad);
+        path[dlen + 1 + pad] = '\0';
+        NNT_TRUE(mkdir(path, 0755) == 0);
+        dlen += 1 + pad;
+    }
+    p = path + dlen;
+    memcpy(p, "/m", 3);
+    NNT_EQ_SIZE(strlen(path), (size_t)PATH_MAX - 1);
+    *p = '\0';
+    {
+        char d[PATH_MAX];
+        snprintf(d, sizeof d, "%s", path);
+        *p = '/';
+        t_save_at(net, d, path, img, size);
+        NNT_EQ_INT(t_dir_extra(d, NULL), 0);
+    }
+    printf("  saved and loaded a %zu-byte path (%d directories deep) and "
+           "base names of %d to %d bytes\n", strlen(path), depth + 1, 100,
+           NAME_MAX);
+    free(img);
+    nn_net_destroy(net);
+}
+
+/* A path of about len bytes below nnt_tmpdir() made of 200-byte
+   directories (created when mk), ending in "/<leaf>". */
+static void t_long_path(char *path, size_t cap, size_t len, int mk,
+                        const char *leaf)
+{
+    size_t n;
+    char comp[201];
+    memset(comp, 'q', 200);
+    comp[200] = '\0';
+    snprintf(path, cap, "%s", nnt_tmpdir());
+    n = strlen(path);
+    while (n + 201 + 1 + strlen(leaf) < len) {
+        snprintf(path + n, cap - n, "/%s", comp);
+        if (mk) NNT_TRUE(mkdir(path, 0755) == 0 || errno == EEXIST);
+        n += 201;
+    }
+    /* one shorter directory brings it to len */
+    if (n + 2 + 1 + strlen(leaf) < len) {
+        size_t pad = len - n - 2 - strlen(leaf);
+        snprintf(path + n, cap - n, "/%.*s", (int)pad, comp);
+        if (mk) NNT_TRUE(mkdir(path, 0755) == 0 || errno == EEXIST);
+        n += 1 + pad;
+    }
+    snprintf(path + n, cap - n, "/%s", leaf);
+}
+
+NN_TEST(io_long_path_messages)
+{
+    nn_net *net = NULL, *back = NULL;
+    char path[PATH_MAX + 64], *huge;
+    const char *m;
+    size_t n;
+
+    NNT_OK(nn_net_create(&net, 2, sz_tiny, act_tiny, 1));
+
+    /* a failing load of a ~4000-byte path keeps the reason */
+    t_long_path(path, sizeof path, 4000, 1, "missing.nnfs");
+    NNT_EQ_SIZE(strlen(path), 4000);
+    NNT_STATUS(nn_net_load(&back, path), NN_ERR_IO);
+    NNT_MSG_HAS("nn_net_load: ");
+    NNT_MSG_HAS(path);
+    NNT_MSG_HAS(strerror(ENOENT));
+
+    /* a save into a missing directory at the same depth */
+    t_long_path(path, sizeof path, 4000, 1, "no-such-dir/m.nnfs");
+    NNT_STATUS(nn_net_save(net, path), NN_ERR_IO);
+    NNT_MSG_HAS(path);
+    NNT_MSG_HAS(strerror(ENOENT));
+
+    /* a failing write: the message carries the path and the temporary
+       file's path, and the reason */
+    t_long_path(path, sizeof path, 4000, 1, "full.nnfs");
+    t_fault_reset();
+    F.fail_at = 4;   /* the first write */
+    F.err = ENOSPC;
+    nn__io = t_faulty;
+    {
+        int st = nn_net_save(net, path);
+        nn__io = nn__io_default;
+        NNT_STATUS(st, NN_ERR_IO);
+    }
+    NNT_EQ_STR(op_names[F.op[3]], "write");
+    NNT_MSG_HAS(path);
+    NNT_MSG_HAS(strerror(ENOSPC));
+    NNT_MSG_HAS("the old file is unchanged");
+    NNT_MSG_HAS(".tmp-");
+    NNT_TRUE(strlen(nn_last_error()) > 2 * 3900);
+
+    /* past PATH_MAX nothing is promised but a visible cut: the message
+       starts with the function and ends in "..." */
+    n = 3 * PATH_MAX;
+    huge = malloc(n + 1);
+    NNT_TRUE(huge != NULL);
+    memset(huge, 'z', n);
+    huge[n] = '\0';
+    NNT_STATUS(nn_net_load(&back, huge), NN_ERR_IO);
+    m = nn_last_error();
+    NNT_TRUE(strncmp(m, "nn_net_load: ", 13) == 0);
+    NNT_TRUE(strlen(m) > 2 * PATH_MAX && strlen(m) < n);
+    NNT_EQ_STR(m + strlen(m) - 3, "...");
+    free(huge);
+    nn_net_destroy(net);
+}
+
+/* Loading from a terminal must not make it the caller's controlling
+   terminal: a session leader without one (a daemon) that opens a tty
+   without O_NOCTTY acquires it, and then gets its hangups and job-control
+   signals.  The child becomes such a leader, loads from a pseudo-terminal
+   (refused: not a regular file) and checks it still has no terminal. */
+NN_TEST(io_load_tty_no_ctty)
+{
+#ifdef TIOCGPTN
+    pid_t pid;
+    int status = -1;
+    fflush(NULL);
+    pid = fork();
+    NNT_TRUE(pid >= 0);
+    if (pid == 0) {
+        nn_net *back = NULL;
+        unsigned n = 0;
+        int unlock = 0, m, fd;
+        char name[64];
+        if (setsid() < 0) _exit(10);
+        m = open("/dev/ptmx", O_RDWR | O_NOCTTY);
+        if (m < 0) _exit(11);
+        if (ioctl(m, TIOCSPTLCK, &unlock) != 0 ||
+            ioctl(m, TIOCGPTN, &n) != 0)
+            _exit(11);
+        snprintf(name, sizeof name, "/dev/pts/%u", n);
+        if (nn_net_load(&back, name) != NN_ERR_IO || back != NULL) _exit(12);
+        if (nn_net_load(&back, "/dev/tty") != NN_ERR_IO) _exit(13);
+        fd = open("/dev/tty", O_RDONLY | O_NOCTTY);
+        _exit(fd >= 0 ? 14 : 0);   /* 14: the load took the terminal */
+    }
+    NNT_TRUE(waitpid(pid, &status, 0) == pid);
+    NNT_TRUE(WIFEXITED(status));
+    if (WEXITSTATUS(status) == 11) {
+        printf("  note: no pseudo-terminal available; case skipped\n");
+        return;
+    }
+    NNT_EQ_INT(WEXITSTATUS(status), 0);
+#else
+    printf("  note: no TIOCGPTN on this system; case skipped\n");
+#endif
 }

@@ -1032,9 +1032,9 @@ static long t_fail_write(int fd, const void *buf, size_t n)
     return -1;
 }
 
-static int t_fail_rename(const char *from, const char *to)
+static int t_fail_rename(int dirfd, const char *from, const char *to)
 {
-    (void)from; (void)to;
+    (void)dirfd; (void)from; (void)to;
     errno = EXDEV;
     return -1;
 }

@@ -53,6 +53,33 @@ has "second checkpoint after 600 steps" "after 600 steps" "$work/out"
 check "resume of a plain model is refused" 1 "$nnfs" train -q \
     --resume "$work/m.nnfs"
 has "message says why" "no optimizer state" "$work/err"
+# -o onto something that is not a regular file (as root, "-o /dev/null"
+# used to replace /dev/null with a regular file): refused with a message,
+# exit 1, the node untouched and no temporary file left.  The nodes are
+# made in $work, never the real /dev/null.
+mkdir "$work/nodes"
+mkfifo "$work/nodes/fifo"
+check "train -o onto a FIFO is refused" 1 "$nnfs" train -q --epochs 1 \
+    -o "$work/nodes/fifo"
+has "message says it is a FIFO" "is a FIFO, not a regular file" "$work/err"
+[ -p "$work/nodes/fifo" ] && echo "ok   the FIFO is still a FIFO" ||
+    { echo "FAIL: the FIFO was replaced"; fail=1; }
+check "train --checkpoint onto a FIFO is refused" 1 "$nnfs" train -q \
+    --epochs 1 --checkpoint "$work/nodes/fifo"
+[ -p "$work/nodes/fifo" ] && echo "ok   the FIFO is still a FIFO" ||
+    { echo "FAIL: the FIFO was replaced"; fail=1; }
+if [ "$(id -u)" -eq 0 ] && mknod "$work/nodes/null" c 1 3 2>/dev/null; then
+    check "train -o onto a character device is refused" 1 "$nnfs" train \
+        -q --epochs 1 -o "$work/nodes/null"
+    has "message says it is a device" "is a character device" "$work/err"
+    [ -c "$work/nodes/null" ] && echo "ok   the device node is untouched" ||
+        { echo "FAIL: the device node was replaced"; fail=1; }
+else
+    echo "note: the character device case needs root (mknod); skipped"
+fi
+[ "$(ls -A "$work/nodes" | grep -c '\.tmp-')" -eq 0 ] &&
+    echo "ok   no temporary file left beside the nodes" ||
+    { echo "FAIL: temporary files left: $(ls -A "$work/nodes")"; fail=1; }
 check "sine regression" 0 "$nnfs" train -q --data sine --epochs 200
 check "unknown option" 2 "$nnfs" train --no-such-option
 has "unknown option named" "no-such-option" "$work/err"

@@ -989,6 +989,81 @@ NN_API int nn_pca_save_buffer(const nn_pca *pca, void *buf, size_t capacity,
                               size_t *size_out);
 NN_API int nn_pca_load_buffer(nn_pca **out, const void *buf, size_t size);
 
+/*====== ONNX interchange ======*/
+
+/* ONNX (https://onnx.ai) models of dense networks, for ONNX Runtime,
+   PyTorch and the other tools that read or write them.  Built when the
+   library was configured with protobuf-c (CMake option NNFS_ONNX, AUTO by
+   default: Debian's libprotobuf-c-dev and protobuf-c-compiler); in a build
+   without it the four functions exist and return NN_ERR_UNSUPPORTED with a
+   message saying how to enable them.
+
+   Export writes IR version 7, opset 13: per layer i a Gemm node
+   "layer<i>.gemm" (Y = X W + b, W the float32 initializer
+   "layer<i>.weight" [n_in][n_out], b "layer<i>.bias" [n_out]) followed by
+   its activation node (Relu, Sigmoid, Tanh, Softmax with axis = -1; none
+   for linear).  The graph input "input" is float [N, n_in] and the output
+   "output" float [N, n_out], N a symbolic batch dimension.
+   producer_name is "libnnfs", producer_version nn_version(), and the
+   metadata entry "loss" names the loss the output layer pairs with
+   ("cce" for softmax, "bce" for sigmoid, "mse" otherwise; the model does
+   not record the loss it was trained with).  Layer options (dropout,
+   L1/L2) are training settings and are not exported.
+
+   Import reads a chain of such layers: what export writes, and what
+   torch.onnx.export writes for an nn.Sequential of nn.Linear and
+   nn.ReLU / nn.Sigmoid / nn.Tanh / nn.Softmax(dim=-1 or 1) / nn.Identity:
+   Gemm (alpha = beta = 1, transA = 0, transB 0 or 1, C of [n_out] or
+   [1, n_out] or absent), or MatMul by an initializer optionally followed by
+   Add of one, then at most one activation node per layer; Identity nodes
+   anywhere; one Flatten (axis 1) on the graph input, whose trailing
+   dimensions must be known.  Default-domain opsets 7 to 21.  Each weight
+   must be a float32 initializer held in the file (raw_data or float_data,
+   finite).  The new net has the layers' weights bit for bit (export then
+   import gives identical parameters), no layer options, and the dropout
+   generator of nn_net_create(..., seed 0).  Anything else is
+   NN_ERR_UNSUPPORTED with a message naming the node, its op and the
+   attribute or input in question (e.g. "node 'Conv_0' (op Conv): operator
+   not supported"); bytes that are not a well-formed ONNX model are
+   NN_ERR_FORMAT.  The input is untrusted: at most NN_ONNX_MAX_BYTES are
+   read, the protobuf decoder's allocations are capped at 16 MiB plus twice
+   the input's size (going over is NN_ERR_FORMAT), at most
+   NN_ONNX_MAX_NODES nodes and as many initializers are examined, and every
+   size is checked against the NN_MAX_* limits before the net is
+   allocated.  Every allocation goes through nn_set_allocator's hook. */
+#define NN_ONNX_MAX_BYTES ((size_t)1 << 31)
+#define NN_ONNX_MAX_NODES 4096u
+
+/* Export net to path, atomically exactly as nn_net_save (temporary file,
+   fsync, rename, directory fsync; on failure the old file is intact).
+   Returns NN_OK; NN_ERR_INVALID_ARG (net or path NULL, path empty);
+   NN_ERR_NOMEM; NN_ERR_IO; NN_ERR_UNSUPPORTED (built without ONNX).
+   Since 0.2. */
+NN_API int nn_net_export_onnx(const nn_net *net, const char *path);
+
+/* The same into memory, with nn_net_save_buffer's conventions: buf
+   (capacity bytes) [out] receives the model and *size_out [out] its size;
+   with buf NULL only the size is reported; a capacity too small gives
+   NN_ERR_SHAPE, writes nothing to buf and still sets *size_out.
+   Returns NN_OK; NN_ERR_INVALID_ARG (net or size_out NULL); NN_ERR_SHAPE;
+   NN_ERR_NOMEM; NN_ERR_UNSUPPORTED.  Since 0.2. */
+NN_API int nn_net_export_onnx_buffer(const nn_net *net, void *buf,
+                                     size_t capacity, size_t *size_out);
+
+/* Import the ONNX model at path (nn_net_import_onnx) or in the size bytes
+   at buf (read only, not kept).  *out [out] receives a new net (free it
+   with nn_net_destroy), NULL on failure.
+   Returns NN_OK; NN_ERR_INVALID_ARG (out, path or buf NULL, path empty);
+   NN_ERR_IO (file: naming the path, the call and errno text);
+   NN_ERR_FORMAT (not a well-formed ONNX model: truncated, corrupt, a
+   required field missing, over a limit, a non-finite weight);
+   NN_ERR_UNSUPPORTED (a well-formed model libnnfs cannot represent, or a
+   build without ONNX); NN_ERR_SHAPE (layer sizes over the NN_MAX_*
+   limits); NN_ERR_NOMEM.  Since 0.2. */
+NN_API int nn_net_import_onnx(nn_net **out, const char *path);
+NN_API int nn_net_import_onnx_buffer(nn_net **out, const void *buf,
+                                     size_t size);
+
 /*====== Threads and build information ======*/
 
 /* Threads the BLAS may use for the products of every network in the

@@ -134,7 +134,7 @@ static int nn__ix_tensor(const struct nn__ix *ix, const Onnx__NodeProto *n,
                                     "initializer '%s' dims[%zu] = %lld is "
                                     "outside [1, %zu]", tn, i, (long long)d,
                                     (size_t)NN_MAX_PARAMS);
-        count *= (size_t)d;  /* two factors <= 2^28: no overflow */
+        if (!nn__mul_ok(count, (size_t)d, &count)) count = SIZE_MAX;
     }
     if (count > NN_MAX_PARAMS)
         return nn__fail(NN_ERR_SHAPE, "%s: initializer '%s' holds %zu "

@@ -72,7 +72,7 @@ tier_valgrind() {
     runner=$BUILD/tests/nnfs_tests
     [ -x "$runner" ] || { echo "no $runner: build $BUILD first" >&2; return 1; }
     command -v valgrind >/dev/null || { echo "valgrind not installed" >&2; return 1; }
-    re=${NNFS_VALGRIND_TESTS:-^(api_|io_|checkpoint_|oom_|rng_|abi_|optim_|threads_)}
+    re=${NNFS_VALGRIND_TESTS:-^(api_|io_|checkpoint_|oom_|rng_|abi_|optim_|threads_|onnx_)}
     names=$("$runner" --list | grep -E "$re" || true)
     [ -n "$names" ] || { echo "no test matches $re" >&2; return 1; }
     n=0 bad=0

@@ -1066,10 +1066,11 @@ NN_API int nn_pca_load_buffer(nn_pca **out /* [out] */, const void *buf,
    not supported"); bytes that are not a well-formed ONNX model are
    NN_ERR_FORMAT.  The input is untrusted: at most NN_ONNX_MAX_BYTES are
    read, the protobuf decoder's allocations are capped at 16 MiB plus twice
-   the input's size (going over is NN_ERR_FORMAT), at most
-   NN_ONNX_MAX_NODES nodes and as many initializers are examined, and every
-   size is checked against the NN_MAX_* limits before the net is
-   allocated.  Every allocation goes through nn_set_allocator's hook. */
+   the input's size (going over is NN_ERR_FORMAT), a graph of more than
+   NN_ONNX_MAX_NODES nodes or initializers is refused (NN_ERR_FORMAT), IR
+   versions 3 to 11 are read, and every size is checked against the
+   NN_MAX_* limits before the net is allocated.  Every allocation goes
+   through nn_set_allocator's hook. */
 #define NN_ONNX_MAX_BYTES ((size_t)1 << 31)
 #define NN_ONNX_MAX_NODES 4096u
 

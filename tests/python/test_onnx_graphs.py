@@ -14,8 +14,10 @@
    attribute.
 Exit 0 on success, 77 when numpy or onnx is missing (CTest SKIP).
 """
+import os
 import re
 import sys
+import tempfile
 
 try:
     import numpy as np
@@ -78,7 +80,17 @@ def export_cases(rng):
             for i in range(depth):
                 w, b = net.get_weights(i)
                 net.set_weights(i, biases=rng.standard_normal(b.shape).astype(np.float32) * 0.1)
-            model = onnx.load_from_string(net.to_onnx())
+            data = net.to_onnx()
+            with tempfile.TemporaryDirectory() as tmp:
+                path = os.path.join(tmp, "m.onnx")
+                assert net.to_onnx(path) is None
+                with open(path, "rb") as f:
+                    assert f.read() == data
+                back = nn.Net.from_onnx(path)
+                for i in range(depth):
+                    for a, b in zip(back.get_weights(i), net.get_weights(i)):
+                        assert np.array_equal(a, b)
+            model = onnx.load_from_string(data)
             onnx.checker.check_model(model, full_check=True)
             assert model.opset_import[0].version == 13, model.opset_import
             assert model.producer_name == "libnnfs"

@@ -125,3 +125,24 @@ test('spiral: Adam trains 2-64-3; save/load and buffers are exact', () => {
   back.close();
   net.close();
 });
+
+test('10000 spiral epochs from Node give the model `nnfs train` writes, byte for byte', (t) => {
+  const cli = process.env.NNFS_CLI;
+  if (!cli) { t.skip('NNFS_CLI not set (the CTest run sets it)'); return; }
+  const fs = require('node:fs');
+  const os = require('node:os');
+  const path = require('node:path');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nnfs-node-'));
+  const file = path.join(dir, 'c.nnfs');
+  // nnfs train's defaults: spiral(100, 3, seed 0), 2-64-3 relu/softmax from
+  // seed 0, Adam lr 0.05 decay 5e-7, 10000 full-batch epochs, shuffled
+  // with seed 0
+  require('node:child_process').execFileSync(cli, ['train', '-q', '-o', file]);
+  const { x, labels } = nn.spiral(100, 3, 0);
+  const net = new nn.Net([2, 64, 3], ['relu', 'softmax'], 0);
+  const adam = new nn.Optimizer(net, 'adam', { learningRate: 0.05, decay: 5e-7 });
+  new nn.Trainer(net, adam, { epochs: 10000, shuffle: 1, seed: 0 }).fit(x, { labels });
+  assert.ok(net.toBuffer().equals(fs.readFileSync(file)));
+  net.close();
+  fs.rmSync(dir, { recursive: true });
+});

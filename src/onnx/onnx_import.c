@@ -681,7 +681,14 @@ static int nn__ix_parse(nn_net **out, const unsigned char *buf, size_t size,
 
     NN__CHECK(size > NN_ONNX_MAX_BYTES, NN_ERR_FORMAT, "%s: %zu bytes, over "
               "NN_ONNX_MAX_BYTES = %zu", fn, size, NN_ONNX_MAX_BYTES);
-    nn__pb_alloc_init(&a, NN__IX_BUDGET_BASE + 2 * size);
+    {
+        /* saturating: 2 * NN_ONNX_MAX_BYTES does not fit a 32-bit size_t */
+        size_t budget;
+        if (!nn__mul_ok(size, 2, &budget) ||
+            !nn__add_ok(budget, NN__IX_BUDGET_BASE, &budget))
+            budget = SIZE_MAX;
+        nn__pb_alloc_init(&a, budget);
+    }
     m = onnx__model_proto__unpack(&a.base, size, buf);
     if (m == NULL) {
         NN__CHECK(a.out_of_memory, NN_ERR_NOMEM, "%s: out of memory "

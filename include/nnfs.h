@@ -520,7 +520,7 @@ NN_API int nn_data_sine(float *x /* [out] */, float *y /* [out] */,
    y_cols 0); NN_ERR_SHAPE (sizes overflow).  Since 0.1. */
 NN_API int nn_data_shuffle(float *x /* [in,out] */, size_t rows, size_t cols,
                            float *y /* [in,out] */, size_t y_cols,
-                           int32_t *labels, uint64_t seed);
+                           int32_t *labels /* [in,out] */, uint64_t seed);
 
 /* IDX files (the MNIST / Fashion-MNIST format), plain or gzip-compressed
    (recognised by the gzip magic 1F 8B, decompressed with zlib).  Header:

@@ -30,13 +30,18 @@ MODE=${1:-demo}
 
 say() { printf '\n==> %s\n' "$*"; }
 
-# Packages needed to build the library and the CLI.
-PKGS_BUILD="gcc make cmake pkg-config libopenblas-dev liblapacke-dev zlib1g-dev"
+# Packages needed to build the library and the CLI (protobuf-c: ONNX
+# export/import, src/onnx/; without it those calls return
+# NN_ERR_UNSUPPORTED).
+PKGS_BUILD="gcc make cmake pkg-config libopenblas-dev liblapacke-dev zlib1g-dev \
+libprotobuf-c-dev protobuf-c-compiler"
 # Added for the test suite: Python references, the real data set,
-# sanitizers/fuzzing, valgrind and the ABI tools.
+# sanitizers/fuzzing, valgrind and the ABI tools; ONNX's checker and
+# Node.js with npm (the Node binding and ONNX Runtime tests: npm ci
+# installs koffi and onnxruntime-node into bindings/node/node_modules).
 PKGS_TEST="python3 python3-numpy python3-matplotlib python3-torch \
 dataset-fashion-mnist clang libclang-rt-14-dev valgrind abigail-tools \
-binutils"
+binutils python3-onnx nodejs npm"
 
 install_missing() {
     missing=""

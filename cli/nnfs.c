@@ -7,6 +7,8 @@
  *   nnfs eval MODEL [options]    loss and accuracy of a saved model
  *   nnfs predict MODEL [FILE]    outputs for rows of numbers
  *   nnfs info MODEL              describe a saved model
+ *   nnfs export MODEL OUT.onnx   write a saved model as ONNX
+ *   nnfs import IN.onnx MODEL    read an ONNX model (e.g. from PyTorch)
  *   nnfs version                 library, BLAS and kernel set in use
  *
  * Exit status: 0 success, 1 a library, I/O or data failure, 2 a usage
@@ -1178,6 +1180,58 @@ static int cmd_info(int argc, char **argv)
     return 0;
 }
 
+/*-------------------------------------------------------- export/import --*/
+
+static int is_help(int argc, char **argv)
+{
+    return argc >= 1 && (strcmp(argv[0], "-h") == 0 ||
+                         strcmp(argv[0], "--help") == 0);
+}
+
+static int cmd_export(int argc, char **argv)
+{
+    nn_net *net = NULL;
+    int st;
+    if (is_help(argc, argv)) {
+        printf("Usage: %s export MODEL OUT.onnx\n\n"
+               "Write a model saved by '%s train -o MODEL' as an ONNX model "
+               "(opset 13: one\nGemm and its activation per layer, input "
+               "\"input\" [N, n_in], output\n\"output\" [N, n_out]) for ONNX "
+               "Runtime and other ONNX tools.  The file is\nreplaced "
+               "atomically.\n", prog, prog);
+        return 0;
+    }
+    if (argc != 2) usage_error("export: expects MODEL and OUT.onnx");
+    if (load_model(argv[0], &net) != 0) return 1;
+    st = nn_net_export_onnx(net, argv[1]);
+    nn_net_destroy(net);
+    if (st != NN_OK) return lib_error("exporting to ONNX", st);
+    return 0;
+}
+
+static int cmd_import(int argc, char **argv)
+{
+    nn_net *net = NULL;
+    int st;
+    if (is_help(argc, argv)) {
+        printf("Usage: %s import IN.onnx MODEL\n\n"
+               "Read an ONNX model of dense layers (written by '%s export' "
+               "or by\ntorch.onnx.export for an nn.Sequential of nn.Linear "
+               "and ReLU, Sigmoid,\nTanh, Softmax or Identity, optionally "
+               "after an nn.Flatten) and save it\nas a libnnfs model for "
+               "'%s predict', '%s eval' and the library.\n", prog, prog,
+               prog, prog);
+        return 0;
+    }
+    if (argc != 2) usage_error("import: expects IN.onnx and MODEL");
+    st = nn_net_import_onnx(&net, argv[0]);
+    if (st != NN_OK) return lib_error("importing the ONNX model", st);
+    st = nn_net_save(net, argv[1]);
+    nn_net_destroy(net);
+    if (st != NN_OK) return lib_error("saving the model", st);
+    return 0;
+}
+
 /*---------------------------------------------------------------- main --*/
 
 static void main_help(void)
@@ -1191,6 +1245,8 @@ static void main_help(void)
 "  eval       loss and accuracy of a saved model on a data set\n"
 "  predict    a saved model's outputs for rows of numbers\n"
 "  info       describe a saved model\n"
+"  export     write a saved model as ONNX\n"
+"  import     read an ONNX model into a libnnfs model file\n"
 "  version    library version, BLAS, BLAS core and kernel set\n"
 "\n"
 "Run '%s COMMAND --help' for a command's options.\n",
@@ -1232,6 +1288,8 @@ int main(int argc, char **argv)
     if (strcmp(argv[1], "eval") == 0) return cmd_eval(argc - 2, argv + 2);
     if (strcmp(argv[1], "predict") == 0) return cmd_predict(argc - 2, argv + 2);
     if (strcmp(argv[1], "info") == 0) return cmd_info(argc - 2, argv + 2);
+    if (strcmp(argv[1], "export") == 0) return cmd_export(argc - 2, argv + 2);
+    if (strcmp(argv[1], "import") == 0) return cmd_import(argc - 2, argv + 2);
     usage_error("unknown command '%s'", argv[1]);
     return 2;
 }

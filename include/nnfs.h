@@ -26,6 +26,13 @@
  *  - A handle may be used by one thread at a time.  Distinct handles may be
  *    used from distinct threads concurrently.
  *  - The library never prints, never aborts and never exits.
+ *  - Pointer parameters the call writes carry a comment in the declaration:
+ *    [out] (written only; on failure handle out-pointers are set to NULL
+ *    and other outputs are unchanged unless the function says otherwise)
+ *    or [in,out] (read and written).  Every other pointer parameter is
+ *    only read.
+ *  - Handles that refer to others must go first: destroy a trainer before
+ *    its optimizer, an optimizer before its net (see each *_destroy).
  *  - Counts are size_t.  Enum-like values are int32_t and the numbers below
  *    are part of the ABI: they are only ever appended, never renumbered.
  *
@@ -90,11 +97,16 @@ enum {
 NN_API const char *nn_strerror(int status);
 
 /* This thread's last failure message, "" if no call of this thread has
-   failed yet.  A successful call does not clear it.  The text lives in
-   thread-local storage and stays valid until this thread's next failing
-   call.  It holds two PATH_MAX-long paths and their text whole; a message
-   that still does not fit (a path longer than PATH_MAX) is cut and ends
-   in "...".  Never NULL.  Since 0.1. */
+   failed yet.  The message is per thread: a failure on another thread
+   never shows here.  It is only meaningful right after a call that
+   returned a status other than NN_OK, read on the same thread before any
+   other libnnfs call (a successful call does not clear it, so a stale
+   message from an earlier failure may still be there; bindings that call
+   from a thread pool must read it on the thread that made the failing
+   call).  The text lives in thread-local storage and stays valid until
+   this thread's next failing call.  It holds two PATH_MAX-long paths and
+   their text whole; a message that still does not fit (a path longer
+   than PATH_MAX) is cut and ends in "...".  Never NULL.  Since 0.1. */
 NN_API const char *nn_last_error(void);
 
 /*====== Activations and losses (append only) ======*/
@@ -150,8 +162,9 @@ typedef struct nn_net nn_net;
    n_layers 0, a size 0, an unknown activation); NN_ERR_SHAPE (more than
    NN_MAX_LAYERS layers, a width over NN_MAX_WIDTH, more than NN_MAX_PARAMS
    parameters); NN_ERR_NOMEM.  Since 0.1. */
-NN_API int nn_net_create(nn_net **out, size_t n_layers, const size_t *sizes,
-                         const int32_t *activations, uint64_t seed);
+NN_API int nn_net_create(nn_net **out /* [out] */, size_t n_layers,
+                         const size_t *sizes, const int32_t *activations,
+                         uint64_t seed);
 
 /* Weight initialisation schemes (append only).
      NN_INIT_DEFAULT  what nn_net_create draws: He-uniform
@@ -186,7 +199,11 @@ enum {
 NN_API int nn_net_init(nn_net *net, size_t layer, int32_t scheme,
                        double gain, uint64_t seed);
 
-/* Free a network and everything it owns.  NULL is a no-op.  Since 0.1. */
+/* Free a network and everything it owns.  NULL is a no-op.  Lifetime
+   order: destroy every trainer (nn_trainer_destroy) and then every
+   optimizer (nn_optimizer_destroy) made for this net first; they refer to
+   it, and using or destroying them after the net is undefined behaviour.
+   Since 0.1. */
 NN_API void nn_net_destroy(nn_net *net);
 
 /* Shape queries.  They return 0 for a NULL net or a layer >= n_layers
@@ -207,7 +224,8 @@ NN_API size_t nn_net_num_params(const nn_net *net);
    Returns NN_OK; NN_ERR_INVALID_ARG (net NULL, layer >= n_layers);
    NN_ERR_NONFINITE (set only).  Since 0.1. */
 NN_API int nn_net_get_params(const nn_net *net, size_t layer,
-                             float *weights, float *biases);
+                             float *weights /* [out] */,
+                             float *biases /* [out] */);
 NN_API int nn_net_set_params(nn_net *net, size_t layer,
                              const float *weights, const float *biases);
 
@@ -216,7 +234,8 @@ NN_API int nn_net_set_params(nn_net *net, size_t layer,
    Returns NN_OK; NN_ERR_INVALID_ARG; NN_ERR_STATE (no nn_backward has
    succeeded on this net yet).  Since 0.1. */
 NN_API int nn_net_get_grads(const nn_net *net, size_t layer,
-                            float *dweights, float *dbiases);
+                            float *dweights /* [out] */,
+                            float *dbiases /* [out] */);
 
 /*====== Training step ======*/
 
@@ -234,7 +253,8 @@ NN_API int nn_net_get_grads(const nn_net *net, size_t layer,
    Returns NN_OK; NN_ERR_INVALID_ARG (net or x NULL, batch 0);
    NN_ERR_SHAPE (batch over INT_MAX or batch * width overflowing);
    NN_ERR_NOMEM; NN_ERR_NONFINITE.  Since 0.1. */
-NN_API int nn_forward(nn_net *net, const float *x, size_t batch, float *out);
+NN_API int nn_forward(nn_net *net, const float *x, size_t batch,
+                      float *out /* [out] */);
 
 /* Backward pass for the batch of the last successful nn_forward.
      loss      NN_LOSS_*.
@@ -252,13 +272,13 @@ NN_API int nn_forward(nn_net *net, const float *x, size_t batch, float *out);
    nn_net_num_params floats to compute that gradient exactly before
    publishing it; nothing changed).  Since 0.1. */
 NN_API int nn_backward(nn_net *net, int32_t loss, const float *targets,
-                       float *loss_out);
+                       float *loss_out /* [out] */);
 
 /* Same for CCE with integer class labels: batch entries, each in
    [0, n_out).  A label outside that range gives NN_ERR_SHAPE, naming the
    index and value.  Since 0.1. */
 NN_API int nn_backward_labels(nn_net *net, const int32_t *labels,
-                              float *loss_out);
+                              float *loss_out /* [out] */);
 
 /* Plain gradient descent with the gradients of the last nn_backward:
    W -= learning_rate * dW, b -= learning_rate * db, for every layer.
@@ -289,11 +309,12 @@ NN_API int nn_sgd_step(nn_net *net, float learning_rate);
    failure the parameters are unchanged; if the unfused update failed,
    the gradients of this batch are kept as by nn_backward.  Since 0.1. */
 NN_API int nn_backward_sgd(nn_net *net, int32_t loss, const float *targets,
-                           float learning_rate, float *loss_out);
+                           float learning_rate, float *loss_out /* [out] */);
 
 /* Same with class labels, as nn_backward_labels.  Since 0.1. */
 NN_API int nn_backward_labels_sgd(nn_net *net, const int32_t *labels,
-                                  float learning_rate, float *loss_out);
+                                  float learning_rate,
+                                  float *loss_out /* [out] */);
 
 /*====== Regularization and dropout ======*/
 
@@ -329,14 +350,16 @@ enum {
 NN_API int nn_net_set_layer_option(nn_net *net, size_t layer, int32_t option,
                                    double value);
 NN_API int nn_net_get_layer_option(const nn_net *net, size_t layer,
-                                   int32_t option, double *value_out);
+                                   int32_t option,
+                                   double *value_out /* [out] */);
 
 /* The regularization loss of the current parameters, summed over layers
    (0 when no penalty is set), into *loss_out.
    Returns NN_OK; NN_ERR_INVALID_ARG; NN_ERR_NONFINITE (the loss overflows
    float, e.g. a huge coefficient on large weights: *loss_out is then not
    written; NN_METRIC_REG_LOSS reads +infinity).  Since 0.1. */
-NN_API int nn_net_regularization_loss(const nn_net *net, float *loss_out);
+NN_API int nn_net_regularization_loss(const nn_net *net,
+                                      float *loss_out /* [out] */);
 
 /*====== Optimizers ======*/
 
@@ -393,9 +416,12 @@ enum {
    at a time.
    Returns NN_OK; NN_ERR_INVALID_ARG (out or net NULL, unknown kind);
    NN_ERR_NOMEM.  Since 0.1. */
-NN_API int nn_optimizer_create(nn_optimizer **out, nn_net *net, int32_t kind);
+NN_API int nn_optimizer_create(nn_optimizer **out /* [out] */, nn_net *net,
+                               int32_t kind);
 
-/* NULL is a no-op.  Since 0.1. */
+/* Free an optimizer.  NULL is a no-op.  Lifetime order: destroy the
+   trainers that use it first, and destroy it before its net
+   (nn_net_destroy).  Since 0.1. */
 NN_API void nn_optimizer_destroy(nn_optimizer *opt);
 
 /* The kind of opt, -1 for NULL.  Since 0.1. */
@@ -407,7 +433,7 @@ NN_API int32_t nn_optimizer_kind(const nn_optimizer *opt);
    Returns NN_OK; NN_ERR_INVALID_ARG; NN_ERR_NONFINITE.  Since 0.1. */
 NN_API int nn_optimizer_set(nn_optimizer *opt, int32_t setting, double value);
 NN_API int nn_optimizer_get(const nn_optimizer *opt, int32_t setting,
-                            double *value_out);
+                            double *value_out /* [out] */);
 
 /* One update of every layer's parameters from the gradients of the last
    nn_backward of the optimizer's net, then iterations += 1.  If the new
@@ -435,7 +461,8 @@ NN_API int nn_optimizer_reset(nn_optimizer *opt);
    NN_ERR_SHAPE; NN_ERR_NOMEM (first call only); NN_ERR_NONFINITE (an input
    or an output is not finite; out may then hold partial results).
    Since 0.1. */
-NN_API int nn_predict(nn_net *net, const float *x, size_t batch, float *out);
+NN_API int nn_predict(nn_net *net, const float *x, size_t batch,
+                      float *out /* [out] */);
 
 /* Classification accuracy of outputs against class labels: the fraction of
    the batch rows of out (batch * n_out floats) whose argmax (the first
@@ -444,36 +471,36 @@ NN_API int nn_predict(nn_net *net, const float *x, size_t batch, float *out);
    NN_ERR_SHAPE (a label outside [0, n_out)); NN_ERR_NONFINITE (NaN in
    out).  Since 0.1. */
 NN_API int nn_accuracy(const float *out, size_t batch, size_t n_out,
-                       const int32_t *labels, float *accuracy_out);
+                       const int32_t *labels, float *accuracy_out /* [out] */);
 
 /* Binary accuracy, as the NNFS course measures a sigmoid output: the
    fraction of the batch * n_out outputs with (out > 0.5) == (target > 0.5).
    Returns NN_OK; NN_ERR_INVALID_ARG; NN_ERR_NONFINITE.  Since 0.1. */
 NN_API int nn_accuracy_binary(const float *out, const float *targets,
                               size_t batch, size_t n_out,
-                              float *accuracy_out);
+                              float *accuracy_out /* [out] */);
 
 /* Regression accuracy, as the course measures it: the fraction of outputs
    with |out - target| < precision (the course uses std(targets) / 250).
    Returns NN_OK; NN_ERR_INVALID_ARG (also precision <= 0);
    NN_ERR_NONFINITE.  Since 0.1. */
 NN_API int nn_accuracy_regression(const float *out, const float *targets,
-                                  size_t batch, size_t n_out,
-                                  float precision, float *accuracy_out);
+                                  size_t batch, size_t n_out, float precision,
+                                  float *accuracy_out /* [out] */);
 
 /* The loss value of outputs against targets, the same number nn_backward
    reports, without a network: out and targets are batch * n_out floats.
    Returns NN_OK; NN_ERR_INVALID_ARG; NN_ERR_NONFINITE.  Since 0.1. */
 NN_API int nn_loss_compute(int32_t loss, const float *out,
                            const float *targets, size_t batch, size_t n_out,
-                           float *loss_out);
+                           float *loss_out /* [out] */);
 
 /* CCE of outputs against integer labels (batch entries in [0, n_out)).
    Returns NN_OK; NN_ERR_INVALID_ARG; NN_ERR_SHAPE (label out of range);
    NN_ERR_NONFINITE.  Since 0.1. */
 NN_API int nn_loss_compute_labels(const float *out, const int32_t *labels,
                                   size_t batch, size_t n_out,
-                                  float *loss_out);
+                                  float *loss_out /* [out] */);
 
 /*====== Data ======*/
 
@@ -487,21 +514,22 @@ NN_API int nn_loss_compute_labels(const float *out, const int32_t *labels,
    same data on every platform.
    Returns NN_OK; NN_ERR_INVALID_ARG (x NULL, samples or classes 0);
    NN_ERR_SHAPE (samples * classes over INT32_MAX).  Since 0.1. */
-NN_API int nn_data_spiral(float *x, int32_t *labels, size_t samples,
-                          size_t classes, uint64_t seed);
+NN_API int nn_data_spiral(float *x /* [out] */, int32_t *labels /* [out] */,
+                          size_t samples, size_t classes, uint64_t seed);
 
 /* The course's vertical data set (nnfs.datasets.vertical_data): class c
    has `samples` points at (N(c/3, 0.1^2), N(0.5, 0.1^2)).  Same buffers,
    statuses and seeding as nn_data_spiral.  Since 0.1. */
-NN_API int nn_data_vertical(float *x, int32_t *labels, size_t samples,
-                            size_t classes, uint64_t seed);
+NN_API int nn_data_vertical(float *x /* [out] */, int32_t *labels /* [out] */,
+                            size_t samples, size_t classes, uint64_t seed);
 
 /* The course's sine data set (nnfs.datasets.sine_data): x_i = i / samples
    and y_i = sin(2 pi x_i) for i in [0, samples); x and y samples floats
    each.  Deterministic (no noise).
    Returns NN_OK; NN_ERR_INVALID_ARG (x or y NULL, samples 0);
    NN_ERR_SHAPE.  Since 0.1. */
-NN_API int nn_data_sine(float *x, float *y, size_t samples);
+NN_API int nn_data_sine(float *x /* [out] */, float *y /* [out] */,
+                        size_t samples);
 
 /* Shuffle rows in place with one seeded permutation applied to x
    (rows * cols floats) and, when not NULL, to y (rows * y_cols floats) and
@@ -509,8 +537,9 @@ NN_API int nn_data_sine(float *x, float *y, size_t samples);
    library's generator: same seed, same order everywhere.
    Returns NN_OK; NN_ERR_INVALID_ARG (x NULL, rows or cols 0, y given with
    y_cols 0); NN_ERR_SHAPE (sizes overflow).  Since 0.1. */
-NN_API int nn_data_shuffle(float *x, size_t rows, size_t cols, float *y,
-                           size_t y_cols, int32_t *labels, uint64_t seed);
+NN_API int nn_data_shuffle(float *x /* [in,out] */, size_t rows, size_t cols,
+                           float *y /* [in,out] */, size_t y_cols,
+                           int32_t *labels /* [in,out] */, uint64_t seed);
 
 /* IDX files (the MNIST / Fashion-MNIST format), plain or gzip-compressed
    (recognised by the gzip magic 1F 8B, decompressed with zlib).  Header:
@@ -536,7 +565,8 @@ enum {
    Returns NN_OK; NN_ERR_INVALID_ARG (a NULL argument); NN_ERR_IO (cannot
    open or read); NN_ERR_FORMAT (not IDX, damaged, truncated, over the
    limit); NN_ERR_NOMEM.  Since 0.1. */
-NN_API int nn_idx_info(const char *path, size_t *count, size_t *sample_size);
+NN_API int nn_idx_info(const char *path, size_t *count /* [out] */,
+                       size_t *sample_size /* [out] */);
 
 /* Read an IDX file of count samples of sample_size bytes into out
    (count * sample_size floats), scaled by scale (NN_SCALE_*).  count and
@@ -545,12 +575,12 @@ NN_API int nn_idx_info(const char *path, size_t *count, size_t *sample_size);
    Returns NN_OK; NN_ERR_INVALID_ARG (NULL, unknown scale); NN_ERR_SHAPE
    (count or sample_size differ from the file); NN_ERR_IO; NN_ERR_FORMAT;
    NN_ERR_NOMEM.  Since 0.1. */
-NN_API int nn_idx_read(const char *path, float *out, size_t count,
+NN_API int nn_idx_read(const char *path, float *out /* [out] */, size_t count,
                        size_t sample_size, int32_t scale);
 
 /* Read an IDX label file (one dimension, count bytes) into labels.
    Same statuses as nn_idx_read.  Since 0.1. */
-NN_API int nn_idx_read_labels(const char *path, int32_t *labels,
+NN_API int nn_idx_read_labels(const char *path, int32_t *labels /* [out] */,
                               size_t count);
 
 /* Parse an IDX image already in memory (plain or gzip), the same checks as
@@ -559,9 +589,10 @@ NN_API int nn_idx_read_labels(const char *path, int32_t *labels,
    capacity floats available).  For fuzzing and for embedded data.
    Returns NN_OK; NN_ERR_INVALID_ARG; NN_ERR_SHAPE (capacity too small);
    NN_ERR_FORMAT; NN_ERR_NOMEM.  Since 0.1. */
-NN_API int nn_idx_parse_buffer(const void *buf, size_t size, float *out,
-                               size_t capacity, int32_t scale,
-                               size_t *count, size_t *sample_size);
+NN_API int nn_idx_parse_buffer(const void *buf, size_t size,
+                               float *out /* [out] */, size_t capacity,
+                               int32_t scale, size_t *count /* [out] */,
+                               size_t *sample_size /* [out] */);
 
 /*====== Training loop ======*/
 
@@ -664,9 +695,11 @@ typedef int (*nn_progress_fn)(void *user, const nn_trainer *trainer,
    The trainer refers to both: destroy it first.
    Returns NN_OK; NN_ERR_INVALID_ARG (a pointer NULL); NN_ERR_NOMEM.
    Since 0.1. */
-NN_API int nn_trainer_create(nn_trainer **out, nn_net *net,
+NN_API int nn_trainer_create(nn_trainer **out /* [out] */, nn_net *net,
                              nn_optimizer *opt);
-/* NULL is a no-op.  Since 0.1. */
+/* Free a trainer.  NULL is a no-op.  Lifetime order: destroy it before
+   its optimizer and its net (trainer, then optimizer, then net).
+   Since 0.1. */
 NN_API void nn_trainer_destroy(nn_trainer *trainer);
 
 /* Change or read a setting (NN_TRAIN_*).  nn_trainer_get reports -1 for
@@ -676,7 +709,7 @@ NN_API void nn_trainer_destroy(nn_trainer *trainer);
    (set during a fit, from the callback).  Since 0.1. */
 NN_API int nn_trainer_set(nn_trainer *trainer, int32_t setting, double value);
 NN_API int nn_trainer_get(const nn_trainer *trainer, int32_t setting,
-                          double *value_out);
+                          double *value_out /* [out] */);
 
 /* Install the progress callback (fn NULL removes it); user is passed back
    unchanged.  Returns NN_OK; NN_ERR_INVALID_ARG.  Since 0.1. */
@@ -686,7 +719,7 @@ NN_API int nn_trainer_set_callback(nn_trainer *trainer, nn_progress_fn fn,
 /* Read a metric (NN_METRIC_*).
    Returns NN_OK; NN_ERR_INVALID_ARG.  Since 0.1. */
 NN_API int nn_trainer_metric(const nn_trainer *trainer, int32_t metric,
-                             double *value_out);
+                             double *value_out /* [out] */);
 
 /* Train on n samples: x is n * n_in floats; exactly one of targets
    (n * n_out floats) and labels (n class indices in [0, n_out)) is given.
@@ -758,7 +791,7 @@ NN_API int nn_net_save(const nn_net *net, const char *path);
    Returns NN_OK; NN_ERR_INVALID_ARG; NN_ERR_IO (the file cannot be opened
    or read); NN_ERR_FORMAT (truncated, corrupt, another format version,
    over a limit, or inconsistent); NN_ERR_NOMEM.  Since 0.1. */
-NN_API int nn_net_load(nn_net **out, const char *path);
+NN_API int nn_net_load(nn_net **out /* [out] */, const char *path);
 
 /* The same format in memory.  nn_net_save_buffer writes the model into
    buf (capacity bytes) and its size into *size_out.  With buf NULL it only
@@ -768,9 +801,10 @@ NN_API int nn_net_load(nn_net **out, const char *path);
    not kept).  Same statuses as the file functions, without NN_ERR_IO;
    NN_ERR_INVALID_ARG for a NULL net, size_out, out or buf.
    Since 0.1. */
-NN_API int nn_net_save_buffer(const nn_net *net, void *buf, size_t capacity,
-                              size_t *size_out);
-NN_API int nn_net_load_buffer(nn_net **out, const void *buf, size_t size);
+NN_API int nn_net_save_buffer(const nn_net *net, void *buf /* [out] */,
+                              size_t capacity, size_t *size_out /* [out] */);
+NN_API int nn_net_load_buffer(nn_net **out /* [out] */, const void *buf,
+                              size_t size);
 
 /*====== Checkpoints (optimizer state with the model) ======*/
 
@@ -800,17 +834,19 @@ NN_API int nn_checkpoint_save(const nn_net *net, const nn_optimizer *opt,
    holds no optimizer state.  Both are NULL on failure.
    Returns NN_OK; NN_ERR_INVALID_ARG (a NULL argument); NN_ERR_IO;
    NN_ERR_FORMAT; NN_ERR_NOMEM.  Since 0.1. */
-NN_API int nn_checkpoint_load(nn_net **net_out, nn_optimizer **opt_out,
+NN_API int nn_checkpoint_load(nn_net **net_out /* [out] */,
+                              nn_optimizer **opt_out /* [out] */,
                               const char *path);
 
 /* The same in memory, with the conventions of nn_net_save_buffer and
    nn_net_load_buffer.  Since 0.1. */
 NN_API int nn_checkpoint_save_buffer(const nn_net *net,
-                                     const nn_optimizer *opt, void *buf,
-                                     size_t capacity, size_t *size_out);
-NN_API int nn_checkpoint_load_buffer(nn_net **net_out,
-                                     nn_optimizer **opt_out, const void *buf,
-                                     size_t size);
+                                     const nn_optimizer *opt,
+                                     void *buf /* [out] */, size_t capacity,
+                                     size_t *size_out /* [out] */);
+NN_API int nn_checkpoint_load_buffer(nn_net **net_out /* [out] */,
+                                     nn_optimizer **opt_out /* [out] */,
+                                     const void *buf, size_t size);
 
 /*====== Allocator ======*/
 
@@ -847,14 +883,15 @@ NN_API int nn_set_allocator(void *(*alloc_fn)(void *user, size_t size),
    NN_ERR_NOMEM; NN_ERR_UNSUPPORTED (a side beyond INT_MAX).  On
    failure out and *count are unchanged.  Reads net only.  Since 0.1. */
 NN_API int nn_net_layer_singular_values(const nn_net *net, size_t layer,
-                                        float *out, size_t capacity,
-                                        size_t *count);
+                                        float *out /* [out] */,
+                                        size_t capacity,
+                                        size_t *count /* [out] */);
 
 /* The largest singular value of layer `layer`'s W (its operator 2-norm)
    in *norm_out.  Status codes as nn_net_layer_singular_values (norm_out
    NULL: NN_ERR_INVALID_ARG).  Since 0.1. */
 NN_API int nn_net_layer_spectral_norm(const nn_net *net, size_t layer,
-                                      double *norm_out);
+                                      double *norm_out /* [out] */);
 
 /* How nn_net_fit_readout solved its system (append only). */
 enum {
@@ -902,8 +939,8 @@ enum {
    *mse_out are not written.  Since 0.1. */
 NN_API int nn_net_fit_readout(nn_net *net, const float *x,
                               const float *targets, size_t batch,
-                              double lambda, int32_t *method_out,
-                              double *mse_out);
+                              double lambda, int32_t *method_out /* [out] */,
+                              double *mse_out /* [out] */);
 
 /*====== PCA and whitening (LAPACKE) ======*/
 
@@ -957,10 +994,11 @@ enum {
    (about 16 * cols^2 bytes, allocated by LAPACKE itself and so not
    routed through nn_set_allocator).
    Since 0.1. */
-NN_API int nn_pca_fit(nn_pca **out, const float *x, size_t rows,
+NN_API int nn_pca_fit(nn_pca **out /* [out] */, const float *x, size_t rows,
                       size_t cols, size_t k, int32_t flags, double epsilon);
 
-/* Free a PCA.  NULL is a no-op.  Since 0.1. */
+/* Free a PCA.  NULL is a no-op.  A PCA refers to no other handle.
+   Since 0.1. */
 NN_API void nn_pca_destroy(nn_pca *pca);
 
 /* Project rows samples of x (rows * cols floats, cols =
@@ -976,7 +1014,7 @@ NN_API void nn_pca_destroy(nn_pca *pca);
    overflow float); NN_ERR_NOMEM.  On failure out is unchanged.
    Since 0.1. */
 NN_API int nn_pca_transform(const nn_pca *pca, const float *x, size_t rows,
-                            float *out);
+                            float *out /* [out] */);
 
 /* Map rows transformed samples y (rows * k floats) back to the input
    space: out receives rows * cols floats, y V^T + mu (whitening undone).
@@ -986,7 +1024,7 @@ NN_API int nn_pca_transform(const nn_pca *pca, const float *x, size_t rows,
    a non-finite y or one whose reconstruction could overflow float).  On
    failure out is unchanged.  Since 0.1. */
 NN_API int nn_pca_inverse_transform(const nn_pca *pca, const float *y,
-                                    size_t rows, float *out);
+                                    size_t rows, float *out /* [out] */);
 
 /* Input width cols and number of components k; 0 for a NULL pca.
    Since 0.1. */
@@ -998,21 +1036,21 @@ NN_API size_t nn_pca_num_components(const nn_pca *pca);
    (k * cols floats, row j = component j, unit length, descending
    variance) into caller buffers; either may be NULL to skip it.
    Returns NN_OK; NN_ERR_INVALID_ARG (pca NULL).  Since 0.1. */
-NN_API int nn_pca_get_params(const nn_pca *pca, double *mean,
-                             float *components);
+NN_API int nn_pca_get_params(const nn_pca *pca, double *mean /* [out] */,
+                             float *components /* [out] */);
 
 /* The variance along each component (k doubles: the eigenvalues of the
    sample covariance, descending, >= 0) and the fraction of the total
    variance (the covariance's trace) each explains (k doubles; 0 when the
    total is 0).  Either may be NULL.
    Returns NN_OK; NN_ERR_INVALID_ARG (pca NULL).  Since 0.1. */
-NN_API int nn_pca_get_variance(const nn_pca *pca, double *variance,
-                               double *ratio);
+NN_API int nn_pca_get_variance(const nn_pca *pca, double *variance /* [out] */,
+                               double *ratio /* [out] */);
 
 /* The flags and epsilon given to nn_pca_fit.  Either pointer may be NULL.
    Returns NN_OK; NN_ERR_INVALID_ARG (pca NULL).  Since 0.1. */
-NN_API int nn_pca_get_settings(const nn_pca *pca, int32_t *flags,
-                               double *epsilon);
+NN_API int nn_pca_get_settings(const nn_pca *pca, int32_t *flags /* [out] */,
+                               double *epsilon /* [out] */);
 
 /* PCA files (docs/FORMAT.md, "PCA files"), little-endian: magic
    89 4E 50 43 0D 0A 1A 0A, version 1, byte-order mark, total size,
@@ -1037,10 +1075,88 @@ NN_API int nn_pca_get_settings(const nn_pca *pca, int32_t *flags,
    the system call and errno text); NN_ERR_FORMAT (load only);
    NN_ERR_NOMEM.  Since 0.1. */
 NN_API int nn_pca_save(const nn_pca *pca, const char *path);
-NN_API int nn_pca_load(nn_pca **out, const char *path);
-NN_API int nn_pca_save_buffer(const nn_pca *pca, void *buf, size_t capacity,
-                              size_t *size_out);
-NN_API int nn_pca_load_buffer(nn_pca **out, const void *buf, size_t size);
+NN_API int nn_pca_load(nn_pca **out /* [out] */, const char *path);
+NN_API int nn_pca_save_buffer(const nn_pca *pca, void *buf /* [out] */,
+                              size_t capacity, size_t *size_out /* [out] */);
+NN_API int nn_pca_load_buffer(nn_pca **out /* [out] */, const void *buf,
+                              size_t size);
+
+/*====== ONNX interchange ======*/
+
+/* ONNX (https://onnx.ai) models of dense networks, for ONNX Runtime,
+   PyTorch and the other tools that read or write them.  Built when the
+   library was configured with protobuf-c (CMake option NNFS_ONNX, AUTO by
+   default: Debian's libprotobuf-c-dev and protobuf-c-compiler); in a build
+   without it the four functions exist and return NN_ERR_UNSUPPORTED with a
+   message saying how to enable them.
+
+   Export writes IR version 7, opset 13: per layer i a Gemm node
+   "layer<i>.gemm" (Y = X W + b, W the float32 initializer
+   "layer<i>.weight" [n_in][n_out], b "layer<i>.bias" [n_out]) followed by
+   its activation node (Relu, Sigmoid, Tanh, Softmax with axis = -1; none
+   for linear).  The graph input "input" is float [N, n_in] and the output
+   "output" float [N, n_out], N a symbolic batch dimension.
+   producer_name is "libnnfs", producer_version nn_version(), and the
+   metadata entry "loss" names the loss the output layer pairs with
+   ("cce" for softmax, "bce" for sigmoid, "mse" otherwise; the model does
+   not record the loss it was trained with).  Layer options (dropout,
+   L1/L2) are training settings and are not exported.
+
+   Import reads a chain of such layers: what export writes, and what
+   torch.onnx.export writes for an nn.Sequential of nn.Linear and
+   nn.ReLU / nn.Sigmoid / nn.Tanh / nn.Softmax(dim=-1 or 1) / nn.Identity:
+   Gemm (alpha = beta = 1, transA = 0, transB 0 or 1, C of [n_out] or
+   [1, n_out] or absent), or MatMul by an initializer optionally followed by
+   Add of one, then at most one activation node per layer; Identity nodes
+   anywhere; one Flatten (axis 1) on the graph input, whose trailing
+   dimensions must be known.  Default-domain opsets 7 to 21.  Each weight
+   must be a float32 initializer held in the file (raw_data or float_data,
+   finite).  The new net has the layers' weights bit for bit (export then
+   import gives identical parameters), no layer options, and the dropout
+   generator of nn_net_create(..., seed 0).  Anything else is
+   NN_ERR_UNSUPPORTED with a message naming the node, its op and the
+   attribute or input in question (e.g. "node 'Conv_0' (op Conv): operator
+   not supported"); bytes that are not a well-formed ONNX model are
+   NN_ERR_FORMAT.  The input is untrusted: at most NN_ONNX_MAX_BYTES are
+   read, the protobuf decoder's allocations are capped at 16 MiB plus twice
+   the input's size (going over is NN_ERR_FORMAT), a graph of more than
+   NN_ONNX_MAX_NODES nodes or initializers is refused (NN_ERR_FORMAT), IR
+   versions 3 to 11 are read, and every size is checked against the
+   NN_MAX_* limits before the net is allocated.  Every allocation goes
+   through nn_set_allocator's hook. */
+#define NN_ONNX_MAX_BYTES ((size_t)1 << 31)
+#define NN_ONNX_MAX_NODES 4096u
+
+/* Export net to path, atomically exactly as nn_net_save (temporary file,
+   fsync, rename, directory fsync; on failure the old file is intact).
+   Returns NN_OK; NN_ERR_INVALID_ARG (net or path NULL, path empty);
+   NN_ERR_NOMEM; NN_ERR_IO; NN_ERR_UNSUPPORTED (built without ONNX).
+   Since 0.2. */
+NN_API int nn_net_export_onnx(const nn_net *net, const char *path);
+
+/* The same into memory, with nn_net_save_buffer's conventions: buf
+   (capacity bytes) [out] receives the model and *size_out [out] its size;
+   with buf NULL only the size is reported; a capacity too small gives
+   NN_ERR_SHAPE, writes nothing to buf and still sets *size_out.
+   Returns NN_OK; NN_ERR_INVALID_ARG (net or size_out NULL); NN_ERR_SHAPE;
+   NN_ERR_NOMEM; NN_ERR_UNSUPPORTED.  Since 0.2. */
+NN_API int nn_net_export_onnx_buffer(const nn_net *net, void *buf /* [out] */,
+                                     size_t capacity,
+                                     size_t *size_out /* [out] */);
+
+/* Import the ONNX model at path (nn_net_import_onnx) or in the size bytes
+   at buf (read only, not kept).  *out [out] receives a new net (free it
+   with nn_net_destroy), NULL on failure.
+   Returns NN_OK; NN_ERR_INVALID_ARG (out, path or buf NULL, path empty);
+   NN_ERR_IO (file: naming the path, the call and errno text);
+   NN_ERR_FORMAT (not a well-formed ONNX model: truncated, corrupt, a
+   required field missing, over a limit, a non-finite weight);
+   NN_ERR_UNSUPPORTED (a well-formed model libnnfs cannot represent, or a
+   build without ONNX); NN_ERR_SHAPE (layer sizes over the NN_MAX_*
+   limits); NN_ERR_NOMEM.  Since 0.2. */
+NN_API int nn_net_import_onnx(nn_net **out /* [out] */, const char *path);
+NN_API int nn_net_import_onnx_buffer(nn_net **out /* [out] */, const void *buf,
+                                     size_t size);
 
 /*====== Threads and build information ======*/
 

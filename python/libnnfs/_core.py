@@ -166,6 +166,10 @@ _PROTOS = {
     "nn_net_load": (_int, [_P(_vp), _cp]),
     "nn_net_save_buffer": (_int, [_vp, _vp, _sz, _P(_sz)]),
     "nn_net_load_buffer": (_int, [_P(_vp), _vp, _sz]),
+    "nn_net_export_onnx": (_int, [_vp, _cp]),
+    "nn_net_export_onnx_buffer": (_int, [_vp, _vp, _sz, _P(_sz)]),
+    "nn_net_import_onnx": (_int, [_P(_vp), _cp]),
+    "nn_net_import_onnx_buffer": (_int, [_P(_vp), _vp, _sz]),
     "nn_pca_fit": (_int, [_P(_vp), _vp, _sz, _sz, _sz, _i32, _dbl]),
     "nn_pca_destroy": (None, [_vp]),
     "nn_pca_transform": (_int, [_vp, _vp, _sz, _vp]),
@@ -947,6 +951,30 @@ class Net(_Handle):
     @classmethod
     def from_bytes(cls, data):
         h = _load_bytes(_lib.nn_net_load_buffer, data)
+        return cls._from_handle(h)
+
+    # ---- ONNX
+    def to_onnx(self, path=None):
+        """The network as an ONNX model (opset 13, see nn_net_export_onnx):
+        written atomically to path, or returned as bytes when path is
+        None.  Raises UnsupportedError in a build without protobuf-c."""
+        if path is None:
+            return _save_bytes(_lib.nn_net_export_onnx_buffer, self.handle)
+        _check(_lib.nn_net_export_onnx(self.handle, os.fsencode(path)))
+        return None
+
+    @classmethod
+    def from_onnx(cls, source):
+        """A Net from an ONNX model: a path (str or os.PathLike) or the
+        model's bytes (bytes, bytearray, memoryview), e.g. what
+        torch.onnx.export wrote for an nn.Sequential of Linear layers and
+        ReLU/Sigmoid/Tanh/Softmax/Identity.  Anything else raises
+        UnsupportedError naming the node, its op and the attribute."""
+        if isinstance(source, (bytes, bytearray, memoryview)):
+            return cls._from_handle(
+                _load_bytes(_lib.nn_net_import_onnx_buffer, source))
+        h = _vp()
+        _check(_lib.nn_net_import_onnx(ctypes.byref(h), os.fsencode(source)))
         return cls._from_handle(h)
 
     # ---- training loop

@@ -16,7 +16,8 @@
 #               default build-tsan) running the thread tests, 1 BLAS thread
 #   fuzz        a clang-14 -DNNFS_FUZZ=ON build (NNFS_FUZZ_BUILD_DIR, default
 #               build-fuzz); each libFuzzer target (fuzz_model_load,
-#               fuzz_idx, fuzz_alloc) NNFS_FUZZ_SECONDS (60)
+#               fuzz_idx, fuzz_alloc, and fuzz_onnx_import with protobuf-c)
+#               NNFS_FUZZ_SECONDS (60)
 #   long        ctest -C long -R example_fashion_mnist_full in MAIN_BUILD_DIR
 # Each tier runs under timeout(1) (NNFS_TIER_TIMEOUT_<TIER> seconds,
 # defaults below); a tier that times out fails.  Exit status: 0 if every
@@ -71,7 +72,7 @@ tier_valgrind() {
     runner=$BUILD/tests/nnfs_tests
     [ -x "$runner" ] || { echo "no $runner: build $BUILD first" >&2; return 1; }
     command -v valgrind >/dev/null || { echo "valgrind not installed" >&2; return 1; }
-    re=${NNFS_VALGRIND_TESTS:-^(api_|io_|checkpoint_|oom_|rng_|abi_|optim_|threads_)}
+    re=${NNFS_VALGRIND_TESTS:-^(api_|io_|checkpoint_|oom_|rng_|abi_|optim_|threads_|onnx_)}
     names=$("$runner" --list | grep -E "$re" || true)
     [ -n "$names" ] || { echo "no test matches $re" >&2; return 1; }
     n=0 bad=0
@@ -118,8 +119,12 @@ tier_fuzz() {
         -DNNFS_WERROR=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo \
         -DNNFS_BUILD_TESTS=OFF -DNNFS_BUILD_BENCH=OFF \
         -DNNFS_BUILD_EXAMPLES=OFF -DNNFS_BUILD_CLI=OFF
-    # 3 targets x secs plus the build must stay under the tier's limit
+    # 4 targets x secs plus the build must stay under the tier's limit;
+    # fuzz_onnx_import exists when protobuf-c is installed (NNFS_ONNX)
     targets="fuzz_model_load fuzz_idx fuzz_alloc"
+    if grep -q '^NNFS_ONNX_BUILT:INTERNAL=TRUE' "$dir/CMakeCache.txt"; then
+        targets="$targets fuzz_onnx_import"
+    fi
     cmake --build "$dir" -j "$JOBS" --target $targets
     for t in $targets; do
         mkdir -p "$dir/corpus-$t" "$dir/artifacts-$t"

@@ -46,6 +46,13 @@ binutils python3-onnx nodejs npm"
 install_missing() {
     missing=""
     for p in "$@"; do
+        # Node.js may come from elsewhere than Debian (NodeSource's nodejs
+        # bundles npm and conflicts with Debian's npm package): a working
+        # command counts as installed.
+        case $p in
+        nodejs) command -v node >/dev/null 2>&1 && continue ;;
+        npm) command -v npm >/dev/null 2>&1 && continue ;;
+        esac
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" \
             || missing="$missing $p"
     done

@@ -26,7 +26,7 @@ MODE=${1:-demo}
 say() { printf '\n==> %s\n' "$*"; }
 
 # Packages needed to build the library and the CLI.
-PKGS_BUILD="gcc make cmake pkg-config libopenblas-dev liblapacke-dev zlib1g-dev"
+PKGS_BUILD="gcc make cmake pkg-config libopenblas-dev liblapacke-dev zlib1g-dev libdeflate-dev"
 # Added for the test suite: Python references, the real data set,
 # sanitizers/fuzzing, valgrind and the ABI tools.
 PKGS_TEST="python3 python3-numpy python3-matplotlib python3-torch \

@@ -12,16 +12,22 @@
  *              does, floats first written included;
  *   info_read  the 0.1 way: nn_idx_info of each file, malloc, nn_idx_read
  *              and nn_idx_read_labels (each file decompressed twice).
- * One JSON line per measurement, then one summary line with the medians
- * and the median over rounds of load / zcat and info_read / zcat (ratios
- * taken within a round, so a noisy machine affects both sides alike).
+ * One JSON line per measurement (wall seconds, and CPU seconds, user +
+ * system: zcat's from wait4, the loaders' from getrusage), then one
+ * summary line with the medians and the median over rounds of load / zcat
+ * and info_read / zcat, wall and CPU (ratios taken within a round, so a
+ * noisy machine affects both sides alike; on a shared machine the CPU
+ * ratio is the steadier one).
  * Exit status 0; 1 when a file cannot be read.  Files missing: a "skip"
  * line and status 0 (install the Debian package dataset-fashion-mnist).
  */
+#define _DEFAULT_SOURCE 1   /* wait4 */
 #include "bench_common.h"
 
 #include <fcntl.h>
 #include <spawn.h>
+#include <sys/resource.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -33,6 +39,19 @@ static const char *const names[NFILES] = {
     "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"};
 
 static char paths[NFILES][4096];
+static double cpu_last;   /* CPU seconds of the last measurement */
+
+static double tv_sec(struct timeval tv)
+{
+    return (double)tv.tv_sec + 1e-6 * (double)tv.tv_usec;
+}
+
+static double self_cpu(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return tv_sec(ru.ru_utime) + tv_sec(ru.ru_stime);
+}
 
 static double time_zcat(const char *zcat)
 {
@@ -51,8 +70,12 @@ static double time_zcat(const char *zcat)
         posix_spawn_file_actions_destroy(&fa);
         return -1;
     }
-    while (waitpid(pid, &status, 0) < 0) {}
-    t0 = bench_now() - t0;
+    {
+        struct rusage ru;
+        while (wait4(pid, &status, 0, &ru) < 0) {}
+        t0 = bench_now() - t0;
+        cpu_last = tv_sec(ru.ru_utime) + tv_sec(ru.ru_stime);
+    }
     posix_spawn_file_actions_destroy(&fa);
     return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? t0 : -1;
 }
@@ -60,7 +83,7 @@ static double time_zcat(const char *zcat)
 /* nn_idx_load of the four files; the checksum keeps the work observable */
 static double time_load(double *sum)
 {
-    double t0 = bench_now();
+    double c0 = self_cpu(), t0 = bench_now();
     int i;
     *sum = 0;
     for (i = 0; i < NFILES; i++) {
@@ -76,13 +99,15 @@ static double time_load(double *sum)
         *sum += (double)x[c * s - 1] + (double)c;
         nn_idx_free(x);
     }
-    return bench_now() - t0;
+    t0 = bench_now() - t0;
+    cpu_last = self_cpu() - c0;
+    return t0;
 }
 
 /* the two-call way of libnnfs 0.1 (and of the CLI before nn_idx_load) */
 static double time_info_read(double *sum)
 {
-    double t0 = bench_now();
+    double c0 = self_cpu(), t0 = bench_now();
     int i;
     *sum = 0;
     for (i = 0; i < NFILES; i += 2) {
@@ -109,14 +134,16 @@ static double time_info_read(double *sum)
         free(x);
         free(y);
     }
-    return bench_now() - t0;
+    t0 = bench_now() - t0;
+    cpu_last = self_cpu() - c0;
+    return t0;
 }
 
-static void line(const char *what, int round, double sec)
+static void line(const char *what, int round, double sec, double cpu)
 {
     bench_json_head("idx", 1);
-    printf(",\"what\":\"%s\",\"round\":%d,\"seconds\":%.6f}\n", what, round,
-           sec);
+    printf(",\"what\":\"%s\",\"round\":%d,\"seconds\":%.6f,"
+           "\"cpu_seconds\":%.6f}\n", what, round, sec, cpu);
     fflush(stdout);
 }
 
@@ -124,8 +151,8 @@ int main(int argc, char **argv)
 {
     const char *dir = "/usr/share/datasets/fashion-mnist", *zcat = "zcat";
     int rounds = 7, r, i;
-    double *tz, *tl, *ti, *rl, *ri, mn, mz, ml, mi, p90, ratio_l, ratio_i;
-    double sum_l = 0, sum_i = 0;
+    static const char *const whats[3] = {"zcat", "load", "info_read"};
+    double *t, mn, p90, med[10], sum_l = 0, sum_i = 0;
 
     for (i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--dir") == 0 && i + 1 < argc) dir = argv[++i];
@@ -140,6 +167,7 @@ int main(int argc, char **argv)
         }
     }
     if (rounds < 1) rounds = 1;
+    (void)bench_fill;   /* shared helper this driver does not use */
     for (i = 0; i < NFILES; i++) {
         snprintf(paths[i], sizeof paths[i], "%s/%s", dir, names[i]);
         if (access(paths[i], R_OK) != 0) {
@@ -148,42 +176,46 @@ int main(int argc, char **argv)
             return 0;
         }
     }
-    tz = calloc((size_t)rounds * 5, sizeof *tz);
-    if (tz == NULL) return 1;
-    tl = tz + rounds;
-    ti = tl + rounds;
-    rl = ti + rounds;
-    ri = rl + rounds;
+    /* per round: wall and CPU of zcat, load, info_read; then ratios */
+    t = calloc((size_t)rounds * 10, sizeof *t);
+    if (t == NULL) return 1;
     /* one unmeasured pass brings the files into the page cache */
     if (time_zcat(zcat) < 0) {
         fprintf(stderr, "bench_idx: %s failed\n", zcat);
         return 1;
     }
     for (r = 0; r < rounds; r++) {
-        tz[r] = time_zcat(zcat);
-        tl[r] = time_load(&sum_l);
-        ti[r] = time_info_read(&sum_i);
-        if (tz[r] < 0 || tl[r] < 0 || ti[r] < 0) return 1;
+        double *w = t, *c = t + 3 * rounds;
+        w[r] = time_zcat(zcat);
+        c[r] = cpu_last;
+        w[rounds + r] = time_load(&sum_l);
+        c[rounds + r] = cpu_last;
+        w[2 * rounds + r] = time_info_read(&sum_i);
+        c[2 * rounds + r] = cpu_last;
+        if (w[r] < 0 || w[rounds + r] < 0 || w[2 * rounds + r] < 0) return 1;
         if (sum_l != sum_i) {
             fprintf(stderr, "bench_idx: the two ways disagree\n");
             return 1;
         }
-        line("zcat", r, tz[r]);
-        line("load", r, tl[r]);
-        line("info_read", r, ti[r]);
-        rl[r] = tl[r] / tz[r];
-        ri[r] = ti[r] / tz[r];
+        for (i = 0; i < 3; i++) {
+            line(whats[i], r, w[i * rounds + r], c[i * rounds + r]);
+            if (i > 0) {   /* ratios to zcat: wall, then CPU */
+                t[(6 + 2 * (i - 1)) * rounds + r] = w[i * rounds + r] / w[r];
+                t[(7 + 2 * (i - 1)) * rounds + r] = c[i * rounds + r] /
+                                                    (c[r] > 0 ? c[r] : 1e-9);
+            }
+        }
     }
-    bench_stats(tz, rounds, &mn, &mz, &p90);
-    bench_stats(tl, rounds, &mn, &ml, &p90);
-    bench_stats(ti, rounds, &mn, &mi, &p90);
-    bench_stats(rl, rounds, &mn, &ratio_l, &p90);
-    bench_stats(ri, rounds, &mn, &ratio_i, &p90);
+    for (i = 0; i < 10; i++)
+        bench_stats(t + i * rounds, rounds, &mn, &med[i], &p90);
     bench_json_head("idx", 1);
     printf(",\"what\":\"summary\",\"rounds\":%d,\"zcat_median\":%.6f,"
            "\"load_median\":%.6f,\"info_read_median\":%.6f,"
-           "\"load_over_zcat\":%.3f,\"info_read_over_zcat\":%.3f}\n", rounds,
-           mz, ml, mi, ratio_l, ratio_i);
-    free(tz);
+           "\"zcat_cpu_median\":%.6f,\"load_cpu_median\":%.6f,"
+           "\"info_read_cpu_median\":%.6f,\"load_over_zcat\":%.3f,"
+           "\"load_over_zcat_cpu\":%.3f,\"info_read_over_zcat\":%.3f,"
+           "\"info_read_over_zcat_cpu\":%.3f}\n", rounds, med[0], med[1],
+           med[2], med[3], med[4], med[5], med[6], med[7], med[8], med[9]);
+    free(t);
     return 0;
 }

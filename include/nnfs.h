@@ -550,10 +550,12 @@ NN_API int nn_idx_parse_buffer(const void *buf, size_t size, float *out,
    *out receives count * sample_size floats scaled by scale (NN_SCALE_*),
    *count and *sample_size the shape; free *out with nn_idx_free.  The
    file is decompressed once (nn_idx_info followed by nn_idx_read
-   decompresses it twice), and the array is allocated as the data proves
-   to be there: a small file whose header declares a huge payload fails
-   as truncated having allocated at most about 32 times its own size, not
-   what the header declares.  The same checks as nn_idx_read.
+   decompresses it twice), and memory grows with the data actually
+   decompressed, never to what the header declares: before the data is
+   complete a block is at most 32 times the file's size or twice the data
+   found so far, so a small file whose header declares a huge payload
+   fails as truncated without a huge allocation.  The same checks as
+   nn_idx_read.
    Returns NN_OK; NN_ERR_INVALID_ARG (NULL, unknown scale); NN_ERR_IO;
    NN_ERR_FORMAT; NN_ERR_NOMEM.  *out is NULL on failure.  Since 0.2. */
 NN_API int nn_idx_load(const char *path, int32_t scale, float **out,

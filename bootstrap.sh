@@ -32,9 +32,10 @@ say() { printf '\n==> %s\n' "$*"; }
 
 # Packages needed to build the library and the CLI (protobuf-c: ONNX
 # export/import, src/onnx/; without it those calls return
-# NN_ERR_UNSUPPORTED).
+# NN_ERR_UNSUPPORTED; libdeflate: the fast gzip path of the IDX reader,
+# zlib otherwise).
 PKGS_BUILD="gcc make cmake pkg-config libopenblas-dev liblapacke-dev zlib1g-dev \
-libprotobuf-c-dev protobuf-c-compiler"
+libprotobuf-c-dev protobuf-c-compiler libdeflate-dev"
 # Added for the test suite: Python references, the real data set,
 # sanitizers/fuzzing, valgrind and the ABI tools; ONNX's checker and
 # Node.js with npm (the Node binding and ONNX Runtime tests: npm ci

@@ -10,7 +10,7 @@ threads=${THREADS:-1,2}
 if [ ! -f "$bd/CMakeCache.txt" ]; then
   cmake -S "$src" -B "$bd" -DCMAKE_BUILD_TYPE=Release -DNNFS_BUILD_BENCH=ON
 fi
-cmake --build "$bd" -j2 --target bench_gemm bench_train
+cmake --build "$bd" -j2 --target bench_gemm bench_train bench_idx
 cmake --build "$bd" -j2 --target bench_fann 2>/dev/null || true
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
@@ -19,6 +19,8 @@ echo "# bench_gemm"
 echo "# bench_train"
 "$bd/bench/bench_train" --threads "$threads" ${REPS:+--reps "$REPS"} \
   | tee "$out/train.jsonl"
+echo "# bench_idx (Fashion-MNIST loading vs zcat, rounds interleaved)"
+"$bd/bench/bench_idx" ${ROUNDS:+--rounds "$ROUNDS"}
 echo "# peers (ratios to the libnnfs GEMM floor, median step times)"
 /usr/bin/python3 "$src/bench/peers.py" "$out/train.jsonl" --threads "$threads" \
   --bench-fann "$bd/bench/bench_fann" --bench-train "$bd/bench/bench_train" \

@@ -155,11 +155,13 @@ struct dataset {
     float *x, *t;
     int32_t *y;
     size_t n, n_in, n_out;   /* n_out: classes, or target width */
+    int x_idx;               /* x is from nn_idx_load: nn_idx_free it */
 };
 
 static void dataset_free(struct dataset *d)
 {
-    free(d->x);
+    if (d->x_idx) nn_idx_free(d->x);
+    else free(d->x);
     free(d->t);
     free(d->y);
     memset(d, 0, sizeof *d);
@@ -177,13 +179,17 @@ struct data_opts {
 enum { GIVEN_DATA = 1, GIVEN_SAMPLES = 2, GIVEN_CLASSES = 4, GIVEN_SCALE = 8,
        GIVEN_LIMIT = 16, GIVEN_SEED = 32 };
 
-/* Read an IDX image/label pair (limit: keep the first rows). */
+/* Read an IDX image/label pair (limit: keep the first rows).  The images
+   are decompressed once, into an array that grows with the data (a small
+   file declaring a huge count fails before anything huge is allocated);
+   the label file must hold as many labels, which bounds its array. */
 static int load_idx(const char *images, const char *labels, int scale,
                     size_t limit, struct dataset *d)
 {
     size_t count, size, lcount, lsize, i;
-    int st = nn_idx_info(images, &count, &size);
+    int st = nn_idx_load(images, scale, &d->x, &count, &size);
     if (st != NN_OK) return lib_error("reading the images", st);
+    d->x_idx = 1;
     st = nn_idx_info(labels, &lcount, &lsize);
     if (st != NN_OK) return lib_error("reading the labels", st);
     if (lcount != count || lsize != 1) {
@@ -192,10 +198,7 @@ static int load_idx(const char *images, const char *labels, int scale,
                 lcount, lsize);
         return 1;
     }
-    d->x = xmalloc(count * size, sizeof(float));
     d->y = xmalloc(count, sizeof(int32_t));
-    st = nn_idx_read(images, d->x, count, size, scale);
-    if (st != NN_OK) return lib_error("reading the images", st);
     st = nn_idx_read_labels(labels, d->y, count);
     if (st != NN_OK) return lib_error("reading the labels", st);
     d->n = limit != 0 && limit < count ? limit : count;

@@ -47,6 +47,15 @@ def idx_corpus():
     gz = bytearray(gzip.compress(ok, 9, mtime=0))
     gz[-5] ^= 0x40
     put("fuzz_idx", "bad_gzip_isize.idx.gz", bytes(gz))
+    # several gzip members (gunzip's concatenation): cut in the header
+    # and in the data, an empty member, and a member cut short
+    put("fuzz_idx", "ok_members_3.idx.gz",
+        gzip.compress(ok[:10], 9, mtime=0) + gzip.compress(ok[10:40], 9, mtime=0)
+        + gzip.compress(ok[40:], 9, mtime=0))
+    put("fuzz_idx", "ok_members_empty.idx.gz",
+        gzip.compress(b"", 9, mtime=0) + gzip.compress(ok, 9, mtime=0))
+    put("fuzz_idx", "bad_members_cut.idx.gz",
+        gzip.compress(ok[:20], 9, mtime=0) + gzip.compress(ok[20:], 9, mtime=0)[:-6])
 
 
 def model_corpus():

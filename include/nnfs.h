@@ -542,7 +542,9 @@ NN_API int nn_data_shuffle(float *x /* [in,out] */, size_t rows, size_t cols,
                            int32_t *labels /* [in,out] */, uint64_t seed);
 
 /* IDX files (the MNIST / Fashion-MNIST format), plain or gzip-compressed
-   (recognised by the gzip magic 1F 8B, decompressed with zlib).  Header:
+   (recognised by the gzip magic 1F 8B, decompressed with zlib, or
+   libdeflate when the library was built with it; several gzip members
+   back to back are read as one stream, as gunzip does).  Header:
    two zero bytes, a type byte (only 0x08, unsigned byte, is accepted), the
    number of dimensions (1..4), then each dimension as a big-endian 32-bit
    count; the data follows and must fill the file exactly.  Dimension 0 is
@@ -593,6 +595,26 @@ NN_API int nn_idx_parse_buffer(const void *buf, size_t size,
                                float *out /* [out] */, size_t capacity,
                                int32_t scale, size_t *count /* [out] */,
                                size_t *sample_size /* [out] */);
+
+/* Read an IDX file (images or labels) in one pass into a new array:
+   *out receives count * sample_size floats scaled by scale (NN_SCALE_*),
+   *count and *sample_size the shape; free *out with nn_idx_free.  The
+   file is decompressed once (nn_idx_info followed by nn_idx_read
+   decompresses it twice), and memory grows with the data actually
+   decompressed, never to what the header declares: before the data is
+   complete a block is at most 32 times the file's size or twice the data
+   found so far, so a small file whose header declares a huge payload
+   fails as truncated without a huge allocation.  The same checks as
+   nn_idx_read.
+   Returns NN_OK; NN_ERR_INVALID_ARG (NULL, unknown scale); NN_ERR_IO;
+   NN_ERR_FORMAT; NN_ERR_NOMEM.  *out is NULL on failure.  Since 0.2. */
+NN_API int nn_idx_load(const char *path, int32_t scale, float **out,
+                       size_t *count, size_t *sample_size);
+
+/* Free an array from nn_idx_load; NULL is a no-op.  The array is library
+   memory (from the nn_set_allocator allocator, and live for its check)
+   until freed here.  Since 0.2. */
+NN_API void nn_idx_free(float *data);
 
 /*====== Training loop ======*/
 
@@ -859,7 +881,9 @@ NN_API int nn_checkpoint_load_buffer(nn_net **net_out /* [out] */,
    unchanged and keeps nothing.  free_fn receives exactly the pointers
    alloc_fn returned, never NULL.  Both NULL restores the C library's
    malloc and free.  The BLAS and LAPACK allocate on their own and are not
-   routed.
+   routed, nor is libdeflate's decompressor state (about 10 KiB for the
+   duration of a gzip IDX read, when the library is built with libdeflate;
+   if it cannot be allocated, zlib decompresses instead).
    Call it while no library memory is live (before creating the first
    handle, or after destroying the last), and not concurrently with any
    other library call: every thread uses the same functions.

@@ -6,6 +6,7 @@
  * Fashion-MNIST files decoded independently with zlib's gzread.
  */
 #include "nntest.h"
+#include "internal.h"   /* nn__alloc_live */
 
 #include <errno.h>
 #include <math.h>
@@ -377,6 +378,17 @@ static void expect_format(const char *name, const unsigned char *buf,
                NN_ERR_FORMAT);
     NNT_MSG_HAS(path);
     for (i = 0; i < IC * IS; i++) NNT_EQ_U64(out[i] == -7.0f, 1);
+    {
+        float *lx = out;
+        NNT_STATUS(nn_idx_load(path, NN_SCALE_UNIT, &lx, &cnt, &ss),
+                   NN_ERR_FORMAT);
+        NNT_MSG_HAS(path);
+        NNT_MSG_HAS("nn_idx_load");
+        NNT_MSG_HAS(what);
+        NNT_TRUE(lx == NULL);
+        NNT_EQ_SIZE(cnt, 99);
+        NNT_EQ_INT(nn__alloc_live(), 0);
+    }
     NNT_STATUS(nn_idx_parse_buffer(buf, n, out, IC * IS, NN_SCALE_NONE, &cnt,
                                    &ss), NN_ERR_FORMAT);
     NNT_MSG_HAS("buffer");
@@ -464,6 +476,119 @@ NN_TEST(idx_rejects_damaged_files)
     memcpy(bad, gz, 2);
     memset(bad + 2, 0xAB, 40);
     expect_format("gz-garbage", bad, 42, "gzip");
+    /* two gzip members: the second cut, damaged, or not a member */
+    g2 = gz_make(good, 20, gz2, sizeof gz2);
+    memcpy(bad, gz2, g2);
+    g = gz_make(good + 20, n - 20, bad + g2, sizeof bad - g2);
+    NNT_TRUE(g > 0);
+    expect_format("gz2-second-cut", bad, g2 + g / 2, "truncated");
+    expect_format("gz2-second-no-trailer", bad, g2 + g - 4, "truncated");
+    bad[g2 + g - 6] ^= 0x55;
+    expect_format("gz2-second-bad-crc", bad, g2 + g, "damaged gzip");
+    bad[g2 + g - 6] ^= 0x55;
+    bad[g2 + g] = 0x1F;   /* half a magic after the last member */
+    expect_format("gz2-half-magic-after", bad, g2 + g + 1, "after the end");
+    memcpy(bad + g2 + g, gz, 2);   /* a magic and nothing more */
+    expect_format("gz2-magic-alone-after", bad, g2 + g + 2, "truncated");
+    /* members whose data together run past the declared payload */
+    memcpy(bad + g2 + g, gz2, g2);
+    expect_format("gz3-payload-long", bad, g2 + g + g2, "more than");
+}
+
+/* A gzip file of several members (`cat a.gz b.gz`, as gunzip reads it)
+   holds their data concatenated: cut the IDX file at every position
+   (inside the magic, the dimensions, at the end of the header, inside the
+   data), gzip the two pieces as separate members and read the result with
+   every entry point; the same with an empty member first, in the middle
+   and last.  The values compare with the bytes written. */
+static size_t gz_members(const unsigned char *file, size_t n,
+                         const size_t *cuts, size_t ncuts, unsigned char *out,
+                         size_t cap)
+{
+    size_t i, at = 0, g = 0, m;
+    for (i = 0; i <= ncuts; i++) {
+        size_t end = i < ncuts ? cuts[i] : n;
+        m = gz_make(file + at, end - at, out + g, cap - g);
+        NNT_TRUE(m > 0);
+        g += m;
+        at = end;
+    }
+    return g;
+}
+
+static void check_members(const char *name, const unsigned char *gz,
+                          size_t g, int labels)
+{
+    const char *path = write_file(name, gz, g);
+    float out[IC * IS], *lx = NULL;
+    int32_t lab[IC];
+    size_t cnt = 0, ss = 0, i, want_ss = labels ? 1 : IS;
+    const unsigned char *want = labels ? lab_bytes : img_bytes;
+
+    NNT_OK(nn_idx_info(path, &cnt, &ss));
+    NNT_EQ_SIZE(cnt, IC);
+    NNT_EQ_SIZE(ss, want_ss);
+    NNT_OK(nn_idx_read(path, out, IC, want_ss, NN_SCALE_NONE));
+    for (i = 0; i < IC * want_ss; i++) NNT_EQ_U64(out[i] == want[i], 1);
+    cnt = ss = 0;
+    NNT_OK(nn_idx_parse_buffer(gz, g, out, IC * IS, NN_SCALE_NONE, &cnt,
+                               &ss));
+    NNT_EQ_SIZE(cnt * ss, IC * want_ss);
+    for (i = 0; i < IC * want_ss; i++) NNT_EQ_U64(out[i] == want[i], 1);
+    cnt = ss = 0;
+    NNT_OK(nn_idx_load(path, NN_SCALE_NONE, &lx, &cnt, &ss));
+    NNT_EQ_SIZE(cnt * ss, IC * want_ss);
+    for (i = 0; i < IC * want_ss; i++) NNT_EQ_U64(lx[i] == want[i], 1);
+    nn_idx_free(lx);
+    if (labels) {
+        NNT_OK(nn_idx_read_labels(path, lab, IC));
+        for (i = 0; i < IC; i++) NNT_EQ_INT(lab[i], lab_bytes[i]);
+    }
+    NNT_EQ_INT(nn__alloc_live(), 0);
+}
+
+NN_TEST(idx_gzip_multi_member)
+{
+    static unsigned char file[4096], gz[16384], one[4096];
+    uint32_t dims3[3] = {IC, 3, 4}, dims1[1] = {IC};
+    size_t n, g, k, cut[3];
+    char name[64];
+
+    fill_images();
+    n = idx_make(file, 0x08, 3, dims3, img_bytes, sizeof img_bytes);
+    for (k = 1; k < n; k++) {
+        cut[0] = k;
+        g = gz_members(file, n, cut, 1, gz, sizeof gz);
+        snprintf(name, sizeof name, "images-2-members-cut-%zu.gz", k);
+        check_members(name, gz, g, 0);
+    }
+    /* empty members anywhere, and three non-empty ones */
+    cut[0] = 0;
+    cut[1] = 16;
+    g = gz_members(file, n, cut, 2, gz, sizeof gz);
+    check_members("images-empty-first.gz", gz, g, 0);
+    cut[0] = 16;
+    cut[1] = 16;
+    g = gz_members(file, n, cut, 2, gz, sizeof gz);
+    check_members("images-empty-middle.gz", gz, g, 0);
+    cut[0] = n;
+    g = gz_members(file, n, cut, 1, gz, sizeof gz);
+    check_members("images-empty-last.gz", gz, g, 0);
+    cut[0] = 5;
+    cut[1] = 30;
+    cut[2] = 31;
+    g = gz_members(file, n, cut, 3, gz, sizeof gz);
+    check_members("images-4-members.gz", gz, g, 0);
+    /* a label file in two members, and one of the very `cat a.gz b.gz`
+       kind: a whole member followed by an empty one */
+    n = idx_make(file, 0x08, 1, dims1, lab_bytes, sizeof lab_bytes);
+    cut[0] = 9;
+    g = gz_members(file, n, cut, 1, gz, sizeof gz);
+    check_members("labels-2-members.gz", gz, g, 1);
+    g = gz_make(file, n, gz, sizeof gz);
+    k = gz_make(file, 0, one, sizeof one);
+    memcpy(gz + g, one, k);
+    check_members("labels-then-empty.gz", gz, g + k, 1);
 }
 
 NN_TEST(idx_wrong_pairing_and_arguments)

@@ -593,6 +593,159 @@ NN_TEST(oom_idx_gzip_allocation_bounded)
            gzn, P + 16, peak_good, gzbig, peak_bad, pts);
 }
 
+/* nn_idx_load, the one-pass loader the CLI uses: every allocation sized
+   by what the data has proven.  Sizes of the blocks requested are kept
+   here (the hook keeps only the largest). */
+static size_t l_big, l_limit;
+static void *l_alloc(void *user, size_t size)
+{
+    if (size >= l_limit) l_big++;
+    return h_alloc(user, size);
+}
+
+static const char *l_write(const char *name, const unsigned char *b,
+                           size_t n)
+{
+    static char path[512];
+    FILE *f;
+    snprintf(path, sizeof path, "%s/%s", nnt_tmpdir(), name);
+    f = fopen(path, "wb");
+    NNT_TRUE(f != NULL);
+    NNT_EQ_SIZE(fwrite(b, 1, n, f), n);
+    NNT_EQ_INT(fclose(f), 0);
+    return path;
+}
+
+/* every allocation failure of nn_idx_load(path) in turn is clean */
+static long l_failures(const char *path)
+{
+    float *x;
+    size_t cnt, ss;
+    long k, pts = 0;
+    int st, mode;
+    for (mode = 0; mode < 2; mode++) {
+        for (k = 1;; k++) {
+            h_arm(k, mode);
+            x = (float *)&cnt;
+            st = nn_idx_load(path, NN_SCALE_UNIT, &x, &cnt, &ss);
+            h_disarm();
+            if (h_failed == 0) {
+                NNT_OK(st);
+                nn_idx_free(x);
+                break;
+            }
+            NNT_STATUS(st, NN_ERR_NOMEM);
+            NNT_TRUE(x == NULL);
+            NNT_EQ_INT(h_live, 0);
+            NNT_EQ_INT(nn__alloc_live(), 0);
+            pts++;
+        }
+    }
+    return pts;
+}
+
+NN_TEST(oom_idx_load_bounded_and_clean)
+{
+    enum { N = 100, R = 28, C = 28, P = N * R * C };
+    static unsigned char raw[16 + P], gz[2 * P];
+    const unsigned char hdr[16] = {0, 0, 8, 3, 0, 0, 0, N, 0, 0, 0, R,
+                                   0, 0, 0, C};
+    const char *path;
+    float *x = NULL;
+    size_t gzn, cnt = 0, ss = 0, i, bad = 0, peak_fast, peak_forged;
+    uint32_t r = 12345;
+    long pts;
+
+    memcpy(raw, hdr, 16);
+    for (i = 0; i < P; i++) {   /* noisy pixels: ratio about 1, fast path */
+        r = r * 1103515245u + 12345u;
+        raw[16 + i] = (unsigned char)(r >> 24);
+    }
+    gzn = g_gzip(raw, sizeof raw, gz, sizeof gz);
+    NNT_TRUE(gzn > 0 && gzn * 8 > P);
+    path = l_write("load-noisy.idx.gz", gz, gzn);
+    NNT_OK(nn_set_allocator(l_alloc, h_free, NULL));
+    h_arm(0, 0);
+    h_peak = 0;
+    l_big = 0;
+    l_limit = P / 2;
+    NNT_OK(nn_idx_load(path, NN_SCALE_UNIT, &x, &cnt, &ss));
+    NNT_TRUE(cnt == N && ss == R * C);
+    for (i = 0; i < P; i++)
+        if (x[i] != (float)raw[16 + i] / 255.0f) bad++;
+    NNT_EQ_SIZE(bad, 0);
+    NNT_EQ_INT(h_live, 1);   /* the array, until nn_idx_free */
+    nn_idx_free(x);
+    NNT_EQ_INT(h_live, 0);
+    /* one pass: the file, then the float array holding the bytes until
+       they are widened in place; no separate block of the P bytes */
+#ifdef NNFS_HAVE_LIBDEFLATE
+    NNT_EQ_SIZE(l_big, 2);   /* the file (gzn > P / 2) and the array */
+#else
+    NNT_TRUE(l_big <= 3);    /* zlib: the bytes, then the array */
+#endif
+    NNT_TRUE(h_peak <= 4u * (16u + P) + 128u);   /* + alignment */
+    peak_fast = h_peak;
+    pts = l_failures(path);
+    NNT_TRUE(pts >= 2);
+
+    /* the same noisy stream declaring 60000 images (47 MB): refused as
+       truncated, the largest block bounded by the stream, not the header */
+    raw[6] = 0xEA;
+    raw[7] = 0x60;
+    gzn = g_gzip(raw, sizeof raw, gz, sizeof gz);
+    path = l_write("load-forged.idx.gz", gz, gzn);
+    h_arm(0, 0);
+    h_peak = 0;
+    x = (float *)&cnt;
+    cnt = 7;
+    NNT_STATUS(nn_idx_load(path, NN_SCALE_UNIT, &x, &cnt, &ss),
+               NN_ERR_FORMAT);
+    NNT_MSG_HAS("truncated");
+    NNT_MSG_HAS(path);
+    NNT_TRUE(x == NULL && cnt == 7);
+    NNT_TRUE(h_peak <= 32u * gzn + 128u);
+    peak_forged = h_peak;
+    NNT_EQ_INT(h_live, 0);
+    /* a forged trailer claiming 8 times the file: at most 32 times the
+       file is allocated before the data is seen, then refused */
+    raw[6] = 0;
+    raw[7] = N;
+    gzn = g_gzip(raw, sizeof raw, gz, sizeof gz);
+    i = 8 * gzn;
+    gz[gzn - 4] = (unsigned char)i;
+    gz[gzn - 3] = (unsigned char)(i >> 8);
+    gz[gzn - 2] = (unsigned char)(i >> 16);
+    gz[gzn - 1] = (unsigned char)(i >> 24);
+    path = l_write("load-isize.idx.gz", gz, gzn);
+    h_arm(0, 0);
+    h_peak = 0;
+    NNT_STATUS(nn_idx_load(path, NN_SCALE_UNIT, &x, &cnt, &ss),
+               NN_ERR_FORMAT);
+    NNT_MSG_HAS("damaged gzip");
+    NNT_TRUE(h_peak <= 32u * gzn + 128u);
+    NNT_EQ_INT(h_live, 0);
+
+    /* low-entropy rows (ratio far above 8): the zlib path, exact values,
+       clean failures */
+    for (i = 0; i < P; i++)
+        raw[16 + i] = (unsigned char)((i % C) < 14 ? 0 : 255);
+    gzn = g_gzip(raw, sizeof raw, gz, sizeof gz);
+    NNT_TRUE(gzn * 8 < P);
+    path = l_write("load-flat.idx.gz", gz, gzn);
+    h_arm(0, 0);
+    NNT_OK(nn_idx_load(path, NN_SCALE_UNIT, &x, &cnt, &ss));
+    for (i = 0; i < P; i++)
+        if (x[i] != (float)raw[16 + i] / 255.0f) bad++;
+    NNT_EQ_SIZE(bad, 0);
+    nn_idx_free(x);
+    pts += l_failures(path);
+    NNT_OK(nn_set_allocator(NULL, NULL, NULL));
+    printf("  noisy %d bytes: largest block %zu; 60000-image forgery "
+           "refused, largest block %zu; %ld failure points\n", P + 16,
+           peak_fast, peak_forged, pts);
+}
+
 /* Regression, found by fuzz_alloc: with a penalty so large that the bound
    on a gradient cannot prove it finite (L1 = 1e38 > FLT_MAX / 8), every
    nn_backward computed the exact gradient in memory it allocated, so a

@@ -77,7 +77,11 @@ enum {
                                 loss, gradients or parameters */
     NN_ERR_STATE = 7,        /* call out of order (nn_backward with no
                                 nn_forward before it, ...) */
-    NN_ERR_UNSUPPORTED = 8   /* valid request this build cannot serve */
+    NN_ERR_UNSUPPORTED = 8,  /* valid request this build cannot serve */
+    NN_ERR_MISUSE = 9        /* a handle argument is not a live handle of
+                                its type: another type's handle passed
+                                through an untyped FFI, or one already
+                                destroyed (see "Handles" below).  Since 0.2. */
 };
 
 /* Static English text for a status code; "unknown status" for values that
@@ -89,6 +93,37 @@ NN_API const char *nn_strerror(int status);
    thread-local storage and stays valid until this thread's next failing
    call.  Never NULL.  Since 0.1. */
 NN_API const char *nn_last_error(void);
+
+/* Handles.  nn_net, nn_optimizer, nn_trainer and nn_pca are opaque
+   handles made by their create/load/fit functions and freed by their
+   destroy.  Each carries a type tag (a 64-bit magic number, SQLite
+   style), checked on entry by every function that takes the handle,
+   including the handles kept inside others (an optimizer's net, a
+   trainer's net and optimizer), and overwritten by destroy just before
+   the memory is freed.  A handle of another type (an nn_optimizer passed
+   as the net through an untyped FFI) or one already destroyed gives
+   NN_ERR_MISUSE and changes nothing, with a message naming the function,
+   the argument and what was found:
+     "nn_forward: net is not a live nn_net (it is an nn_optimizer)"
+     "nn_trainer_fit: trainer's net is not a live nn_net (it was
+      destroyed)"
+   A NULL handle is still NN_ERR_INVALID_ARG.  Functions that return no
+   status report misuse through their return value and nn_last_error: the
+   shape queries (nn_net_num_layers, ..., nn_pca_num_components) return
+   0, nn_net_layer_activation and nn_optimizer_kind -1, and a destroy of a
+   wrong-type or already-destroyed handle does nothing (it frees nothing a
+   second time).
+   What the check can catch: a handle of another libnnfs type, and use or
+   destroy after destroy while the freed memory is still readable and not
+   yet reused (with many allocators, and always under an nn_set_allocator
+   whose free keeps blocks).  What it cannot catch: a freed handle whose
+   memory was reused by another allocation (possibly a new handle of the
+   same type, which then is the one used) or returned to the operating
+   system (reading it may crash), and arbitrary pointers that are not
+   handles at all (reading 8 bytes at them may crash; they give
+   NN_ERR_MISUSE only if readable).  It is a safety net for bindings, not
+   a substitute for ownership: destroy each handle exactly once, after
+   every trainer and optimizer that refers to it.  Since 0.2. */
 
 /*====== Activations and losses (append only) ======*/
 
@@ -179,11 +214,15 @@ enum {
 NN_API int nn_net_init(nn_net *net, size_t layer, int32_t scheme,
                        double gain, uint64_t seed);
 
-/* Free a network and everything it owns.  NULL is a no-op.  Since 0.1. */
+/* Free a network and everything it owns.  NULL is a no-op; a handle that
+   is not a live nn_net (another type, already destroyed) is left alone
+   and the message says so (see "Handles").  Since 0.1. */
 NN_API void nn_net_destroy(nn_net *net);
 
 /* Shape queries.  They return 0 for a NULL net or a layer >= n_layers
-   (and nn_net_layer_activation returns -1).  Since 0.1. */
+   (and nn_net_layer_activation returns -1), and the same for a net that
+   is not a live nn_net, then also setting nn_last_error (see "Handles").
+   Since 0.1. */
 NN_API size_t nn_net_num_layers(const nn_net *net);
 NN_API size_t nn_net_layer_inputs(const nn_net *net, size_t layer);
 NN_API size_t nn_net_layer_outputs(const nn_net *net, size_t layer);
@@ -378,10 +417,12 @@ enum {
    NN_ERR_NOMEM.  Since 0.1. */
 NN_API int nn_optimizer_create(nn_optimizer **out, nn_net *net, int32_t kind);
 
-/* NULL is a no-op.  Since 0.1. */
+/* NULL is a no-op; a handle that is not a live nn_optimizer is left
+   alone and the message says so (see "Handles").  Since 0.1. */
 NN_API void nn_optimizer_destroy(nn_optimizer *opt);
 
-/* The kind of opt, -1 for NULL.  Since 0.1. */
+/* The kind of opt, -1 for NULL or a handle that is not a live
+   nn_optimizer (then setting nn_last_error).  Since 0.1. */
 NN_API int32_t nn_optimizer_kind(const nn_optimizer *opt);
 
 /* Change or read one setting.  A setting that does not apply to the kind
@@ -631,7 +672,8 @@ typedef int (*nn_progress_fn)(void *user, const nn_trainer *trainer,
    Since 0.1. */
 NN_API int nn_trainer_create(nn_trainer **out, nn_net *net,
                              nn_optimizer *opt);
-/* NULL is a no-op.  Since 0.1. */
+/* NULL is a no-op; a handle that is not a live nn_trainer is left alone
+   and the message says so (see "Handles").  Since 0.1. */
 NN_API void nn_trainer_destroy(nn_trainer *trainer);
 
 /* Change or read a setting (NN_TRAIN_*).  nn_trainer_get reports -1 for
@@ -912,7 +954,8 @@ enum {
 NN_API int nn_pca_fit(nn_pca **out, const float *x, size_t rows,
                       size_t cols, size_t k, int32_t flags, double epsilon);
 
-/* Free a PCA.  NULL is a no-op.  Since 0.1. */
+/* Free a PCA.  NULL is a no-op; a handle that is not a live nn_pca is
+   left alone and the message says so (see "Handles").  Since 0.1. */
 NN_API void nn_pca_destroy(nn_pca *pca);
 
 /* Project rows samples of x (rows * cols floats, cols =
@@ -936,8 +979,8 @@ NN_API int nn_pca_transform(const nn_pca *pca, const float *x, size_t rows,
 NN_API int nn_pca_inverse_transform(const nn_pca *pca, const float *y,
                                     size_t rows, float *out);
 
-/* Input width cols and number of components k; 0 for a NULL pca.
-   Since 0.1. */
+/* Input width cols and number of components k; 0 for a NULL pca or one
+   that is not a live nn_pca (then setting nn_last_error).  Since 0.1. */
 NN_API size_t nn_pca_num_features(const nn_pca *pca);
 NN_API size_t nn_pca_num_components(const nn_pca *pca);
 

@@ -20,6 +20,9 @@
  *    and never keeps a caller's pointer after the call returns.
  *  - A handle may be used by one thread at a time.  Distinct handles may be
  *    used from distinct threads concurrently.
+ *  - A handle argument that is not a live handle of its type (another
+ *    type's handle, one already destroyed) gives NN_ERR_MISUSE; NULL gives
+ *    NN_ERR_INVALID_ARG (see "Handles" below nn_last_error).
  *  - The library never prints, never aborts and never exits.
  *  - Counts are size_t.  Enum-like values are int32_t and the numbers below
  *    are part of the ABI: they are only ever appended, never renumbered.

@@ -520,12 +520,8 @@ NN_TEST(misuse_wrong_type_and_destroyed_handles)
         bad += !check_misuse(c, not_a_handle,
                              "no libnnfs handle tag at that address");
     }
-    /* destroy in the parent too: a misused destroy frees nothing */
-    nn_net_destroy((nn_net *)(void *)G.opt);
-    nn_optimizer_destroy((nn_optimizer *)(void *)G.pca);
-    nn_trainer_destroy((nn_trainer *)(void *)G.net);
-    nn_pca_destroy((nn_pca *)(void *)G.tr);
-    NNT_EQ_INT(double_frees, 0);
+    /* (the misused destroys ran in the children: state_hash covers the
+       live block count and the blocks freed, once or twice) */
     NNT_EQ_INT(teardown_all(), NN_OK);
     NNT_EQ_INT(double_frees, 0);
     NNT_EQ_INT(lost_frees, 0);
@@ -585,6 +581,7 @@ NN_TEST(misuse_double_destroy_is_harmless)
     nn_pca *p;
     long live0;
     size_t kept0;
+    char msg[4][160];
     NNT_OK(keep_begin());
     live0 = nn__alloc_live();
     NNT_OK(make_handles(&n, &o, &t, &p));
@@ -594,20 +591,24 @@ NN_TEST(misuse_double_destroy_is_harmless)
     NNT_EQ_INT(double_frees, 0);
     /* each destroy again: nothing freed, a message naming it */
     nn_trainer_destroy(t);
-    NNT_EQ_STR(nn_last_error(), "nn_trainer_destroy: trainer is not a live "
-               "nn_trainer (it was destroyed)");
+    snprintf(msg[0], sizeof msg[0], "%s", nn_last_error());
     nn_optimizer_destroy(o);
-    NNT_EQ_STR(nn_last_error(), "nn_optimizer_destroy: opt is not a live "
-               "nn_optimizer (it was destroyed)");
+    snprintf(msg[1], sizeof msg[1], "%s", nn_last_error());
     nn_net_destroy(n);
-    NNT_EQ_STR(nn_last_error(), "nn_net_destroy: net is not a live nn_net "
-               "(it was destroyed)");
+    snprintf(msg[2], sizeof msg[2], "%s", nn_last_error());
     nn_pca_destroy(p);
-    NNT_EQ_STR(nn_last_error(), "nn_pca_destroy: pca is not a live nn_pca "
-               "(it was destroyed)");
+    snprintf(msg[3], sizeof msg[3], "%s", nn_last_error());
     NNT_EQ_INT(double_frees, 0);
     NNT_EQ_SIZE(n_kept, kept0);
     NNT_EQ_INT(nn__alloc_live(), live0);
+    NNT_EQ_STR(msg[0], "nn_trainer_destroy: trainer is not a live "
+               "nn_trainer (it was destroyed)");
+    NNT_EQ_STR(msg[1], "nn_optimizer_destroy: opt is not a live "
+               "nn_optimizer (it was destroyed)");
+    NNT_EQ_STR(msg[2], "nn_net_destroy: net is not a live nn_net "
+               "(it was destroyed)");
+    NNT_EQ_STR(msg[3], "nn_pca_destroy: pca is not a live nn_pca "
+               "(it was destroyed)");
     NNT_OK(keep_end());
 }
 

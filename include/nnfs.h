@@ -25,6 +25,9 @@
  *    NN_ERR_INVALID_ARG; nn_data_shuffle works in place by design.
  *  - A handle may be used by one thread at a time.  Distinct handles may be
  *    used from distinct threads concurrently.
+ *  - A handle argument that is not a live handle of its type (another
+ *    type's handle, one already destroyed) gives NN_ERR_MISUSE; NULL gives
+ *    NN_ERR_INVALID_ARG (see "Handles" below nn_last_error).
  *  - The library never prints, never aborts and never exits.
  *  - Pointer parameters the call writes carry a comment in the declaration:
  *    [out] (written only; on failure handle out-pointers are set to NULL
@@ -89,7 +92,11 @@ enum {
                                 loss, gradients or parameters */
     NN_ERR_STATE = 7,        /* call out of order (nn_backward with no
                                 nn_forward before it, ...) */
-    NN_ERR_UNSUPPORTED = 8   /* valid request this build cannot serve */
+    NN_ERR_UNSUPPORTED = 8,  /* valid request this build cannot serve */
+    NN_ERR_MISUSE = 9        /* a handle argument is not a live handle of
+                                its type: another type's handle passed
+                                through an untyped FFI, or one already
+                                destroyed (see "Handles" below).  Since 0.2. */
 };
 
 /* Static English text for a status code; "unknown status" for values that
@@ -108,6 +115,37 @@ NN_API const char *nn_strerror(int status);
    their text whole; a message that still does not fit (a path longer
    than PATH_MAX) is cut and ends in "...".  Never NULL.  Since 0.1. */
 NN_API const char *nn_last_error(void);
+
+/* Handles.  nn_net, nn_optimizer, nn_trainer and nn_pca are opaque
+   handles made by their create/load/fit functions and freed by their
+   destroy.  Each carries a type tag (a 64-bit magic number, SQLite
+   style), checked on entry by every function that takes the handle,
+   including the handles kept inside others (an optimizer's net, a
+   trainer's net and optimizer), and overwritten by destroy just before
+   the memory is freed.  A handle of another type (an nn_optimizer passed
+   as the net through an untyped FFI) or one already destroyed gives
+   NN_ERR_MISUSE and changes nothing, with a message naming the function,
+   the argument and what was found:
+     "nn_forward: net is not a live nn_net (it is an nn_optimizer)"
+     "nn_trainer_fit: trainer's net is not a live nn_net (it was
+      destroyed)"
+   A NULL handle is still NN_ERR_INVALID_ARG.  Functions that return no
+   status report misuse through their return value and nn_last_error: the
+   shape queries (nn_net_num_layers, ..., nn_pca_num_components) return
+   0, nn_net_layer_activation and nn_optimizer_kind -1, and a destroy of a
+   wrong-type or already-destroyed handle does nothing (it frees nothing a
+   second time).
+   What the check can catch: a handle of another libnnfs type, and use or
+   destroy after destroy while the freed memory is still readable and not
+   yet reused (with many allocators, and always under an nn_set_allocator
+   whose free keeps blocks).  What it cannot catch: a freed handle whose
+   memory was reused by another allocation (possibly a new handle of the
+   same type, which then is the one used) or returned to the operating
+   system (reading it may crash), and arbitrary pointers that are not
+   handles at all (reading 8 bytes at them may crash; they give
+   NN_ERR_MISUSE only if readable).  It is a safety net for bindings, not
+   a substitute for ownership: destroy each handle exactly once, after
+   every trainer and optimizer that refers to it.  Since 0.2. */
 
 /*====== Activations and losses (append only) ======*/
 
@@ -199,15 +237,19 @@ enum {
 NN_API int nn_net_init(nn_net *net, size_t layer, int32_t scheme,
                        double gain, uint64_t seed);
 
-/* Free a network and everything it owns.  NULL is a no-op.  Lifetime
-   order: destroy every trainer (nn_trainer_destroy) and then every
-   optimizer (nn_optimizer_destroy) made for this net first; they refer to
-   it, and using or destroying them after the net is undefined behaviour.
-   Since 0.1. */
+/* Free a network and everything it owns.  NULL is a no-op; a handle that
+   is not a live nn_net (another type, already destroyed) is left alone
+   and the message says so (see "Handles").  Lifetime order: destroy every
+   trainer (nn_trainer_destroy) and then every optimizer
+   (nn_optimizer_destroy) made for this net first; they refer to it, and
+   using them after the net is destroyed is NN_ERR_MISUSE at best (see
+   "Handles" for what the check cannot catch).  Since 0.1. */
 NN_API void nn_net_destroy(nn_net *net);
 
 /* Shape queries.  They return 0 for a NULL net or a layer >= n_layers
-   (and nn_net_layer_activation returns -1).  Since 0.1. */
+   (and nn_net_layer_activation returns -1), and the same for a net that
+   is not a live nn_net, then also setting nn_last_error (see "Handles").
+   Since 0.1. */
 NN_API size_t nn_net_num_layers(const nn_net *net);
 NN_API size_t nn_net_layer_inputs(const nn_net *net, size_t layer);
 NN_API size_t nn_net_layer_outputs(const nn_net *net, size_t layer);
@@ -419,12 +461,14 @@ enum {
 NN_API int nn_optimizer_create(nn_optimizer **out /* [out] */, nn_net *net,
                                int32_t kind);
 
-/* Free an optimizer.  NULL is a no-op.  Lifetime order: destroy the
-   trainers that use it first, and destroy it before its net
-   (nn_net_destroy).  Since 0.1. */
+/* Free an optimizer.  NULL is a no-op; a handle that is not a live
+   nn_optimizer is left alone and the message says so (see "Handles").
+   Lifetime order: destroy the trainers that use it first, and destroy it
+   before its net (nn_net_destroy).  Since 0.1. */
 NN_API void nn_optimizer_destroy(nn_optimizer *opt);
 
-/* The kind of opt, -1 for NULL.  Since 0.1. */
+/* The kind of opt, -1 for NULL or a handle that is not a live
+   nn_optimizer (then setting nn_last_error).  Since 0.1. */
 NN_API int32_t nn_optimizer_kind(const nn_optimizer *opt);
 
 /* Change or read one setting.  A setting that does not apply to the kind
@@ -719,9 +763,10 @@ typedef int (*nn_progress_fn)(void *user, const nn_trainer *trainer,
    Since 0.1. */
 NN_API int nn_trainer_create(nn_trainer **out /* [out] */, nn_net *net,
                              nn_optimizer *opt);
-/* Free a trainer.  NULL is a no-op.  Lifetime order: destroy it before
-   its optimizer and its net (trainer, then optimizer, then net).
-   Since 0.1. */
+/* Free a trainer.  NULL is a no-op; a handle that is not a live
+   nn_trainer is left alone and the message says so (see "Handles").
+   Lifetime order: destroy it before its optimizer and its net (trainer,
+   then optimizer, then net).  Since 0.1. */
 NN_API void nn_trainer_destroy(nn_trainer *trainer);
 
 /* Change or read a setting (NN_TRAIN_*).  nn_trainer_get reports -1 for
@@ -1021,8 +1066,9 @@ enum {
 NN_API int nn_pca_fit(nn_pca **out /* [out] */, const float *x, size_t rows,
                       size_t cols, size_t k, int32_t flags, double epsilon);
 
-/* Free a PCA.  NULL is a no-op.  A PCA refers to no other handle.
-   Since 0.1. */
+/* Free a PCA.  NULL is a no-op; a handle that is not a live nn_pca is
+   left alone and the message says so (see "Handles").  A PCA refers to no
+   other handle.  Since 0.1. */
 NN_API void nn_pca_destroy(nn_pca *pca);
 
 /* Project rows samples of x (rows * cols floats, cols =
@@ -1050,8 +1096,8 @@ NN_API int nn_pca_transform(const nn_pca *pca, const float *x, size_t rows,
 NN_API int nn_pca_inverse_transform(const nn_pca *pca, const float *y,
                                     size_t rows, float *out /* [out] */);
 
-/* Input width cols and number of components k; 0 for a NULL pca.
-   Since 0.1. */
+/* Input width cols and number of components k; 0 for a NULL pca or one
+   that is not a live nn_pca (then setting nn_last_error).  Since 0.1. */
 NN_API size_t nn_pca_num_features(const nn_pca *pca);
 NN_API size_t nn_pca_num_components(const nn_pca *pca);
 

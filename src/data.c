@@ -177,6 +177,7 @@ int nn_net_init(nn_net *net, size_t layer, int32_t scheme, double gain,
     struct nn__rng r;
     size_t i, lo, hi;
     NN__CHECK(net == NULL, NN_ERR_INVALID_ARG, "%s: net is NULL", fn);
+    NN__CHECK_HANDLE(net, NN__TAG_NET, "net", fn);
     if (layer != NN_ALL_LAYERS) {
         int st = nn__check_layer(net, layer, fn);
         if (st != NN_OK) return st;

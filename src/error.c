@@ -17,10 +17,13 @@ static const char *const nn__status_text[] = {
     "file truncated, corrupt or of another format", /* NN_ERR_FORMAT */
     "NaN or infinity met",                        /* NN_ERR_NONFINITE */
     "call out of order",                          /* NN_ERR_STATE */
-    "not supported by this build"                 /* NN_ERR_UNSUPPORTED */
+    "not supported by this build",                /* NN_ERR_UNSUPPORTED */
+    "handle of the wrong type or already destroyed" /* NN_ERR_MISUSE */
 };
 
 #define NN__N_STATUS (sizeof nn__status_text / sizeof nn__status_text[0])
+_Static_assert(NN__N_STATUS == NN_ERR_MISUSE + 1,
+               "one string per status code");
 
 /* Fixed-size thread-local buffer: reporting must work when allocation has
    just failed, so it never allocates.  Room for two paths of PATH_MAX
@@ -58,4 +61,50 @@ int nn__fail(int status, const char *fmt, ...)
     if (n >= (int)sizeof nn__errbuf)
         memcpy(nn__errbuf + sizeof nn__errbuf - 4, "...", 4);
     return status;
+}
+
+/*====== Handle tags ======*/
+
+static const struct {
+    uint64_t tag;
+    const char *name;
+} nn__handle_types[] = {
+    {NN__TAG_NET, "nn_net"},
+    {NN__TAG_OPTIMIZER, "nn_optimizer"},
+    {NN__TAG_TRAINER, "nn_trainer"},
+    {NN__TAG_PCA, "nn_pca"},
+};
+#define NN__N_HANDLE_TYPES \
+    (sizeof nn__handle_types / sizeof nn__handle_types[0])
+
+static const char *nn__handle_name(uint64_t tag)
+{
+    size_t i;
+    for (i = 0; i < NN__N_HANDLE_TYPES; i++)
+        if (nn__handle_types[i].tag == tag) return nn__handle_types[i].name;
+    return NULL;
+}
+
+int nn__handle_check(const void *h, uint64_t tag, const char *arg,
+                     const char *fn)
+{
+    uint64_t got;
+    const char *want, *live, *dead;
+    if (h == NULL) return NN_OK;
+    memcpy(&got, h, sizeof got);   /* the first member of every handle */
+    if (NN__LIKELY(got == tag)) return NN_OK;
+    want = nn__handle_name(tag);
+    live = nn__handle_name(got);
+    dead = nn__handle_name(got ^ NN__TAG_DEAD);
+    if (got == (tag ^ NN__TAG_DEAD))
+        return nn__fail(NN_ERR_MISUSE, "%s: %s is not a live %s (it was "
+                        "destroyed)", fn, arg, want);
+    if (live != NULL)
+        return nn__fail(NN_ERR_MISUSE, "%s: %s is not a live %s (it is an "
+                        "%s)", fn, arg, want, live);
+    if (dead != NULL)
+        return nn__fail(NN_ERR_MISUSE, "%s: %s is not a live %s (it is a "
+                        "destroyed %s)", fn, arg, want, dead);
+    return nn__fail(NN_ERR_MISUSE, "%s: %s is not a live %s (no libnnfs "
+                    "handle tag at that address)", fn, arg, want);
 }

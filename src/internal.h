@@ -16,9 +16,11 @@
 #if defined(__GNUC__)
 #  define NN__PRINTF(f, a) __attribute__((format(printf, f, a)))
 #  define NN__UNLIKELY(x) __builtin_expect(!!(x), 0)
+#  define NN__LIKELY(x) __builtin_expect(!!(x), 1)
 #else
 #  define NN__PRINTF(f, a)
 #  define NN__UNLIKELY(x) (x)
+#  define NN__LIKELY(x) (x)
 #endif
 
 /*====== Errors (error.c) ======*/
@@ -40,6 +42,42 @@ int nn__fail(int status, const char *fmt, ...) NN__PRINTF(2, 3);
     } while (0)
 #define NN__CHECK_PTR(p, fn) \
     NN__CHECK((p) == NULL, NN_ERR_INVALID_ARG, "%s: %s is NULL", (fn), #p)
+
+/*====== Handle tags (error.c; SQLite's sqlite3SafetyCheckOk) ======*/
+
+/* The first member of every handle struct (nn_net, nn_optimizer,
+   nn_trainer, nn_pca) is a uint64_t tag: the live tag of its type from
+   creation to destroy, then the dead tag of that type (live ^
+   NN__TAG_DEAD) until the memory is freed.  Being first, it sits at the
+   same offset in every handle, so a handle of another type passed through
+   an untyped FFI is read at the right place.  Handles come from
+   nn__malloc, so the tag is 8-byte aligned. */
+#define NN__TAG_NET       0x3154454e73666e6eull  /* "nnfsNET1" */
+#define NN__TAG_OPTIMIZER 0x3154504f73666e6eull  /* "nnfsOPT1" */
+#define NN__TAG_TRAINER   0x314e525473666e6eull  /* "nnfsTRN1" */
+#define NN__TAG_PCA       0x3141435073666e6eull  /* "nnfsPCA1" */
+#define NN__TAG_DEAD      0xdeadbeefdeadbeefull  /* xor'ed in on destroy */
+
+/* NN_OK if h is NULL (the caller's NULL check reports that) or a live
+   handle of the type tagged `tag`; otherwise NN_ERR_MISUSE with the
+   message "fn: arg is not a live nn_net (it is an nn_optimizer)", "...
+   (it was destroyed)", "... (it is a destroyed nn_pca)" or "... (no
+   libnnfs handle tag at that address)".  Reads 8 bytes at h. */
+int nn__handle_check(const void *h, uint64_t tag, const char *arg,
+                     const char *fn);
+/* The one-line entry check of every public function taking a handle;
+   _OR returns `ret` instead (getters returning a size, void destroys). */
+#define NN__CHECK_HANDLE_OR(h, tag, arg, fn, ret)                       \
+    do {                                                                \
+        if (NN__UNLIKELY(nn__handle_check((h), (tag), (arg), (fn)) !=   \
+                         NN_OK))                                        \
+            return ret;                                                 \
+    } while (0)
+#define NN__CHECK_HANDLE(h, tag, arg, fn) \
+    NN__CHECK_HANDLE_OR(h, tag, arg, fn, NN_ERR_MISUSE)
+/* The tag written by a destroy just before the memory is freed: a
+   second destroy or a later call then reports "was destroyed". */
+#define NN__KILL_HANDLE(h) ((h)->tag ^= NN__TAG_DEAD)
 
 /*====== Memory (alloc.c) ======*/
 
@@ -315,6 +353,7 @@ struct nn__layer {
 };
 
 struct nn_net {
+    uint64_t tag;        /* NN__TAG_NET: first member, see handle tags */
     size_t n_layers;
     struct nn__layer *layers;
     size_t n_params;

@@ -690,6 +690,8 @@ static int nn__check_pair(const nn_net *net, const nn_optimizer *opt,
                           const char *fn)
 {
     NN__CHECK(net == NULL, NN_ERR_INVALID_ARG, "%s: net is NULL", fn);
+    NN__CHECK_HANDLE(net, NN__TAG_NET, "net", fn);
+    NN__CHECK_HANDLE(opt, NN__TAG_OPTIMIZER, "opt", fn);
     NN__CHECK(opt != NULL && nn__optimizer_net(opt) != net,
               NN_ERR_INVALID_ARG, "%s: opt was created for another net", fn);
     return NN_OK;

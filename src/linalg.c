@@ -16,6 +16,7 @@ int nn_net_layer_singular_values(const nn_net *net, size_t layer,
 {
     static const char fn[] = "nn_net_layer_singular_values";
     NN__CHECK_PTR(net, fn);
+    NN__CHECK_HANDLE(net, NN__TAG_NET, "net", fn);
     NN__CHECK_PTR(count, fn);
     NN__CHECK(layer >= net->n_layers, NN_ERR_INVALID_ARG,
               "%s: layer = %zu is outside [0, %zu)", fn, layer,
@@ -69,6 +70,7 @@ int nn_net_layer_spectral_norm(const nn_net *net, size_t layer,
 {
     static const char fn[] = "nn_net_layer_spectral_norm";
     NN__CHECK_PTR(net, fn);
+    NN__CHECK_HANDLE(net, NN__TAG_NET, "net", fn);
     NN__CHECK_PTR(norm_out, fn);
     NN__CHECK(layer >= net->n_layers, NN_ERR_INVALID_ARG,
               "%s: layer = %zu is outside [0, %zu)", fn, layer,

@@ -128,6 +128,7 @@ int nn__net_alloc(nn_net **out, size_t n_layers, const size_t *sizes,
     *out = NULL;
     net = nn__calloc(1, sizeof *net);
     if (net == NULL) goto nomem;
+    net->tag = NN__TAG_NET;
     net->n_layers = n_layers;
     net->layers = nn__calloc(n_layers, sizeof *net->layers);
     if (net->layers == NULL) goto nomem;
@@ -214,6 +215,8 @@ int nn_net_create(nn_net **out, size_t n_layers, const size_t *sizes,
 
 void nn_net_destroy(nn_net *net)
 {
+    NN__CHECK_HANDLE_OR(net, NN__TAG_NET, "net", "nn_net_destroy", );
+    if (net != NULL) NN__KILL_HANDLE(net);
     nn__net_free(net);
 }
 
@@ -221,34 +224,41 @@ void nn_net_destroy(nn_net *net)
 
 size_t nn_net_num_layers(const nn_net *net)
 {
+    NN__CHECK_HANDLE_OR(net, NN__TAG_NET, "net", "nn_net_num_layers", 0);
     return net == NULL ? 0 : net->n_layers;
 }
 
 size_t nn_net_layer_inputs(const nn_net *net, size_t layer)
 {
+    NN__CHECK_HANDLE_OR(net, NN__TAG_NET, "net", "nn_net_layer_inputs", 0);
     return net == NULL || layer >= net->n_layers ? 0 : net->layers[layer].n_in;
 }
 
 size_t nn_net_layer_outputs(const nn_net *net, size_t layer)
 {
+    NN__CHECK_HANDLE_OR(net, NN__TAG_NET, "net", "nn_net_layer_outputs", 0);
     return net == NULL || layer >= net->n_layers ? 0
                                                  : net->layers[layer].n_out;
 }
 
 int32_t nn_net_layer_activation(const nn_net *net, size_t layer)
 {
+    NN__CHECK_HANDLE_OR(net, NN__TAG_NET, "net", "nn_net_layer_activation",
+                        -1);
     return net == NULL || layer >= net->n_layers ? -1
                                                  : net->layers[layer].act;
 }
 
 size_t nn_net_num_params(const nn_net *net)
 {
+    NN__CHECK_HANDLE_OR(net, NN__TAG_NET, "net", "nn_net_num_params", 0);
     return net == NULL ? 0 : net->n_params;
 }
 
 int nn__check_layer(const nn_net *net, size_t layer, const char *fn)
 {
     NN__CHECK(net == NULL, NN_ERR_INVALID_ARG, "%s: net is NULL", fn);
+    NN__CHECK_HANDLE(net, NN__TAG_NET, "net", fn);
     NN__CHECK(layer >= net->n_layers, NN_ERR_INVALID_ARG,
               "%s: layer = %zu is outside [0, %zu)", fn, layer,
               net->n_layers);
@@ -486,6 +496,7 @@ static int nn__forward(nn_net *net, const float *x, const size_t *rows,
     int s, st;
 
     NN__CHECK(net == NULL, NN_ERR_INVALID_ARG, "%s: net is NULL", fn);
+    NN__CHECK_HANDLE(net, NN__TAG_NET, "net", fn);
     NN__CHECK(x == NULL, NN_ERR_INVALID_ARG, "%s: x is NULL", fn);
     st = nn__check_batch(net, batch, fn);
     if (st != NN_OK) return st;
@@ -811,6 +822,7 @@ static int nn__backward_check(const nn_net *net, int32_t loss,
                               const void *data, int labels, const char *fn)
 {
     NN__CHECK(net == NULL, NN_ERR_INVALID_ARG, "%s: net is NULL", fn);
+    NN__CHECK_HANDLE(net, NN__TAG_NET, "net", fn);
     NN__CHECK(data == NULL, NN_ERR_INVALID_ARG, "%s: %s is NULL", fn,
               labels ? "labels" : "targets");
     NN__CHECK(!labels && (loss < NN_LOSS_CCE || loss > NN_LOSS_MAE),
@@ -859,6 +871,7 @@ int nn_sgd_step(nn_net *net, float learning_rate)
     size_t i;
 
     NN__CHECK(net == NULL, NN_ERR_INVALID_ARG, "%s: net is NULL", fn);
+    NN__CHECK_HANDLE(net, NN__TAG_NET, "net", fn);
     NN__CHECK(!isfinite(learning_rate), NN_ERR_NONFINITE,
               "%s: learning_rate is %s", fn,
               isnan(learning_rate) ? "NaN" : "infinite");
@@ -951,6 +964,7 @@ int nn_predict(nn_net *net, const float *x, size_t batch, float *out)
     int st;
 
     NN__CHECK(net == NULL, NN_ERR_INVALID_ARG, "%s: net is NULL", fn);
+    NN__CHECK_HANDLE(net, NN__TAG_NET, "net", fn);
     NN__CHECK(x == NULL, NN_ERR_INVALID_ARG, "%s: x is NULL", fn);
     NN__CHECK(out == NULL, NN_ERR_INVALID_ARG, "%s: out is NULL", fn);
     NN__CHECK(batch == 0, NN_ERR_INVALID_ARG, "%s: batch is 0", fn);
@@ -1076,6 +1090,7 @@ int nn_net_regularization_loss(const nn_net *net, float *loss_out)
     double sum = 0;
     size_t i;
     NN__CHECK(net == NULL, NN_ERR_INVALID_ARG, "%s: net is NULL", fn);
+    NN__CHECK_HANDLE(net, NN__TAG_NET, "net", fn);
     NN__CHECK(loss_out == NULL, NN_ERR_INVALID_ARG, "%s: loss_out is NULL",
               fn);
     for (i = 0; i < net->n_layers; i++) {

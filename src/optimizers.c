@@ -19,6 +19,7 @@
 #define NN__SAFE_BOUND ((double)FLT_MAX / 8.0)
 
 struct nn_optimizer {
+    uint64_t tag;   /* NN__TAG_OPTIMIZER: first member (internal.h) */
     nn_net *net;
     int32_t kind;
     double lr, decay, momentum, epsilon, rho, beta1, beta2;
@@ -55,11 +56,13 @@ int nn_optimizer_create(nn_optimizer **out, nn_net *net, int32_t kind)
     NN__CHECK(out == NULL, NN_ERR_INVALID_ARG, "%s: out is NULL", fn);
     *out = NULL;
     NN__CHECK(net == NULL, NN_ERR_INVALID_ARG, "%s: net is NULL", fn);
+    NN__CHECK_HANDLE(net, NN__TAG_NET, "net", fn);
     NN__CHECK(kind < NN_OPT_SGD || kind > NN_OPT_ADAM, NN_ERR_INVALID_ARG,
               "%s: kind = %d is not an NN_OPT_* kind", fn, (int)kind);
     n = net->n_params;
     o = nn__calloc(1, sizeof *o);
     if (o == NULL) goto nomem;
+    o->tag = NN__TAG_OPTIMIZER;
     o->net = net;
     o->kind = kind;
     o->lr = kind == NN_OPT_SGD || kind == NN_OPT_ADAGRAD ? 1.0 : 0.001;
@@ -85,7 +88,10 @@ nomem:
 
 void nn_optimizer_destroy(nn_optimizer *opt)
 {
+    NN__CHECK_HANDLE_OR(opt, NN__TAG_OPTIMIZER, "opt", "nn_optimizer_destroy",
+                        );
     if (opt == NULL) return;
+    NN__KILL_HANDLE(opt);
     nn__free(opt->s1);
     nn__free(opt->s2);
     nn__free(opt->b1);
@@ -95,6 +101,8 @@ void nn_optimizer_destroy(nn_optimizer *opt)
 
 int32_t nn_optimizer_kind(const nn_optimizer *opt)
 {
+    NN__CHECK_HANDLE_OR(opt, NN__TAG_OPTIMIZER, "opt", "nn_optimizer_kind",
+                        -1);
     return opt == NULL ? -1 : opt->kind;
 }
 
@@ -115,6 +123,7 @@ static int nn__check_setting(const nn_optimizer *opt, int32_t setting,
                              const char *fn)
 {
     NN__CHECK(opt == NULL, NN_ERR_INVALID_ARG, "%s: opt is NULL", fn);
+    NN__CHECK_HANDLE(opt, NN__TAG_OPTIMIZER, "opt", fn);
     NN__CHECK(setting < NN_OPT_LEARNING_RATE ||
               setting > NN_OPT_CURRENT_LEARNING_RATE, NN_ERR_INVALID_ARG,
               "%s: setting = %d is not an NN_OPT_* setting", fn,
@@ -205,6 +214,8 @@ int nn_optimizer_reset(nn_optimizer *opt)
     size_t n;
     NN__CHECK(opt == NULL, NN_ERR_INVALID_ARG,
               "nn_optimizer_reset: opt is NULL");
+    NN__CHECK_HANDLE(opt, NN__TAG_OPTIMIZER, "opt", "nn_optimizer_reset");
+    NN__CHECK_HANDLE(opt->net, NN__TAG_NET, "opt's net", "nn_optimizer_reset");
     n = opt->net->n_params;
     memset(opt->s1, 0, n * sizeof(float));
     if (opt->s2 != NULL) memset(opt->s2, 0, n * sizeof(float));
@@ -326,6 +337,8 @@ int nn_optimizer_step(nn_optimizer *opt)
     size_t i;
 
     NN__CHECK(opt == NULL, NN_ERR_INVALID_ARG, "%s: opt is NULL", fn);
+    NN__CHECK_HANDLE(opt, NN__TAG_OPTIMIZER, "opt", fn);
+    NN__CHECK_HANDLE(opt->net, NN__TAG_NET, "opt's net", fn);
     net = opt->net;
     NN__CHECK(!net->has_grads, NN_ERR_STATE,
               "%s: no nn_backward has succeeded on the optimizer's net yet",
@@ -414,6 +427,7 @@ void nn__optimizer_count_step(nn_optimizer *opt)
 static void nn__opt_defaults(nn_optimizer *o, int32_t kind)
 {
     memset(o, 0, sizeof *o);
+    o->tag = NN__TAG_OPTIMIZER;   /* a scratch copy nn_optimizer_set takes */
     o->kind = kind;
     o->lr = kind == NN_OPT_SGD || kind == NN_OPT_ADAGRAD ? 1.0 : 0.001;
     o->epsilon = 1e-7;

@@ -37,6 +37,7 @@
 #define NN__PCA_BLOCK 512u
 
 struct nn_pca {
+    uint64_t tag;        /* NN__TAG_PCA: first member (internal.h) */
     size_t cols, k;
     int32_t flags;       /* NN_PCA_WHITEN or 0 */
     double epsilon;      /* whitening: divide by sqrt(variance + epsilon) */
@@ -70,6 +71,7 @@ static nn_pca *nn__pca_alloc(size_t cols, size_t k)
     if (p == NULL) return NULL;
     pca = (nn_pca *)(void *)p;
     memset(pca, 0, sizeof *pca);
+    pca->tag = NN__TAG_PCA;
     pca->cols = cols;
     pca->k = k;
     pca->var = (double *)(void *)(p + head);
@@ -290,6 +292,8 @@ int nn_pca_fit(nn_pca **out, const float *x, size_t rows, size_t cols,
 
 void nn_pca_destroy(nn_pca *pca)
 {
+    NN__CHECK_HANDLE_OR(pca, NN__TAG_PCA, "pca", "nn_pca_destroy", );
+    if (pca != NULL) NN__KILL_HANDLE(pca);
     nn__free(pca);
 }
 
@@ -304,6 +308,7 @@ static int nn__pca_rows_check(const nn_pca *pca, const void *in,
 {
     size_t n;
     NN__CHECK(pca == NULL, NN_ERR_INVALID_ARG, "%s: pca is NULL", fn);
+    NN__CHECK_HANDLE(pca, NN__TAG_PCA, "pca", fn);
     NN__CHECK(in == NULL, NN_ERR_INVALID_ARG, "%s: %s is NULL", fn,
               in_name);
     NN__CHECK(out == NULL, NN_ERR_INVALID_ARG, "%s: out is NULL", fn);
@@ -429,17 +434,20 @@ int nn_pca_inverse_transform(const nn_pca *pca, const float *y, size_t rows,
 
 size_t nn_pca_num_features(const nn_pca *pca)
 {
+    NN__CHECK_HANDLE_OR(pca, NN__TAG_PCA, "pca", "nn_pca_num_features", 0);
     return pca == NULL ? 0 : pca->cols;
 }
 
 size_t nn_pca_num_components(const nn_pca *pca)
 {
+    NN__CHECK_HANDLE_OR(pca, NN__TAG_PCA, "pca", "nn_pca_num_components", 0);
     return pca == NULL ? 0 : pca->k;
 }
 
 int nn_pca_get_params(const nn_pca *pca, double *mean, float *components)
 {
     NN__CHECK_PTR(pca, "nn_pca_get_params");
+    NN__CHECK_HANDLE(pca, NN__TAG_PCA, "pca", "nn_pca_get_params");
     if (mean != NULL) memcpy(mean, pca->mean, pca->cols * sizeof *mean);
     if (components != NULL)
         memcpy(components, pca->comp, pca->k * pca->cols * sizeof(float));
@@ -450,6 +458,7 @@ int nn_pca_get_variance(const nn_pca *pca, double *variance, double *ratio)
 {
     size_t j;
     NN__CHECK_PTR(pca, "nn_pca_get_variance");
+    NN__CHECK_HANDLE(pca, NN__TAG_PCA, "pca", "nn_pca_get_variance");
     for (j = 0; j < pca->k; j++) {
         if (variance != NULL) variance[j] = pca->var[j];
         if (ratio != NULL)
@@ -461,6 +470,7 @@ int nn_pca_get_variance(const nn_pca *pca, double *variance, double *ratio)
 int nn_pca_get_settings(const nn_pca *pca, int32_t *flags, double *epsilon)
 {
     NN__CHECK_PTR(pca, "nn_pca_get_settings");
+    NN__CHECK_HANDLE(pca, NN__TAG_PCA, "pca", "nn_pca_get_settings");
     if (flags != NULL) *flags = pca->flags;
     if (epsilon != NULL) *epsilon = pca->epsilon;
     return NN_OK;
@@ -519,6 +529,7 @@ int nn_pca_save_buffer(const nn_pca *pca, void *buf, size_t capacity,
     static const char fn[] = "nn_pca_save_buffer";
     size_t size;
     NN__CHECK_PTR(pca, fn);
+    NN__CHECK_HANDLE(pca, NN__TAG_PCA, "pca", fn);
     NN__CHECK_PTR(size_out, fn);
     size = nn__pca_image_size(pca->cols, pca->k);
     *size_out = size;
@@ -533,6 +544,7 @@ int nn_pca_save(const nn_pca *pca, const char *path)
 {
     static const char fn[] = "nn_pca_save";
     NN__CHECK_PTR(pca, fn);
+    NN__CHECK_HANDLE(pca, NN__TAG_PCA, "pca", fn);
     return nn__save_image(nn__pca_image_size(pca->cols, pca->k),
                           nn__pca_image_fill, pca, path, fn);
 }

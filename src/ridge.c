@@ -178,6 +178,7 @@ int nn_net_fit_readout(nn_net *net, const float *x, const float *targets,
 
     /* ---- validate everything before allocating or writing ---- */
     NN__CHECK_PTR(net, fn);
+    NN__CHECK_HANDLE(net, NN__TAG_NET, "net", fn);
     NN__CHECK_PTR(x, fn);
     NN__CHECK_PTR(targets, fn);
     NN__CHECK(batch == 0, NN_ERR_INVALID_ARG, "%s: batch is 0", fn);

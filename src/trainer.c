@@ -19,6 +19,7 @@
 #define NN__VAL_ROWS 1024
 
 struct nn_trainer {
+    uint64_t tag;   /* NN__TAG_TRAINER: first member (internal.h) */
     nn_net *net;
     nn_optimizer *opt;
     nn_progress_fn fn;
@@ -46,10 +47,13 @@ int nn_trainer_create(nn_trainer **out, nn_net *net, nn_optimizer *opt)
     *out = NULL;
     NN__CHECK(net == NULL, NN_ERR_INVALID_ARG, "%s: net is NULL", fn);
     NN__CHECK(opt == NULL, NN_ERR_INVALID_ARG, "%s: opt is NULL", fn);
+    NN__CHECK_HANDLE(net, NN__TAG_NET, "net", fn);
+    NN__CHECK_HANDLE(opt, NN__TAG_OPTIMIZER, "opt", fn);
     NN__CHECK(nn__optimizer_net(opt) != net, NN_ERR_INVALID_ARG,
               "%s: opt was created for another net", fn);
     t = nn__calloc(1, sizeof *t);
     NN__CHECK(t == NULL, NN_ERR_NOMEM, "%s: out of memory", fn);
+    t->tag = NN__TAG_TRAINER;
     t->net = net;
     t->opt = opt;
     t->loss = NN_LOSS_CCE;
@@ -66,6 +70,9 @@ int nn_trainer_create(nn_trainer **out, nn_net *net, nn_optimizer *opt)
 
 void nn_trainer_destroy(nn_trainer *trainer)
 {
+    NN__CHECK_HANDLE_OR(trainer, NN__TAG_TRAINER, "trainer",
+                        "nn_trainer_destroy", );
+    if (trainer != NULL) NN__KILL_HANDLE(trainer);
     nn__free(trainer);
 }
 
@@ -78,6 +85,7 @@ int nn_trainer_set(nn_trainer *trainer, int32_t setting, double value)
     static const char fn[] = "nn_trainer_set";
     const char *name;
     NN__CHECK(trainer == NULL, NN_ERR_INVALID_ARG, "%s: trainer is NULL", fn);
+    NN__CHECK_HANDLE(trainer, NN__TAG_TRAINER, "trainer", fn);
     NN__CHECK(setting < NN_TRAIN_LOSS || setting > NN_TRAIN_VAL_X_COLS,
               NN_ERR_INVALID_ARG, "%s: setting = %d is not an NN_TRAIN_* "
               "setting", fn, (int)setting);
@@ -144,6 +152,7 @@ int nn_trainer_get(const nn_trainer *trainer, int32_t setting,
 {
     static const char fn[] = "nn_trainer_get";
     NN__CHECK(trainer == NULL, NN_ERR_INVALID_ARG, "%s: trainer is NULL", fn);
+    NN__CHECK_HANDLE(trainer, NN__TAG_TRAINER, "trainer", fn);
     NN__CHECK(value_out == NULL, NN_ERR_INVALID_ARG, "%s: value_out is NULL",
               fn);
     switch (setting) {
@@ -173,6 +182,8 @@ int nn_trainer_set_callback(nn_trainer *trainer, nn_progress_fn fn_,
 {
     NN__CHECK(trainer == NULL, NN_ERR_INVALID_ARG,
               "nn_trainer_set_callback: trainer is NULL");
+    NN__CHECK_HANDLE(trainer, NN__TAG_TRAINER, "trainer",
+                     "nn_trainer_set_callback");
     trainer->fn = fn_;
     trainer->user = user;
     return NN_OK;
@@ -183,6 +194,7 @@ int nn_trainer_metric(const nn_trainer *trainer, int32_t metric,
 {
     static const char fn[] = "nn_trainer_metric";
     NN__CHECK(trainer == NULL, NN_ERR_INVALID_ARG, "%s: trainer is NULL", fn);
+    NN__CHECK_HANDLE(trainer, NN__TAG_TRAINER, "trainer", fn);
     NN__CHECK(value_out == NULL, NN_ERR_INVALID_ARG, "%s: value_out is NULL",
               fn);
     NN__CHECK(metric < NN_METRIC_EPOCH || metric > NN_METRIC_STOPPED,
@@ -344,6 +356,9 @@ int nn_trainer_fit(nn_trainer *trainer, const float *x, const float *targets,
     int st = NN_OK, stopped = 0, have_val;
 
     NN__CHECK(tr == NULL, NN_ERR_INVALID_ARG, "%s: trainer is NULL", fn);
+    NN__CHECK_HANDLE(tr, NN__TAG_TRAINER, "trainer", fn);
+    NN__CHECK_HANDLE(tr->net, NN__TAG_NET, "trainer's net", fn);
+    NN__CHECK_HANDLE(tr->opt, NN__TAG_OPTIMIZER, "trainer's optimizer", fn);
     NN__CHECK(tr->busy, NN_ERR_STATE,
               "%s: called from its own progress callback", fn);
     NN__CHECK(x == NULL, NN_ERR_INVALID_ARG, "%s: x is NULL", fn);

@@ -17,6 +17,7 @@ PIN(NN_ERR_FORMAT, 5);
 PIN(NN_ERR_NONFINITE, 6);
 PIN(NN_ERR_STATE, 7);
 PIN(NN_ERR_UNSUPPORTED, 8);
+PIN(NN_ERR_MISUSE, 9);   /* 0.2 */
 /* activations and losses, from ABI.md */
 PIN(NN_ACT_LINEAR, 0);
 PIN(NN_ACT_RELU, 1);
@@ -100,5 +101,8 @@ NN_TEST(abi_constants_pinned)
     NNT_EQ_STR(nn_strerror(NN_OK), "no error");
     NNT_EQ_STR(nn_strerror(NN_ERR_NOMEM), "out of memory");
     NNT_EQ_STR(nn_strerror(NN_ERR_UNSUPPORTED), "not supported by this build");
+    NNT_EQ_STR(nn_strerror(NN_ERR_MISUSE),
+               "handle of the wrong type or already destroyed");
+    NNT_EQ_STR(nn_strerror(NN_ERR_MISUSE + 1), "unknown status");
     NNT_EQ_INT(sizeof(size_t), sizeof(void *));
 }

@@ -25,10 +25,10 @@ NN_TEST(api_status_strings_and_version)
     for (i = 0; i < sizeof codes / sizeof codes[0]; i++)
         NNT_TRUE(nn_strerror(codes[i]) != NULL);
     /* every real code has its own text; others share "unknown status" */
-    for (i = 0; i <= 8; i++)
-        for (j = i + 1; j <= 8; j++)
+    for (i = 0; i <= NN_ERR_MISUSE; i++)
+        for (j = i + 1; j <= NN_ERR_MISUSE; j++)
             NNT_TRUE(strcmp(nn_strerror((int)i), nn_strerror((int)j)) != 0);
-    NNT_EQ_STR(nn_strerror(9), "unknown status");
+    NNT_EQ_STR(nn_strerror(NN_ERR_MISUSE + 1), "unknown status");
     NNT_EQ_STR(nn_strerror(-1), "unknown status");
     NNT_EQ_STR(nn_version(), "0.1.0");
     NNT_EQ_INT(nn_version_number(), NN_VERSION_NUMBER);

@@ -38,6 +38,7 @@ import numpy as np
 __all__ = [
     "NNError", "InvalidArgError", "ShapeError", "NoMemError", "NNIOError",
     "FormatError", "NonFiniteError", "StateError", "UnsupportedError",
+    "MisuseError",
     "Net", "Optimizer", "SGD", "Adagrad", "RMSprop", "Adam",
     "PCA",
     "spiral_data", "vertical_data", "sine_data", "shuffle",
@@ -238,9 +239,15 @@ class UnsupportedError(NNError):
     status, status_name = 8, "NN_ERR_UNSUPPORTED"
 
 
+class MisuseError(NNError, RuntimeError):
+    """The C library was handed a handle of the wrong type or one already
+    destroyed (a binding bug: the classes here never pass one)."""
+    status, status_name = 9, "NN_ERR_MISUSE"
+
+
 _ERRORS = {c.status: c for c in (InvalidArgError, ShapeError, NoMemError,
                                  NNIOError, FormatError, NonFiniteError,
-                                 StateError, UnsupportedError)}
+                                 StateError, UnsupportedError, MisuseError)}
 
 
 def _check(status):

@@ -265,6 +265,7 @@ int nn_net_export_onnx(const nn_net *net, const char *path)
     struct nn__ox_model m;
     int st;
     NN__CHECK(net == NULL, NN_ERR_INVALID_ARG, "%s: net is NULL", fn);
+    NN__CHECK_HANDLE(net, NN__TAG_NET, "net", fn);
     NN__CHECK(path == NULL, NN_ERR_INVALID_ARG, "%s: path is NULL", fn);
     NN__CHECK(path[0] == '\0', NN_ERR_INVALID_ARG, "%s: path is empty", fn);
     st = nn__ox_build(&m, net, fn);
@@ -283,6 +284,7 @@ int nn_net_export_onnx_buffer(const nn_net *net, void *buf, size_t capacity,
     size_t size;
     int st;
     NN__CHECK(net == NULL, NN_ERR_INVALID_ARG, "%s: net is NULL", fn);
+    NN__CHECK_HANDLE(net, NN__TAG_NET, "net", fn);
     NN__CHECK(size_out == NULL, NN_ERR_INVALID_ARG, "%s: size_out is NULL",
               fn);
     st = nn__ox_build(&m, net, fn);

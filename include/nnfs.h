@@ -1230,17 +1230,68 @@ NN_API int nn_net_import_onnx_buffer(nn_net **out /* [out] */, const void *buf,
 
 /*====== Threads and build information ======*/
 
-/* Threads the BLAS may use for the products of every network in the
-   process (openblas_set_num_threads, or the equivalent of BLIS or MKL;
+/* Threads libnnfs may use for every network in the process: the BLAS's
+   threads (openblas_set_num_threads, or the equivalent of BLIS or MKL;
    every one of them that is loaded, e.g. BLIS for the products and the
-   OpenBLAS behind LAPACKE).  The library's own element-wise kernels run
-   on the calling thread.
+   OpenBLAS behind LAPACKE) and, since 0.2, the number of in-process
+   replicas (see nn_set_parallel_mode).  The call sets the BLAS to n
+   threads at once; afterwards, under NN_PARALLEL_AUTO and
+   NN_PARALLEL_REPLICAS, training and inference calls set the BLAS to 1
+   thread while they run on replicas and back to n when they use the
+   BLAS's threads.
    Returns NN_OK; NN_ERR_INVALID_ARG (n < 1); NN_ERR_UNSUPPORTED (the BLAS
    in use has no way to set its thread count).  Since 0.1. */
 NN_API int nn_set_num_threads(int n);
 
-/* Threads the BLAS will use, or 0 if it cannot tell.  Since 0.1. */
+/* The count last given to nn_set_num_threads; before any, the threads the
+   BLAS will use, or 0 if it cannot tell.  Since 0.1. */
 NN_API int nn_get_num_threads(void);
+
+/* How training and inference use the nn_set_num_threads threads (append
+   only). */
+enum {
+    NN_PARALLEL_AUTO = 0,     /* the default: per call, whichever of the
+                                 two below (or one thread) is faster for
+                                 the network's size and the batch */
+    NN_PARALLEL_BLAS = 1,     /* the BLAS's own threads split each product;
+                                 everything else on the calling thread (the
+                                 behaviour of 0.1) */
+    NN_PARALLEL_REPLICAS = 2  /* data-parallel replicas: the batch's rows
+                                 are split over the threads (the calling
+                                 one and pool threads created once and
+                                 parked between calls), each running the
+                                 forward and backward of its rows with a
+                                 single-threaded BLAS; the weight gradients
+                                 are then formed in parallel over blocks of
+                                 each weight matrix's rows, the bias
+                                 gradients summed over the threads' partial
+                                 sums in a fixed order, and the optimizer
+                                 update split over the parameters */
+};
+
+/* Choose how the threads are used, for every network in the process.
+   With NN_PARALLEL_REPLICAS (and NN_PARALLEL_AUTO when it picks replicas)
+   nn_forward, nn_backward, nn_backward_labels, their _sgd forms,
+   nn_optimizer_step and nn_trainer_fit split their work over
+   nn_get_num_threads() threads (at most 64, at most one per row).  A
+   given thread count gives bit-identical results run after run, whatever
+   other threads do; results differ from one thread's only by float
+   rounding: each block's mean loss gradient is rescaled to the batch's
+   (one rounding) and the bias gradients are summed block by block.  The
+   products themselves are the same single cblas_sgemm calls on blocks.
+   NN_PARALLEL_AUTO uses one thread for steps of fewer than 2^20
+   multiply-adds in the forward (batch x parameters), replicas above that
+   when every thread gets at least 8 rows, else the BLAS's threads for
+   products of at least 2^26 multiply-adds; the optimizer update is split
+   from 65536 parameters.  The thresholds were measured on 2 cores (README,
+   "Training on several cores and machines").  One dispatch of replicas
+   runs at a time in the process: concurrent callers wait their turn.
+   Returns NN_OK; NN_ERR_INVALID_ARG (mode not an NN_PARALLEL_* value).
+   Since 0.2. */
+NN_API int nn_set_parallel_mode(int32_t mode);
+
+/* The mode in force (NN_PARALLEL_AUTO unless set).  Since 0.2. */
+NN_API int32_t nn_get_parallel_mode(void);
 
 /* Keys for nn_info (append only). */
 enum {

@@ -293,20 +293,8 @@ int nn__blas_get_threads(void)
     return 0;
 }
 
-int nn_set_num_threads(int n)
-{
-    NN__CHECK(n < 1, NN_ERR_INVALID_ARG,
-              "nn_set_num_threads: n = %d, must be at least 1", n);
-    NN__CHECK(nn__blas_set_threads(n) != 0, NN_ERR_UNSUPPORTED,
-              "nn_set_num_threads: %s offers no way to set its thread count",
-              nn__blas_name());
-    return NN_OK;
-}
-
-int nn_get_num_threads(void)
-{
-    return nn__blas_get_threads();
-}
+/* nn_set_num_threads and nn_get_num_threads: parallel.c (the count is
+   also the number of in-process replicas). */
 
 #define NN__STR2(x) #x
 #define NN__STR(x) NN__STR2(x)

@@ -76,6 +76,26 @@ int nn__gemm_dw(const float *x, const float *dz, float *dw, size_t batch,
     return NN_OK;
 }
 
+int nn__gemm_dw_ld(const float *x, size_t ldx, const float *dz, float *dw,
+                   size_t batch, size_t m, size_t n_out, float alpha,
+                   float beta)
+{
+    int st = nn__dims_ok("weight gradient", batch, ldx, n_out);
+    if (st != NN_OK) return st;
+    /* dW <- alpha * X[:, j0:j0+m]^T * dZ + beta * dW: M = m, N = n_out,
+       K = batch; x points at column j0 of X stored [batch][ldx], so
+       lda = ldx (transposed), ldb = n_out, ldc = n_out.  Each element is
+       the same full-batch dot product as in nn__gemm_dw. */
+    if (beta == 0.0f) {
+        nn__clear(dw, m, n_out);
+        beta = 1.0f;
+    }
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)m, (int)n_out,
+                (int)batch, alpha, x, (int)ldx, dz, (int)n_out, beta, dw,
+                (int)n_out);
+    return NN_OK;
+}
+
 int nn__syrk_xtx(const float *x, float *c, size_t rows, size_t cols)
 {
     int st = nn__dims_ok("covariance", rows, cols, cols);

@@ -203,6 +203,11 @@ int nn__gemm_fwd(const float *x, const float *w, float *z, size_t batch,
 /* dW[n_in][n_out] = alpha X^T dZ + beta dW  (alpha 1, beta 0 in backward) */
 int nn__gemm_dw(const float *x, const float *dz, float *dw, size_t batch,
                 size_t n_in, size_t n_out, float alpha, float beta);
+/* dW[m][n_out] = alpha X^T dZ + beta dW for a block of m columns of X
+   (row stride ldx): the rows of dW that one replica forms (parallel.h). */
+int nn__gemm_dw_ld(const float *x, size_t ldx, const float *dz, float *dw,
+                   size_t batch, size_t m, size_t n_out, float alpha,
+                   float beta);
 /* dX[batch][n_in] = dZ[batch][n_out] W^T */
 int nn__gemm_dx(const float *dz, const float *w, float *dx, size_t batch,
                 size_t n_in, size_t n_out);
@@ -393,6 +398,9 @@ struct nn_net {
     /* Generator for dropout masks (saved with the model so a run resumes
        exactly). */
     struct nn__rng rng;
+
+    /* Scratch of in-process replicas (parallel.h), NULL until used. */
+    struct nn__par_net *par;
 };
 
 #define NN__PREDICT_ROWS 256

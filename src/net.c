@@ -16,6 +16,7 @@
  *    loose to decide does a slower exact path run.
  */
 #include "internal.h"
+#include "parallel.h"
 
 #include <float.h>
 #include <limits.h>
@@ -91,6 +92,7 @@ static void nn__net_free(nn_net *net)
     nn__free(net->gcheck);
     nn__free(net->dz_max);
     nn__free(net->pred);
+    nn__free(net->par);
     nn__free(net);
 }
 
@@ -413,6 +415,8 @@ int nn__net_reserve(nn_net *net, size_t batch, const char *fn)
 {
     size_t need, s;
     float *p[5] = {NULL, NULL, NULL, NULL, NULL};
+    struct nn__par_net *par = NULL;
+    unsigned nw;
     int st = nn__check_batch(net, batch, fn);
     if (st != NN_OK) return st;
     need = batch * nn__cache_row(net);
@@ -430,6 +434,11 @@ int nn__net_reserve(nn_net *net, size_t batch, const char *fn)
     if (net->gcheck == NULL &&
         (p[4] = nn__malloc(net->n_params * sizeof(float))) == NULL)
         goto nomem;
+    /* and the replicas' scratch, for the thread count in force */
+    nw = nn__par_reserve_count();
+    if (nw > 1 && (net->par == NULL || net->par->workers < nw) &&
+        (par = nn__par_net_alloc(net, nw)) == NULL)
+        goto nomem;
     for (s = 0; s < 2; s++) {
         if (p[s] == NULL) continue;
         if (net->cache[s] != NULL && net->cache_cap[s] > 0)
@@ -445,9 +454,11 @@ int nn__net_reserve(nn_net *net, size_t batch, const char *fn)
     }
     if (p[3] != NULL) net->pred = p[3];
     if (p[4] != NULL) net->gcheck = p[4];
+    nn__par_net_install(net, par);
     return NN_OK;
 nomem:
     for (s = 0; s < 5; s++) nn__free(p[s]);
+    nn__free(par);
     return nn__fail(NN_ERR_NOMEM, "%s: out of memory for a batch of %zu "
                     "rows", fn, batch);
 }
@@ -480,6 +491,70 @@ static void nn__dropout_mask(struct nn__rng *r, float *mask, size_t n,
         mask[i] = nn__rng_uniform_f(r) < keep ? scale : 0.0f;
 }
 
+/* The message for a non-finite x (the copy xs holds the gathered rows). */
+static int nn__x_nonfinite(const float *x, const size_t *rows, size_t batch,
+                           size_t n_in, const float *xs, const char *fn)
+{
+    size_t at, r;
+    if (rows == NULL)
+        return nn__fail_nonfinite(fn, "x", x, batch * n_in, n_in);
+    /* named by its place in x, not in the gathered batch */
+    at = nn__first_nonfinite(xs, batch * n_in);
+    r = at < batch * n_in ? rows[at / n_in] : 0;
+    return nn__fail(NN_ERR_NONFINITE, "%s: x[%zu] (row %zu, column %zu) is "
+                    "%s", fn, r * n_in + at % n_in, r, at % n_in,
+                    isnan(xs[at < batch * n_in ? at : 0]) ? "NaN"
+                                                          : "infinite");
+}
+
+/* The forward on nw replicas (parallel.h): the masks drawn here first, in
+   the serial order (layer by layer over the whole batch), so the bits of
+   every mask are the serial ones; then the row blocks; then the checks in
+   the serial order, with the serial messages. */
+static int nn__forward_par(nn_net *net, const float *x, const size_t *rows,
+                           size_t batch, int s, unsigned nw,
+                           struct nn__rng *rng, const char *fn)
+{
+    struct nn__par_fwd c;
+    size_t i, n_in = net->layers[0].n_in;
+    uint32_t xmax = 0;
+    unsigned t;
+    int st = nn__par_net_reserve(net, nw, fn);
+    if (st != NN_OK) return st;
+    for (i = 0; i < net->n_layers; i++) {
+        const struct nn__layer *l = &net->layers[i];
+        if (l->dropout > 0.0f)
+            nn__dropout_mask(rng, nn__slot_mask(net, s, batch, i),
+                             batch * l->n_out, l->dropout);
+    }
+    c.net = net;
+    c.x = x;
+    c.rows = rows;
+    c.batch = batch;
+    c.s = s;
+    nw = nn__par_run(nw, nn__par_forward_fn, &c);
+    for (t = 0; t < nw; t++) xmax = nn__umax(xmax, c.xmax[t]);
+    if (xmax >= NN__NONFINITE_BITS)
+        return nn__x_nonfinite(x, rows, batch, n_in,
+                               nn__slot_in(net, s, batch, 0), fn);
+    net->act_max_next[0] = xmax;
+    for (i = 0; i < net->n_layers; i++) {
+        uint32_t am = 0, dm = 0;
+        for (t = 0; t < nw; t++) {
+            am = nn__umax(am, *nn__par_m(net, NN__PM_ACT, i, t, nw));
+            dm = nn__umax(dm, *nn__par_m(net, NN__PM_DROP, i, t, nw));
+        }
+        NN__CHECK(am >= NN__NONFINITE_BITS, NN_ERR_NONFINITE,
+                  "%s: layer %zu output is not finite (|x W + b| exceeds "
+                  "the float range)", fn, i);
+        NN__CHECK(dm >= NN__NONFINITE_BITS, NN_ERR_NONFINITE,
+                  "%s: layer %zu output is not finite after dropout "
+                  "scaling", fn, i);
+        net->act_max_next[i + 1] = dm;
+    }
+    return NN_OK;
+}
+
 /* nn_forward, and nn__forward_rows for nn_trainer_fit: with rows set,
    the batch is rows x[rows[0]], x[rows[1]], ... gathered straight into
    the slot (one copy instead of the trainer's gather and then this
@@ -493,6 +568,7 @@ static int nn__forward(nn_net *net, const float *x, const size_t *rows,
     size_t i, n_in;
     uint32_t xmax;
     float *a = NULL, *xs;
+    unsigned nw;
     int s, st;
 
     NN__CHECK(net == NULL, NN_ERR_INVALID_ARG, "%s: net is NULL", fn);
@@ -508,28 +584,25 @@ static int nn__forward(nn_net *net, const float *x, const size_t *rows,
     /* x is copied into the slot that is not current and checked in the
        same pass (a separate check and copy read x twice) */
     xs = nn__slot_in(net, s, batch, 0);
+    rng = net->rng;   /* dropout draws from a copy, committed on success */
+    nw = nn__par_rows(net, batch);
+    if (nw > 1) {
+        st = nn__forward_par(net, x, rows, batch, s, nw, &rng, fn);
+        if (st != NN_OK) return st;
+        a = nn__slot_act(net, s, batch, net->n_layers - 1);
+        goto publish;
+    }
     if (rows == NULL) {
         xmax = k->copy_amax(xs, x, batch * n_in);
-        if (xmax >= NN__NONFINITE_BITS)
-            return nn__fail_nonfinite(fn, "x", x, batch * n_in, n_in);
     } else {
         xmax = 0;
         for (i = 0; i < batch; i++)
             xmax = nn__umax(xmax, k->copy_amax(xs + i * n_in,
                                                x + rows[i] * n_in, n_in));
-        if (xmax >= NN__NONFINITE_BITS) {
-            /* named by its place in x, not in the gathered batch */
-            size_t at = nn__first_nonfinite(xs, batch * n_in);
-            size_t r = at < batch * n_in ? rows[at / n_in] : 0;
-            return nn__fail(NN_ERR_NONFINITE, "%s: x[%zu] (row %zu, column "
-                            "%zu) is %s", fn, r * n_in + at % n_in, r,
-                            at % n_in, isnan(xs[at < batch * n_in ? at : 0])
-                                            ? "NaN" : "infinite");
-        }
     }
+    if (xmax >= NN__NONFINITE_BITS)
+        return nn__x_nonfinite(x, rows, batch, n_in, xs, fn);
 
-    /* dropout draws from a copy, committed only on success */
-    rng = net->rng;
     net->act_max_next[0] = xmax;
     for (i = 0; i < net->n_layers; i++) {
         const struct nn__layer *l = &net->layers[i];
@@ -554,7 +627,7 @@ static int nn__forward(nn_net *net, const float *x, const size_t *rows,
         net->act_max_next[i + 1] = amax;
     }
 
-    /* publish */
+publish:
     {
         uint32_t *t = net->act_max;
         net->act_max = net->act_max_next;
@@ -599,12 +672,18 @@ static float *nn__db(const nn_net *net, size_t i)
 
 /* Bound on |dW| = |X^T dZ| (and |db|) of layer i, from the magnitudes the
    kernels reported. */
-static double nn__grad_bound(const nn_net *net, size_t batch, size_t i)
+static double nn__grad_bound_of(const nn_net *net, size_t batch, size_t i,
+                                uint32_t dz_max)
 {
     double xm = nn__amaxd(net->act_max[i]);
-    double dm = nn__amaxd(net->dz_max[i]);
+    double dm = nn__amaxd(dz_max);
     double b = (double)batch * dm;
     return (xm > 1.0 ? xm : 1.0) * b;
+}
+
+static double nn__grad_bound(const nn_net *net, size_t batch, size_t i)
+{
+    return nn__grad_bound_of(net, batch, i, net->dz_max[i]);
 }
 
 /* Shared by nn_backward and nn_backward_labels: targets xor labels. */
@@ -624,24 +703,34 @@ static uint32_t nn__bound_bits(double v)
    by the bounds (|W'| <= pmax + |lr| |dW|, |dW| <= batch max|X| max|dZ|)
    and no L1/L2 penalty is set; returns 0 without touching anything
    otherwise (the caller takes the unfused path). */
+int nn__grads_provable(const nn_net *net, size_t batch,
+                       const uint32_t *dz_max, const float *lr,
+                       double *wbound)
+{
+    size_t i;
+    if (batch > NN__SAFE_K) return 0;
+    for (i = 0; i < net->n_layers; i++) {
+        const struct nn__layer *l = &net->layers[i];
+        double g = 2.0 * nn__grad_bound_of(net, batch, i, dz_max[i]);
+        if (l->l1_w > 0 || l->l2_w > 0 || l->l1_b > 0 || l->l2_b > 0)
+            return 0;
+        /* the product X^T dZ is formed before it is scaled by -lr: it
+           must itself be provably finite, whatever lr (even 0) */
+        if (g > NN__SAFE_BOUND) return 0;
+        if (lr == NULL) continue;
+        wbound[i] = nn__amaxd(l->pmax) + fabs((double)*lr) * g;
+        if (wbound[i] > NN__SAFE_BOUND) return 0;
+    }
+    return 1;
+}
+
 static int nn__fused_sgd(nn_net *net, float lr)
 {
     const struct nn__kernels *k = nn__kernels();
     size_t batch = net->batch, L = net->n_layers, i;
     double wbound[NN_MAX_LAYERS];   /* bound on each new |W| */
     int s = net->cur;
-    if (batch > NN__SAFE_K) return 0;
-    for (i = 0; i < L; i++) {
-        const struct nn__layer *l = &net->layers[i];
-        double g = 2.0 * nn__grad_bound(net, batch, i);
-        if (l->l1_w > 0 || l->l2_w > 0 || l->l1_b > 0 || l->l2_b > 0)
-            return 0;
-        /* the product X^T dZ is formed before it is scaled by -lr: it
-           must itself be provably finite, whatever lr (even 0) */
-        if (g > NN__SAFE_BOUND) return 0;
-        wbound[i] = nn__amaxd(l->pmax) + fabs((double)lr) * g;
-        if (wbound[i] > NN__SAFE_BOUND) return 0;
-    }
+    if (!nn__grads_provable(net, batch, net->dz_max, &lr, wbound)) return 0;
     for (i = 0; i < L; i++) {
         struct nn__layer *l = &net->layers[i];
         uint32_t bmax;
@@ -658,6 +747,61 @@ static int nn__fused_sgd(nn_net *net, float lr)
     net->has_grads = 0;   /* the gradients were never stored */
     net->batch = 0;       /* the cached forward used the old parameters */
     return 1;
+}
+
+/* The backward on replicas (parallel.h), after the caller's checks of
+   targets or labels: the loss, the checks in the serial order with the
+   serial messages, and *done: 0 when the products are left to the serial
+   code (a bound could not prove them finite, or a penalty is set), else
+   the gradients are stored (or, fused, the SGD step made). */
+static int nn__backward_par(nn_net *net, int32_t loss, const float *targets,
+                            const int32_t *labels, const float *fused_lr,
+                            double *value, int *done, const char *fn)
+{
+    struct nn__par_bwd c;
+    size_t L = net->n_layers, i;
+    unsigned nw = nn__par_rows(net, net->batch), t;
+    int st = nn__par_net_reserve(net, nw, fn);
+    if (st != NN_OK) return st;
+    c.net = net;
+    c.s = net->cur;
+    c.batch = net->batch;
+    c.loss = loss;
+    c.targets = targets;
+    c.labels = labels;
+    c.fused_lr = fused_lr;
+    c.done = 0;
+    nw = nn__par_run(nw, nn__par_backward_fn, &c);
+    *value = 0;
+    for (t = 0; t < nw; t++) *value += c.value[t];
+    for (i = 0; i < L; i++) {
+        uint32_t m = 0;
+        for (t = 0; t < nw; t++)
+            m = nn__umax(m, *nn__par_m(net, NN__PM_DZ, i, t, nw));
+        net->dz_max[i] = m;
+    }
+    NN__CHECK(!isfinite(*value), NN_ERR_NONFINITE,
+              "%s: the loss is not finite", fn);
+    for (i = L; i-- > 0;)
+        NN__CHECK(net->dz_max[i] >= NN__NONFINITE_BITS, NN_ERR_NONFINITE,
+                  "%s: the gradient of layer %zu is not finite", fn, i);
+    *done = c.done;
+    if (c.done == 2) {   /* as nn__fused_sgd */
+        for (i = 0; i < L; i++) {
+            uint32_t bmax = 0;
+            for (t = 0; t < nw; t++)
+                bmax = nn__umax(bmax, *nn__par_m(net, NN__PM_AUX, i, t, nw));
+            net->layers[i].pmax = nn__umax(bmax,
+                                           nn__bound_bits(c.wbound[i]));
+        }
+        net->has_grads = 0;
+        net->batch = 0;
+    } else if (c.done == 1) {   /* as the publishing loop, no penalty */
+        for (i = 0; i < L; i++)
+            net->layers[i].gbound = 2.0 * nn__grad_bound(net, net->batch, i);
+        net->has_grads = 1;
+    }
+    return NN_OK;
 }
 
 static int nn__backward(nn_net *net, int32_t loss, const float *targets,
@@ -693,6 +837,20 @@ static int nn__backward(nn_net *net, int32_t loss, const float *targets,
         if (tmax >= NN__NONFINITE_BITS)
             return nn__fail_nonfinite(fn, "targets", targets, batch * n_out,
                                       n_out);
+    }
+
+    if (nn__par_rows(net, batch) > 1) {
+        int done;
+        st = nn__backward_par(net, loss, targets, labels, fused_lr, &value,
+                              &done, fn);
+        if (st != NN_OK) return st;
+        if (done != 0) {
+            if (loss_out != NULL) *loss_out = (float)value;
+            return NN_OK;
+        }
+        /* not provable: the serial code finishes from the dL/dz and bias
+           sums the replicas left in its scratch */
+        goto products;
     }
 
     /* dL/dz of the last layer, and the loss */
@@ -735,6 +893,7 @@ static int nn__backward(nn_net *net, int32_t loss, const float *targets,
                   "%s: the gradient of layer %zu is not finite", fn, i);
     }
 
+products:
     if (fused_lr != NULL && nn__fused_sgd(net, *fused_lr)) {
         if (loss_out != NULL) *loss_out = (float)value;
         return NN_OK;

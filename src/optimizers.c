@@ -10,6 +10,7 @@
  * train_kernels.c.
  */
 #include "internal.h"
+#include "parallel.h"
 
 #include <float.h>
 #include <math.h>
@@ -326,15 +327,67 @@ static int nn__step_finite(const nn_optimizer *o, const struct nn__run *r,
     return 1;
 }
 
+/* The update of run r (one pass of the kind's kernel); returns the amax
+   of the new weights. */
+static uint32_t nn__update(const nn_optimizer *opt, const struct nn__run *r,
+                           float lr, double c1, double c2)
+{
+    const struct nn__kernels *k = nn__kernels();
+    const struct nn__train_kernels *tk = nn__train_kernels();
+    switch (opt->kind) {
+    case NN_OPT_SGD:
+        return opt->momentum > 0
+                   ? tk->momentum(r->w, r->s1, r->g, r->n, lr,
+                                  (float)opt->momentum)
+                   : k->sgd(r->w, r->g, r->n, lr);
+    case NN_OPT_ADAGRAD:
+        return tk->adagrad(r->w, r->s1, r->g, r->n, lr,
+                           (float)opt->epsilon);
+    case NN_OPT_RMSPROP:
+        return tk->rmsprop(r->w, r->s1, r->g, r->n, lr,
+                           (float)(1.0 - opt->rho), (float)opt->epsilon);
+    default:
+        return tk->adam(r->w, r->s1, r->s2, r->g, r->n, lr,
+                        (float)(1.0 - opt->beta1), (float)(1.0 - opt->beta2),
+                        (float)c1, (float)c2, (float)opt->epsilon);
+    }
+}
+
+/* The update split over replicas (parallel.h): worker t takes its share
+   of every layer's run; the amax of each share goes to the net's
+   NN__PM_AUX table.  Element-wise, so the bits are the serial ones. */
+struct nn__opt_par {
+    const nn_optimizer *opt;
+    float lr;
+    double c1, c2;
+};
+
+static void nn__update_fn(void *vctx, unsigned t, unsigned n)
+{
+    const struct nn__opt_par *c = vctx;
+    size_t i, a, b;
+    for (i = 0; i < c->opt->net->n_layers; i++) {
+        struct nn__run r = nn__layer_run(c->opt, i);
+        nn__par_split(r.n, t, n, &a, &b);
+        r.w += a;
+        r.g += a;
+        r.s1 += a;
+        if (r.s2 != NULL) r.s2 += a;
+        r.n = b - a;
+        *nn__par_m(c->opt->net, NN__PM_AUX, i, t, n) =
+            r.n > 0 ? nn__update(c->opt, &r, c->lr, c->c1, c->c2) : 0;
+    }
+}
+
 int nn_optimizer_step(nn_optimizer *opt)
 {
     static const char fn[] = "nn_optimizer_step";
     const struct nn__kernels *k = nn__kernels();
-    const struct nn__train_kernels *tk = nn__train_kernels();
     nn_net *net;
     double lr_d, c1 = 1.0, c2 = 1.0, nb1, nb2;
     float lr;
     size_t i;
+    unsigned nw;
 
     NN__CHECK(opt == NULL, NN_ERR_INVALID_ARG, "%s: opt is NULL", fn);
     NN__CHECK_HANDLE(opt, NN__TAG_OPTIMIZER, "opt", fn);
@@ -363,31 +416,30 @@ int nn_optimizer_step(nn_optimizer *opt)
                   nn__opt_names[opt->kind], i, lr_d);
     }
 
+    nw = nn__par_elems(net->n_params);
+    if (nw > 1 && nn__par_net_reserve(net, nw, fn) == NN_OK) {
+        struct nn__opt_par c;
+        c.opt = opt;
+        c.lr = lr;
+        c.c1 = c1;
+        c.c2 = c2;
+        nw = nn__par_run(nw, nn__update_fn, &c);
+    } else {
+        nw = 1;
+    }
     for (i = 0; i < net->n_layers; i++) {
         struct nn__layer *l = &net->layers[i];
         struct nn__run r = nn__layer_run(opt, i);
-        uint32_t m;
+        uint32_t m = 0;
+        unsigned t;
         nn__step_safe(opt, i, lr, c1, &nb1, &nb2);
-        switch (opt->kind) {
-        case NN_OPT_SGD:
-            m = opt->momentum > 0
-                    ? tk->momentum(r.w, r.s1, r.g, r.n, lr,
-                                   (float)opt->momentum)
-                    : k->sgd(r.w, r.g, r.n, lr);
-            break;
-        case NN_OPT_ADAGRAD:
-            m = tk->adagrad(r.w, r.s1, r.g, r.n, lr, (float)opt->epsilon);
-            break;
-        case NN_OPT_RMSPROP:
-            m = tk->rmsprop(r.w, r.s1, r.g, r.n, lr,
-                            (float)(1.0 - opt->rho), (float)opt->epsilon);
-            break;
-        default:
-            m = tk->adam(r.w, r.s1, r.s2, r.g, r.n, lr,
-                         (float)(1.0 - opt->beta1), (float)(1.0 - opt->beta2),
-                         (float)c1, (float)c2, (float)opt->epsilon);
-            break;
-        }
+        if (nw > 1)
+            for (t = 0; t < nw; t++) {
+                uint32_t mt = *nn__par_m(net, NN__PM_AUX, i, t, nw);
+                m = mt > m ? mt : m;
+            }
+        else
+            m = nn__update(opt, &r, lr, c1, c2);
         l->pmax = m;
         /* a bound that failed the proof was checked exactly: the state is
            finite, so keep the larger of the bound and the float limit's

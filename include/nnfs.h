@@ -1079,6 +1079,25 @@ enum {
    machine cannot run falls back to the best one it can).  Since 0.1. */
 NN_API const char *nn_info(int32_t key);
 
+/*====== Names ======*/
+
+/* The lowercase name of an NN_ACT_* value ("linear", "relu", "sigmoid",
+   "tanh", "softmax"), of an NN_LOSS_* value ("cce", "bce", "mse", "mae")
+   or of an NN_OPT_* optimizer kind ("sgd", "adagrad", "rmsprop", "adam"):
+   the spellings the nnfs program and the Python binding accept.  NULL for
+   a value that is not one of them.  The text is static (never freed) and
+   the calls are safe from any thread.  The values of each of these enums
+   run from 0 without gaps, so a loop from 0 until the first NULL lists
+   every value the loaded library knows (which may be more than the header
+   a program was compiled with), and finding a name in that loop is the
+   name -> value parse:
+       for (i = 0; nn_activation_name(i) != NULL; i++)
+           if (strcmp(nn_activation_name(i), name) == 0) act = i;
+   Since 0.2. */
+NN_API const char *nn_activation_name(int32_t act);
+NN_API const char *nn_loss_name(int32_t loss);
+NN_API const char *nn_optimizer_name(int32_t kind);
+
 #ifdef __cplusplus
 }
 #endif

@@ -433,7 +433,7 @@ static int nn__parse_layr(const unsigned char *buf, struct nn__span s,
         st = nn__check_width(nn__rd32(q), off, "n_out", i, fn);
         if (st != NN_OK) return st;
         /* read as unsigned: a negative int32 is a huge value here */
-        NN__CHECK(act > (uint32_t)NN_ACT_SOFTMAX, NN_ERR_FORMAT,
+        NN__CHECK(act >= (uint32_t)NN__N_ACT, NN_ERR_FORMAT,
                   "%s: LAYR activation of layer %zu at offset %zu is %ld, "
                   "not an NN_ACT_* value", fn, i, off + 4,
                   (long)(int32_t)act);

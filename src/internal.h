@@ -479,6 +479,9 @@ int nn__net_parse(nn_net **out, const unsigned char *buf, size_t size,
 size_t nn__net_image_size(const nn_net *net);
 /* Write the image of net into buf (nn__net_image_size bytes). */
 void nn__net_image_write(const nn_net *net, unsigned char *buf);
+/* CRC-32 of n bytes (zlib's crc32, fed in NN__CRC_CHUNK pieces so any
+   size_t works); crc is the running value, 0 to start. */
+#define NN__CRC_CHUNK ((size_t)1 << 20)
 uint32_t nn__crc32(uint32_t crc, const void *buf, size_t n);
 
 /* net.c helpers used by io.c: allocate a network with the given shape and

@@ -32,6 +32,11 @@
  * ABI policy: the SONAME is libnnfs.so.MAJOR.  Within one MAJOR, functions
  * and constants are only added; a published signature never changes (a new
  * variant gets a new name).  Only nn_* symbols are exported.
+ *
+ * Documents: docs/FORMAT.md (the model and PCA file formats), docs/ABI.md
+ * (this ABI contract) and docs/RELIABILITY.md (the test plan) of the
+ * source tree are installed with README.md in share/doc/nnfs/ under the
+ * installation prefix, e.g. /usr/local/share/doc/nnfs/FORMAT.md.
  */
 #ifndef NNFS_H
 #define NNFS_H
@@ -1000,7 +1005,8 @@ NN_API int nn_pca_get_variance(const nn_pca *pca, double *variance,
 NN_API int nn_pca_get_settings(const nn_pca *pca, int32_t *flags,
                                double *epsilon);
 
-/* PCA files (docs/FORMAT.md, "PCA files"), little-endian: magic
+/* PCA files (docs/FORMAT.md, "PCA files"; installed as
+   share/doc/nnfs/FORMAT.md), little-endian: magic
    89 4E 50 43 0D 0A 1A 0A, version 1, byte-order mark, total size,
    cols, k, flags, epsilon, total variance, the variances, the mean and
    the components, and a CRC-32 of everything before it.  Canonical:

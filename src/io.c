@@ -2,7 +2,7 @@
  * io.c - model files: the version 1 format (docs/FORMAT.md), its encoder
  * and validating decoder, CRC-32, and atomic save / whole-file load.
  *
- * Design (RELIABILITY.md P2-P5):
+ * Design (docs/RELIABILITY.md P2-P5):
  *  - Loading reads the whole file (bounded by NN__MAX_FILE_BYTES) and then
  *    parses the buffer, so the file and buffer entry points share one
  *    parser and a fuzzer can drive it directly.

@@ -94,29 +94,39 @@ static unsigned long long parse_uint(const char *opt, const char *s,
     return v;
 }
 
-static int pick(const char *opt, const char *s, const char *const *names,
-                int n)
+/* The value whose name(value) is s, among name(0), name(1), ... up to the
+   first NULL: the library's nn_activation_name, nn_loss_name,
+   nn_optimizer_name, or data_name / scale_name below. */
+static int pick(const char *opt, const char *s,
+                const char *(*name)(int32_t))
 {
-    int i;
+    int32_t i;
     char list[256] = "";
-    for (i = 0; i < n; i++)
-        if (strcmp(s, names[i]) == 0) return i;
-    for (i = 0; i < n; i++) {
-        strcat(list, names[i]);
-        if (i + 1 < n) strcat(list, ", ");
+    for (i = 0; name(i) != NULL; i++)
+        if (strcmp(s, name(i)) == 0) return (int)i;
+    for (i = 0; name(i) != NULL; i++) {
+        if (i > 0) strcat(list, ", ");
+        strcat(list, name(i));
     }
     usage_error("%s: unknown value '%s' (one of: %s)", opt, s, list);
     return -1;
 }
 
-static const char *const act_names[] = {"linear", "relu", "sigmoid", "tanh",
-                                        "softmax"};
-static const char *const loss_names[] = {"cce", "bce", "mse", "mae"};
-static const char *const opt_names[] = {"sgd", "adagrad", "rmsprop", "adam"};
 static const char *const data_names[] = {"spiral", "vertical", "sine",
                                          "idx"};
 enum { DATA_SPIRAL, DATA_VERTICAL, DATA_SINE, DATA_IDX };
 static const char *const scale_names[] = {"none", "unit", "symmetric"};
+
+static const char *data_name(int32_t kind)
+{
+    return kind >= 0 && kind <= DATA_IDX ? data_names[kind] : NULL;
+}
+
+static const char *scale_name(int32_t scale)
+{
+    return scale >= NN_SCALE_NONE && scale <= NN_SCALE_SYMMETRIC
+               ? scale_names[scale] : NULL;
+}
 
 /* "64,32:tanh" -> widths and activations of the hidden layers; every
    field must hold a width (no empty fields: "64,,64" is a typo, not two
@@ -141,7 +151,8 @@ static size_t parse_hidden(const char *s, size_t *widths, int32_t *acts)
         if (colon != NULL) *colon = '\0';
         widths[n] = (size_t)parse_uint("--hidden", tok, 1, NN_MAX_WIDTH);
         acts[n] = colon != NULL
-                      ? (int32_t)pick("--hidden", colon + 1, act_names, 5)
+                      ? (int32_t)pick("--hidden", colon + 1,
+                                     nn_activation_name)
                       : NN_ACT_RELU;
         n++;
     }
@@ -276,7 +287,7 @@ static int data_option(struct data_opts *o, int argc, char **argv, int *i)
                     (*i)++; } while (0)
     if (strcmp(a, "--data") == 0) {
         TAKE();
-        o->kind = pick(a, v, data_names, 4);
+        o->kind = pick(a, v, data_name);
         o->given |= GIVEN_DATA;
     } else if (strcmp(a, "--samples") == 0) {
         TAKE();
@@ -302,7 +313,7 @@ static int data_option(struct data_opts *o, int argc, char **argv, int *i)
         o->test_labels = v;
     } else if (strcmp(a, "--scale") == 0) {
         TAKE();
-        o->scale = pick(a, v, scale_names, 3);
+        o->scale = pick(a, v, scale_name);
         o->given |= GIVEN_SCALE;
     } else if (strcmp(a, "--limit") == 0) {
         TAKE();
@@ -598,10 +609,10 @@ static int cmd_train(int argc, char **argv)
             o.n_hidden = parse_hidden(v, o.hidden, o.hidden_act);
         } else if (strcmp(a, "--output-activation") == 0) {
             TAKE();
-            o.out_act = pick(a, v, act_names, 5);
+            o.out_act = pick(a, v, nn_activation_name);
         } else if (strcmp(a, "--loss") == 0) {
             TAKE();
-            o.loss = pick(a, v, loss_names, 4);
+            o.loss = pick(a, v, nn_loss_name);
         } else if (strcmp(a, "--init") == 0) {
             const char *colon;
             TAKE();
@@ -620,7 +631,7 @@ static int cmd_train(int argc, char **argv)
                            : 1.0;
         } else if (strcmp(a, "--optimizer") == 0) {
             TAKE();
-            o.optimizer = pick(a, v, opt_names, 4);
+            o.optimizer = pick(a, v, nn_optimizer_name);
         } else if (strcmp(a, "--lr") == 0) {
             TAKE(); o.lr = parse_double(a, v, 0, 1e6); o.set_lr = 1;
         } else if (strcmp(a, "--decay") == 0) {
@@ -689,15 +700,16 @@ static int cmd_train(int argc, char **argv)
     /* settings that the chosen optimizer does not have (see nnfs.h) */
     if (o.set_momentum && o.optimizer != NN_OPT_SGD)
         usage_error("--momentum applies to --optimizer sgd only, not %s",
-                    opt_names[o.optimizer]);
+                    nn_optimizer_name(o.optimizer));
     if (o.set_epsilon && o.optimizer == NN_OPT_SGD)
         usage_error("--epsilon applies to adagrad, rmsprop and adam, not sgd");
     if (o.set_rho && o.optimizer != NN_OPT_RMSPROP)
         usage_error("--rho applies to --optimizer rmsprop only, not %s",
-                    opt_names[o.optimizer]);
+                    nn_optimizer_name(o.optimizer));
     if ((o.set_beta1 || o.set_beta2) && o.optimizer != NN_OPT_ADAM)
         usage_error("--%s applies to --optimizer adam only, not %s",
-                    o.set_beta1 ? "beta1" : "beta2", opt_names[o.optimizer]);
+                    o.set_beta1 ? "beta1" : "beta2",
+                    nn_optimizer_name(o.optimizer));
 
     /* defaults that depend on the data set */
     if (o.loss < 0) o.loss = o.data.kind == DATA_SINE ? NN_LOSS_MSE
@@ -711,7 +723,7 @@ static int cmd_train(int argc, char **argv)
     if ((o.loss == NN_LOSS_MSE || o.loss == NN_LOSS_MAE) &&
         o.data.kind != DATA_SINE)
         usage_error("--loss %s needs regression targets: use --data sine",
-                    loss_names[o.loss]);
+                    nn_loss_name(o.loss));
     if (o.data.kind == DATA_SINE && o.loss != NN_LOSS_MSE &&
         o.loss != NN_LOSS_MAE)
         usage_error("--data sine is a regression set: use --loss mse or mae");
@@ -858,13 +870,14 @@ have_optimizer:
             printf("%zu%s", sizes[i], i < n_layers ? "-" : "");
         printf(" (");
         for (i = 0; i < n_layers; i++)
-            printf("%s%s", act_names[acts[i]], i + 1 < n_layers ? ", " : "");
-        printf(", %s loss) on %s data: %zu samples", loss_names[o.loss],
+            printf("%s%s", nn_activation_name(acts[i]),
+                   i + 1 < n_layers ? ", " : "");
+        printf(", %s loss) on %s data: %zu samples", nn_loss_name(o.loss),
                data_names[o.data.kind], d.n);
         if (val.n) printf(", %zu for validation", val.n);
         printf(", seed %llu\n", o.data.seed);
         printf("%s, learning rate %g, decay %g; %zu epochs, ",
-               opt_names[o.optimizer], o.lr, o.decay, o.epochs);
+               nn_optimizer_name(o.optimizer), o.lr, o.decay, o.epochs);
         if (o.batch == 0 || o.batch >= d.n) printf("full batch");
         else printf("batches of %zu", o.batch);
         printf("; %s, kernels %s\n", nn_info(NN_INFO_BLAS),
@@ -913,7 +926,7 @@ have_optimizer:
         if (st != NN_OK) { rc = lib_error("saving the checkpoint", st); goto done; }
         nn_optimizer_get(opt, NN_OPT_ITERATIONS, &it);
         printf("Checkpoint (model and %s state after %.0f steps) saved to "
-               "%s\n", opt_names[o.optimizer], it, o.checkpoint);
+               "%s\n", nn_optimizer_name(o.optimizer), it, o.checkpoint);
     }
     rc = 0;
 done:
@@ -1168,7 +1181,7 @@ static int cmd_info(int argc, char **argv)
         nn_net_get_layer_option(net, i, NN_LAYER_L2_WEIGHTS, &l2);
         printf("  layer %zu: %zu -> %zu, %s", i, nn_net_layer_inputs(net, i),
                nn_net_layer_outputs(net, i),
-               act_names[nn_net_layer_activation(net, i)]);
+               nn_activation_name(nn_net_layer_activation(net, i)));
         if (drop > 0) printf(", dropout %g", drop);
         if (l1 > 0) printf(", l1 %g", l1);
         if (l2 > 0) printf(", l2 %g", l2);

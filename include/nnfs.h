@@ -42,6 +42,11 @@
  * ABI policy: the SONAME is libnnfs.so.MAJOR.  Within one MAJOR, functions
  * and constants are only added; a published signature never changes (a new
  * variant gets a new name).  Only nn_* symbols are exported.
+ *
+ * Documents: docs/FORMAT.md (the model and PCA file formats), docs/ABI.md
+ * (this ABI contract) and docs/RELIABILITY.md (the test plan) of the
+ * source tree are installed with README.md in share/doc/nnfs/ under the
+ * installation prefix, e.g. /usr/local/share/doc/nnfs/FORMAT.md.
  */
 #ifndef NNFS_H
 #define NNFS_H
@@ -1122,7 +1127,8 @@ NN_API int nn_pca_get_variance(const nn_pca *pca, double *variance /* [out] */,
 NN_API int nn_pca_get_settings(const nn_pca *pca, int32_t *flags /* [out] */,
                                double *epsilon /* [out] */);
 
-/* PCA files (docs/FORMAT.md, "PCA files"), little-endian: magic
+/* PCA files (docs/FORMAT.md, "PCA files"; installed as
+   share/doc/nnfs/FORMAT.md), little-endian: magic
    89 4E 50 43 0D 0A 1A 0A, version 1, byte-order mark, total size,
    cols, k, flags, epsilon, total variance, the variances, the mean and
    the components, and a CRC-32 of everything before it.  Canonical:
@@ -1330,6 +1336,25 @@ enum {
    environment variable NNFS_ARCH=generic|avx2|avx512 caps it (a set the
    machine cannot run falls back to the best one it can).  Since 0.1. */
 NN_API const char *nn_info(int32_t key);
+
+/*====== Names ======*/
+
+/* The lowercase name of an NN_ACT_* value ("linear", "relu", "sigmoid",
+   "tanh", "softmax"), of an NN_LOSS_* value ("cce", "bce", "mse", "mae")
+   or of an NN_OPT_* optimizer kind ("sgd", "adagrad", "rmsprop", "adam"):
+   the spellings the nnfs program and the Python binding accept.  NULL for
+   a value that is not one of them.  The text is static (never freed) and
+   the calls are safe from any thread.  The values of each of these enums
+   run from 0 without gaps, so a loop from 0 until the first NULL lists
+   every value the loaded library knows (which may be more than the header
+   a program was compiled with), and finding a name in that loop is the
+   name -> value parse:
+       for (i = 0; nn_activation_name(i) != NULL; i++)
+           if (strcmp(nn_activation_name(i), name) == 0) act = i;
+   Since 0.2. */
+NN_API const char *nn_activation_name(int32_t act);
+NN_API const char *nn_loss_name(int32_t loss);
+NN_API const char *nn_optimizer_name(int32_t kind);
 
 #ifdef __cplusplus
 }

@@ -23,6 +23,31 @@
 #  define NN__LIKELY(x) (x)
 #endif
 
+/*====== Enum counts ======*/
+
+/* How many values each public enum that indexes a table has (values run
+   from 0 to count - 1).  Range checks compare against these, and every
+   table indexed by one of these enums carries a _Static_assert against
+   its count (the ggml pattern): appending a value to an enum in nnfs.h
+   means raising its count here, and the build then stops at each table
+   that needs a new entry. */
+#define NN__N_ACT 5           /* NN_ACT_* */
+#define NN__N_LOSS 4          /* NN_LOSS_* */
+#define NN__N_OPT 4           /* NN_OPT_SGD .. NN_OPT_ADAM */
+#define NN__N_OPT_SETTING 9   /* NN_OPT_LEARNING_RATE .. _CURRENT_... */
+#define NN__N_TRAIN_SETTING 10 /* NN_TRAIN_LOSS .. NN_TRAIN_VAL_X_COLS */
+_Static_assert(NN_ACT_SOFTMAX == NN__N_ACT - 1, "NN__N_ACT");
+_Static_assert(NN_LOSS_MAE == NN__N_LOSS - 1, "NN__N_LOSS");
+_Static_assert(NN_OPT_ADAM == NN__N_OPT - 1, "NN__N_OPT");
+_Static_assert(NN_OPT_CURRENT_LEARNING_RATE == NN__N_OPT_SETTING - 1,
+               "NN__N_OPT_SETTING");
+_Static_assert(NN_TRAIN_VAL_X_COLS == NN__N_TRAIN_SETTING - 1,
+               "NN__N_TRAIN_SETTING");
+
+/* Count the elements of an initializer list of T, for a _Static_assert
+   on a table written inside a struct initializer. */
+#define NN__COUNT(T, ...) (sizeof((T[]){__VA_ARGS__}) / sizeof(T))
+
 /*====== Errors (error.c) ======*/
 
 /* Format a message into this thread's error buffer and return status.
@@ -260,7 +285,7 @@ struct nn__kernels {
 
     /* z = act(z + b) row by row, in place (z holds X W on entry).
        Returns the amax of the result.  Indexed by NN_ACT_*. */
-    nn__bias_act_fn bias_act[5];
+    nn__bias_act_fn bias_act[NN__N_ACT];
 
     /* Backward through an activation, in place: dz holds dL/da on entry
        and dL/dz on return, computed from the activation's output a
@@ -268,10 +293,10 @@ struct nn__kernels {
        softmax: a_j (g_j - sum_k g_k a_k) per row).  db (cols floats) gets
        the column sums of dL/dz (the bias gradient).  Returns the amax of
        dz.  Indexed by NN_ACT_*; a is unused for linear. */
-    nn__act_bwd_fn act_bwd[5];
+    nn__act_bwd_fn act_bwd[NN__N_ACT];
 
     /* Loss of p against targets t, indexed by NN_LOSS_*; g = dL/dp. */
-    nn__loss_fn loss[4];
+    nn__loss_fn loss[NN__N_LOSS];
     /* CCE against labels; g = dL/dp (zero except at the label). */
     nn__loss_labels_fn cce_labels;
     /* Softmax output with CCE: g = (p - t) / rows is dL/dz directly. */
@@ -506,6 +531,9 @@ int nn__net_parse(nn_net **out, const unsigned char *buf, size_t size,
 size_t nn__net_image_size(const nn_net *net);
 /* Write the image of net into buf (nn__net_image_size bytes). */
 void nn__net_image_write(const nn_net *net, unsigned char *buf);
+/* CRC-32 of n bytes (zlib's crc32, fed in NN__CRC_CHUNK pieces so any
+   size_t works); crc is the running value, 0 to start. */
+#define NN__CRC_CHUNK ((size_t)1 << 20)
 uint32_t nn__crc32(uint32_t crc, const void *buf, size_t n);
 
 /* net.c helpers used by io.c: allocate a network with the given shape and

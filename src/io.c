@@ -2,7 +2,7 @@
  * io.c - model files: the version 1 format (docs/FORMAT.md), its encoder
  * and validating decoder, CRC-32, and atomic save / whole-file load.
  *
- * Design (RELIABILITY.md P2-P5):
+ * Design (docs/RELIABILITY.md P2-P5):
  *  - Loading reads the whole file (bounded by NN__MAX_FILE_BYTES) and then
  *    parses the buffer, so the file and buffer entry points share one
  *    parser and a fuzzer can drive it directly.
@@ -25,13 +25,13 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <math.h>
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include <zlib.h>
 
 /*====== Format constants (docs/FORMAT.md) ======*/
 
@@ -75,53 +75,23 @@ enum { NN__SEC_LAYR = 0, NN__SEC_PARM = 1, NN__SEC_OPTM = 2 };
 
 /*====== CRC-32 ======*/
 
-/* The zlib/PNG CRC (reflected polynomial 0xEDB88320, initial and final
-   value 0xFFFFFFFF), slicing-by-8: table t[0] is the classic byte table,
-   t[k][b] is the CRC of byte b followed by k zero bytes, so eight bytes
-   are folded with eight independent lookups.  The 8 KiB of tables are
-   built once; pthread_once makes that safe from any thread. */
-static uint32_t nn__crc_table[8][256];
-static pthread_once_t nn__crc_once = PTHREAD_ONCE_INIT;
-
-static void nn__crc_init(void)
-{
-    uint32_t b, c;
-    int k;
-    for (b = 0; b < 256; b++) {
-        c = b;
-        for (k = 0; k < 8; k++) c = (c >> 1) ^ (0xEDB88320u & (0u - (c & 1u)));
-        nn__crc_table[0][b] = c;
-    }
-    for (b = 0; b < 256; b++) {
-        c = nn__crc_table[0][b];
-        for (k = 1; k < 8; k++) {
-            c = nn__crc_table[0][c & 0xFFu] ^ (c >> 8);
-            nn__crc_table[k][b] = c;
-        }
-    }
-}
-
+/* The zlib/PNG CRC-32 (reflected polynomial 0xEDB88320, initial and final
+   value 0xFFFFFFFF) is zlib's crc32(), with zlib's convention: crc is the
+   running CRC (0 to start), so calls chain over pieces of a buffer.
+   crc32() takes a uInt length, so the buffer goes to it in pieces of
+   NN__CRC_CHUNK bytes (any size up to UINT_MAX would do; 1 MiB keeps the
+   loop exercised by ordinary files and costs nothing measurable). */
 uint32_t nn__crc32(uint32_t crc, const void *buf, size_t n)
 {
     const unsigned char *p = buf;
-    const uint32_t(*t)[256] = (const uint32_t(*)[256])nn__crc_table;
-
-    (void)pthread_once(&nn__crc_once, nn__crc_init);
-    /* zlib's convention: crc is the running CRC (0 to start), so the
-       caller can chain calls over pieces of a buffer */
-    crc = ~crc;
-    while (n >= 8) {
-        /* bytes assembled explicitly, so the same on any byte order */
-        uint32_t lo = crc ^ nn__rd32(p), hi = nn__rd32(p + 4);
-        crc = t[7][lo & 0xFFu] ^ t[6][(lo >> 8) & 0xFFu] ^
-              t[5][(lo >> 16) & 0xFFu] ^ t[4][lo >> 24] ^
-              t[3][hi & 0xFFu] ^ t[2][(hi >> 8) & 0xFFu] ^
-              t[1][(hi >> 16) & 0xFFu] ^ t[0][hi >> 24];
-        p += 8;
-        n -= 8;
+    uLong c = crc;
+    while (n > 0) {
+        uInt k = n > NN__CRC_CHUNK ? (uInt)NN__CRC_CHUNK : (uInt)n;
+        c = crc32(c, p, k);
+        p += k;
+        n -= k;
     }
-    while (n-- > 0) crc = t[0][(crc ^ *p++) & 0xFFu] ^ (crc >> 8);
-    return ~crc;
+    return (uint32_t)c;
 }
 
 /*====== Encoder ======*/
@@ -436,7 +406,7 @@ static int nn__parse_layr(const unsigned char *buf, struct nn__span s,
         st = nn__check_width(nn__rd32(q), off, "n_out", i, fn);
         if (st != NN_OK) return st;
         /* read as unsigned: a negative int32 is a huge value here */
-        NN__CHECK(act > (uint32_t)NN_ACT_SOFTMAX, NN_ERR_FORMAT,
+        NN__CHECK(act >= (uint32_t)NN__N_ACT, NN_ERR_FORMAT,
                   "%s: LAYR activation of layer %zu at offset %zu is %ld, "
                   "not an NN_ACT_* value", fn, i, off + 4,
                   (long)(int32_t)act);

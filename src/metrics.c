@@ -76,7 +76,7 @@ int nn_loss_compute(int32_t loss, const float *out, const float *targets,
     NN__CHECK(targets == NULL, NN_ERR_INVALID_ARG, "%s: targets is NULL", fn);
     NN__CHECK(loss_out == NULL, NN_ERR_INVALID_ARG, "%s: loss_out is NULL",
               fn);
-    NN__CHECK(loss < NN_LOSS_CCE || loss > NN_LOSS_MAE, NN_ERR_INVALID_ARG,
+    NN__CHECK(loss < 0 || loss >= NN__N_LOSS, NN_ERR_INVALID_ARG,
               "%s: loss = %d is not an NN_LOSS_* value", fn, (int)loss);
     st = nn__check_finite(fn, "out", out, batch * n_out);
     if (st == NN_OK)

@@ -57,7 +57,7 @@ int nn__net_check_shape(size_t n_layers, const size_t *sizes,
                   sizes[i], NN_MAX_WIDTH);
     }
     for (i = 0; i < n_layers; i++) {
-        NN__CHECK(acts[i] < NN_ACT_LINEAR || acts[i] > NN_ACT_SOFTMAX,
+        NN__CHECK(acts[i] < 0 || acts[i] >= NN__N_ACT,
                   NN_ERR_INVALID_ARG,
                   "%s: activations[%zu] = %d is not an NN_ACT_* value", fn,
                   i, (int)acts[i]);
@@ -984,7 +984,7 @@ static int nn__backward_check(const nn_net *net, int32_t loss,
     NN__CHECK_HANDLE(net, NN__TAG_NET, "net", fn);
     NN__CHECK(data == NULL, NN_ERR_INVALID_ARG, "%s: %s is NULL", fn,
               labels ? "labels" : "targets");
-    NN__CHECK(!labels && (loss < NN_LOSS_CCE || loss > NN_LOSS_MAE),
+    NN__CHECK(!labels && (loss < 0 || loss >= NN__N_LOSS),
               NN_ERR_INVALID_ARG, "%s: loss = %d is not an NN_LOSS_* value",
               fn, (int)loss);
     NN__CHECK(net->batch == 0, NN_ERR_STATE,

@@ -38,6 +38,11 @@ static const char *const nn__opt_names[] = {"SGD", "Adagrad", "RMSprop",
 static const char *const nn__setting_names[] = {
     "learning_rate", "decay", "momentum", "epsilon", "rho", "beta1", "beta2",
     "iterations", "current_learning_rate"};
+_Static_assert(sizeof nn__opt_names / sizeof *nn__opt_names == NN__N_OPT,
+               "nn__opt_names: one name per NN_OPT_* kind");
+_Static_assert(sizeof nn__setting_names / sizeof *nn__setting_names ==
+                   NN__N_OPT_SETTING,
+               "nn__setting_names: one name per NN_OPT_* setting");
 
 const struct nn__train_kernels *nn__train_kernels(void)
 {
@@ -58,7 +63,7 @@ int nn_optimizer_create(nn_optimizer **out, nn_net *net, int32_t kind)
     *out = NULL;
     NN__CHECK(net == NULL, NN_ERR_INVALID_ARG, "%s: net is NULL", fn);
     NN__CHECK_HANDLE(net, NN__TAG_NET, "net", fn);
-    NN__CHECK(kind < NN_OPT_SGD || kind > NN_OPT_ADAM, NN_ERR_INVALID_ARG,
+    NN__CHECK(kind < 0 || kind >= NN__N_OPT, NN_ERR_INVALID_ARG,
               "%s: kind = %d is not an NN_OPT_* kind", fn, (int)kind);
     n = net->n_params;
     o = nn__calloc(1, sizeof *o);
@@ -125,8 +130,7 @@ static int nn__check_setting(const nn_optimizer *opt, int32_t setting,
 {
     NN__CHECK(opt == NULL, NN_ERR_INVALID_ARG, "%s: opt is NULL", fn);
     NN__CHECK_HANDLE(opt, NN__TAG_OPTIMIZER, "opt", fn);
-    NN__CHECK(setting < NN_OPT_LEARNING_RATE ||
-              setting > NN_OPT_CURRENT_LEARNING_RATE, NN_ERR_INVALID_ARG,
+    NN__CHECK(setting < 0 || setting >= NN__N_OPT_SETTING, NN_ERR_INVALID_ARG,
               "%s: setting = %d is not an NN_OPT_* setting", fn,
               (int)setting);
     NN__CHECK(!nn__applies(opt->kind, setting), NN_ERR_INVALID_ARG,
@@ -518,7 +522,7 @@ int nn__optimizer_check(const struct nn__opt_state *st, const char *fn)
     char msg[256];
     int i;
 
-    NN__CHECK(st->kind < NN_OPT_SGD || st->kind > NN_OPT_ADAM, NN_ERR_FORMAT,
+    NN__CHECK(st->kind < 0 || st->kind >= NN__N_OPT, NN_ERR_FORMAT,
               "%s: optimizer kind %d is not an NN_OPT_* kind", fn,
               (int)st->kind);
     nn__opt_defaults(&tmp, st->kind);

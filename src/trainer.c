@@ -79,6 +79,9 @@ void nn_trainer_destroy(nn_trainer *trainer)
 static const char *const nn__train_names[] = {
     "loss", "batch_size", "epochs", "shuffle", "seed", "accuracy",
     "precision", "report_every", "x_cols", "val_x_cols"};
+_Static_assert(sizeof nn__train_names / sizeof *nn__train_names ==
+                   NN__N_TRAIN_SETTING,
+               "nn__train_names: one name per NN_TRAIN_* setting");
 
 int nn_trainer_set(nn_trainer *trainer, int32_t setting, double value)
 {
@@ -86,7 +89,7 @@ int nn_trainer_set(nn_trainer *trainer, int32_t setting, double value)
     const char *name;
     NN__CHECK(trainer == NULL, NN_ERR_INVALID_ARG, "%s: trainer is NULL", fn);
     NN__CHECK_HANDLE(trainer, NN__TAG_TRAINER, "trainer", fn);
-    NN__CHECK(setting < NN_TRAIN_LOSS || setting > NN_TRAIN_VAL_X_COLS,
+    NN__CHECK(setting < 0 || setting >= NN__N_TRAIN_SETTING,
               NN_ERR_INVALID_ARG, "%s: setting = %d is not an NN_TRAIN_* "
               "setting", fn, (int)setting);
     NN__CHECK(trainer->busy, NN_ERR_STATE,
@@ -106,7 +109,7 @@ int nn_trainer_set(nn_trainer *trainer, int32_t setting, double value)
               "integer", fn, name, value);
     switch (setting) {
     case NN_TRAIN_LOSS:
-        NN__CHECK(value > NN_LOSS_MAE, NN_ERR_INVALID_ARG,
+        NN__CHECK(value >= NN__N_LOSS, NN_ERR_INVALID_ARG,
                   "%s: loss = %g is not an NN_LOSS_* value", fn, value);
         trainer->loss = (int32_t)value;
         break;

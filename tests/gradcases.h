@@ -1,7 +1,7 @@
 /*
- * gradcases.h - the networks of the gradient tests (RELIABILITY.md T9),
- * shared by test_grad.c and test_numerics.c (T10 runs them again with
- * floating-point traps on).
+ * gradcases.h - the networks of the gradient tests (docs/RELIABILITY.md T9),
+ * used by test_grad.c (T10 plans to run them again with floating-point
+ * traps on).
  *
  * Every output activation x every loss (5 x 4) plus CCE against integer
  * labels for every output activation, over hidden layers of every

@@ -1,6 +1,6 @@
 /*
  * refnet.h - an independent double-precision reference MLP, the yardstick
- * of the gradient and numerics tests (RELIABILITY.md T9-T11).
+ * of the gradient and numerics tests (docs/RELIABILITY.md T9-T11).
  *
  * Written from the definitions in include/nnfs.h only: plain loops, libm
  * exp/log/tanh in double, no BLAS, nothing of the library's internals.

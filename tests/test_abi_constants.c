@@ -1,13 +1,13 @@
 /*
  * test_abi_constants.c - every constant of the ABI pinned to its number
- * (RELIABILITY.md T15c).  abidiff does not see a renumbered int enum, so
+ * (docs/RELIABILITY.md T15c).  abidiff does not see a renumbered int enum, so
  * this is the gate: a change here is an ABI break, never a test update.
  */
 #include "nntest.h"
 
 #define PIN(name, value) _Static_assert((name) == (value), #name " changed")
 
-/* status codes, from ABI.md */
+/* status codes, from docs/ABI.md */
 PIN(NN_OK, 0);
 PIN(NN_ERR_INVALID_ARG, 1);
 PIN(NN_ERR_SHAPE, 2);
@@ -18,7 +18,7 @@ PIN(NN_ERR_NONFINITE, 6);
 PIN(NN_ERR_STATE, 7);
 PIN(NN_ERR_UNSUPPORTED, 8);
 PIN(NN_ERR_MISUSE, 9);   /* 0.2 */
-/* activations and losses, from ABI.md */
+/* activations and losses, from docs/ABI.md */
 PIN(NN_ACT_LINEAR, 0);
 PIN(NN_ACT_RELU, 1);
 PIN(NN_ACT_SIGMOID, 2);

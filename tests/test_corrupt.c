@@ -1,6 +1,6 @@
 /*
  * test_corrupt.c - exhaustive corrupt-input sweeps with the allocation
- * bound of RELIABILITY.md T5/P5, through the nn_set_allocator hook:
+ * bound of docs/RELIABILITY.md T5/P5, through the nn_set_allocator hook:
  *   - a saved model (3 mixed layers) truncated at every length and with
  *     every byte replaced (xor 0x01, 0x80, 0xFF): always NN_ERR_FORMAT,
  *     *out NULL, nothing kept, and no single allocation larger than the

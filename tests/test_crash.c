@@ -1,6 +1,6 @@
 /*
  * test_crash.c - a process SIGKILLed while saving never leaves a torn model
- * file (RELIABILITY.md T4, as a black box: real kills at random moments,
+ * file (docs/RELIABILITY.md T4, as a black box: real kills at random moments,
  * not the fault table of test_io.c).
  *
  * Two different models A and B of about 650 KB each.  The kill delays are

@@ -1,5 +1,5 @@
 /*
- * test_grad.c - gradient correctness, RELIABILITY.md T9.
+ * test_grad.c - gradient correctness, docs/RELIABILITY.md T9.
  *
  *   a. the double reference (refnet.c) against double fourth-order
  *      centred differences (steps h and 2h, h = 2^-10): |g - n| <=
@@ -13,7 +13,7 @@
  *      gradient tensor ||g - g_ref|| <= 5e-5 ||g_ref|| + 1e-7 sqrt(n);
  *   c. float32 fourth-order differences n through the API, steps 5e-3
  *      and 1e-2, per tensor (never elementwise: float32 differences are
- *      too noisy for that, RELIABILITY.md §3): with nu the float-loss
+ *      too noisy for that, docs/RELIABILITY.md §3): with nu the float-loss
  *      rounding noise of the differences, measured at every point against
  *      the double reference, ||g - (n - nu)|| <= 5e-5 (||g|| + ||n - nu||)
  *      + 1e-7 sqrt(entries), and the API's loss within 2e-6 relative of

@@ -1,6 +1,6 @@
 /*
  * test_io.c - model files: CRC-32, the version 1 format byte for byte,
- * round trips, corrupt-input sweeps (RELIABILITY.md T5), injected I/O
+ * round trips, corrupt-input sweeps (docs/RELIABILITY.md T5), injected I/O
  * failures during save and load (T3) and the call order of an atomic
  * save (T4's order assertion).
  *

@@ -1,6 +1,6 @@
 /*
  * test_threads.c - distinct handles used from concurrent threads (T13b,
- * T13c of RELIABILITY.md).
+ * T13c of docs/RELIABILITY.md).
  *
  * Four configurations (one per optimizer kind, different seeds, dropout
  * so the net's own generator is used) are trained once sequentially on

@@ -114,6 +114,9 @@ _PROTOS = {
     "nn_strerror": (_cp, [_int]),
     "nn_last_error": (_cp, []),
     "nn_info": (_cp, [_i32]),
+    "nn_activation_name": (_cp, [_i32]),
+    "nn_loss_name": (_cp, [_i32]),
+    "nn_optimizer_name": (_cp, [_i32]),
     "nn_set_num_threads": (_int, [_int]),
     "nn_get_num_threads": (_int, []),
     "nn_net_create": (_int, [_P(_vp), _sz, _P(_sz), _P(_i32), _u64]),
@@ -449,11 +452,25 @@ def _bytes_arg(data, name="data"):
 
 # -------------------------------------------------------------- constants
 
-ACTIVATIONS = {"linear": 0, "relu": 1, "sigmoid": 2, "tanh": 3,
-               "softmax": 4}
+def _enum_names(name_fn):
+    """name -> value of an enum, from the library's own name function
+    (nn_activation_name, ...): its values run from 0 to the first NULL."""
+    table, i = {}, 0
+    while True:
+        name = name_fn(i)
+        if name is None:
+            return table
+        table[name.decode("ascii")] = i
+        i += 1
+
+
+ACTIVATIONS = _enum_names(_lib.nn_activation_name)
 _ACT_NAMES = {v: k for k, v in ACTIVATIONS.items()}
-LOSSES = {"cce": 0, "categorical_crossentropy": 0, "bce": 1,
-          "binary_crossentropy": 1, "mse": 2, "mae": 3}
+LOSSES = _enum_names(_lib.nn_loss_name)
+# the Keras spellings, accepted by the binding as well
+LOSSES["categorical_crossentropy"] = LOSSES["cce"]
+LOSSES["binary_crossentropy"] = LOSSES["bce"]
+OPTIMIZERS = _enum_names(_lib.nn_optimizer_name)
 INITS = {"default": 0, "normal": 1, "uniform": 2, "orthogonal": 3}
 LAYER_OPTIONS = {"l1_weights": 0, "l2_weights": 1, "l1_biases": 2,
                  "l2_biases": 3, "dropout": 4}
@@ -1247,19 +1264,19 @@ class Optimizer(_Handle):
 
 
 class SGD(Optimizer):
-    kind = 0
+    kind = OPTIMIZERS["sgd"]
 
 
 class Adagrad(Optimizer):
-    kind = 1
+    kind = OPTIMIZERS["adagrad"]
 
 
 class RMSprop(Optimizer):
-    kind = 2
+    kind = OPTIMIZERS["rmsprop"]
 
 
 class Adam(Optimizer):
-    kind = 3
+    kind = OPTIMIZERS["adam"]
 
 
 # ---------------------------------------------------------------- helpers

@@ -1,6 +1,6 @@
 #!/bin/sh
 # The ABI of libnnfs.so compared with the committed baseline abi/libnnfs.abi
-# (libabigail's abidiff, T15a of RELIABILITY.md).  Added functions pass
+# (libabigail's abidiff, T15a of docs/RELIABILITY.md).  Added functions pass
 # (--no-added-syms); any other change fails: abidiff's exit status is a bit
 # set, 1 = error, 2 = usage, 4 = ABI change (e.g. a size_t parameter made
 # int), 8 = incompatible change (a removed function).  To accept a change

@@ -14,6 +14,15 @@ libdir=$(find "$prefix" -name 'libnnfs.so' -printf '%h\n' | head -n 1)
 test -f "$prefix/include/nnfs.h"
 test -x "$prefix/bin/nnfs"
 
+echo "== documents in share/doc/nnfs"
+docdir=$prefix/share/doc/nnfs
+for f in "$src/README.md" "$src"/docs/*.md; do
+    cmp "$f" "$docdir/$(basename "$f")" || {
+        echo "$(basename "$f") is not installed in $docdir"; exit 1; }
+done
+# the header names the installed copy of the format description
+grep -q 'share/doc/nnfs/FORMAT.md' "$prefix/include/nnfs.h"
+
 echo "== pkg-config"
 export PKG_CONFIG_PATH="$libdir/pkgconfig"
 pkg-config --modversion nnfs

@@ -1,390 +1,15 @@
 /*
- * nnfs - command-line front end of libnnfs.
- *
- *   nnfs train [options]         train a network (default: the NNFS
- *                                course's 2-64-3 spiral classifier with
- *                                Adam) and report progress
- *   nnfs eval MODEL [options]    loss and accuracy of a saved model
- *   nnfs predict MODEL [FILE]    outputs for rows of numbers
- *   nnfs info MODEL              describe a saved model
- *   nnfs export MODEL OUT.onnx   write a saved model as ONNX
- *   nnfs import IN.onnx MODEL    read an ONNX model (e.g. from PyTorch)
- *   nnfs version                 library, BLAS and kernel set in use
- *
- * Exit status: 0 success, 1 a library, I/O or data failure, 2 a usage
- * error (an unknown option, a bad number, an option the command or the
- * chosen data set does not use, an unexpected argument).
+ * cmd_train.c - nnfs train: check the options against each other, fill
+ * in the defaults of the chosen data set, build (or resume) the network
+ * and its optimizer, train with a progress report, evaluate, save.
  */
-#include "nnfs.h"
+#include "cli.h"
 
-#include <ctype.h>
-#include <errno.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
-
-#define MAX_HIDDEN 64
-
-static const char *prog = "nnfs";
-
-static void usage_error(const char *fmt, ...)
-{
-    va_list ap;
-    fprintf(stderr, "%s: ", prog);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fprintf(stderr, "\nTry '%s --help'.\n", prog);
-    exit(2);
-}
-
-static int lib_error(const char *what, int st)
-{
-    fprintf(stderr, "%s: %s failed: %s (%s)\n", prog, what, nn_last_error(),
-            nn_strerror(st));
-    return 1;
-}
-
-static void *xmalloc(size_t n, size_t size)
-{
-    void *p = n != 0 && size > SIZE_MAX / n ? NULL : malloc(n * size + 1);
-    if (p == NULL) {
-        fprintf(stderr, "%s: out of memory\n", prog);
-        exit(1);
-    }
-    return p;
-}
-
-/*------------------------------------------------------------- parsing --*/
-
-/* strtod/strtof set ERANGE on underflow too: a subnormal (or a value
-   that rounds to zero) is still a number; only overflow is out of range. */
-static double parse_double(const char *opt, const char *s, double lo,
-                           double hi)
-{
-    char *end;
-    double v;
-    errno = 0;
-    v = strtod(s, &end);
-    if (end == s || *end != '\0' || isspace((unsigned char)*s) || isnan(v))
-        usage_error("%s expects a number, got '%s'", opt, s);
-    if (isinf(v) || v < lo || v > hi)
-        usage_error("%s = %s is outside [%g, %g]", opt, s, lo, hi);
-    return v;
-}
-
-static unsigned long long parse_uint(const char *opt, const char *s,
-                                     unsigned long long lo,
-                                     unsigned long long hi)
-{
-    char *end;
-    unsigned long long v;
-    if (!isdigit((unsigned char)*s))
-        usage_error("%s expects a non-negative integer, got '%s'", opt, s);
-    errno = 0;
-    v = strtoull(s, &end, 10);
-    if (*end != '\0')
-        usage_error("%s expects a non-negative integer, got '%s'", opt, s);
-    if (errno == ERANGE || v < lo || v > hi)
-        usage_error("%s = %s is outside [%llu, %llu]", opt, s, lo, hi);
-    return v;
-}
-
-/* The value whose name(value) is s, among name(0), name(1), ... up to the
-   first NULL: the library's nn_activation_name, nn_loss_name,
-   nn_optimizer_name, or data_name / scale_name below. */
-static int pick(const char *opt, const char *s,
-                const char *(*name)(int32_t))
-{
-    int32_t i;
-    char list[256] = "";
-    for (i = 0; name(i) != NULL; i++)
-        if (strcmp(s, name(i)) == 0) return (int)i;
-    for (i = 0; name(i) != NULL; i++) {
-        if (i > 0) strcat(list, ", ");
-        strcat(list, name(i));
-    }
-    usage_error("%s: unknown value '%s' (one of: %s)", opt, s, list);
-    return -1;
-}
-
-static const char *const data_names[] = {"spiral", "vertical", "sine",
-                                         "idx"};
-enum { DATA_SPIRAL, DATA_VERTICAL, DATA_SINE, DATA_IDX };
-static const char *const scale_names[] = {"none", "unit", "symmetric"};
-
-static const char *data_name(int32_t kind)
-{
-    return kind >= 0 && kind <= DATA_IDX ? data_names[kind] : NULL;
-}
-
-static const char *scale_name(int32_t scale)
-{
-    return scale >= NN_SCALE_NONE && scale <= NN_SCALE_SYMMETRIC
-               ? scale_names[scale] : NULL;
-}
-
-/* "64,32:tanh" -> widths and activations of the hidden layers; every
-   field must hold a width (no empty fields: "64,,64" is a typo, not two
-   layers). */
-static size_t parse_hidden(const char *s, size_t *widths, int32_t *acts)
-{
-    char buf[1024], *tok, *next;
-    size_t n = 0;
-    if (strlen(s) >= sizeof buf) usage_error("--hidden: list too long");
-    strcpy(buf, s);
-    if (strcmp(buf, "none") == 0) return 0;
-    for (tok = buf; tok != NULL; tok = next) {
-        char *colon;
-        next = strchr(tok, ',');
-        if (next != NULL) *next++ = '\0';
-        if (*tok == '\0')
-            usage_error("--hidden: empty field %zu in '%s' (expected WIDTH "
-                        "or WIDTH:ACTIVATION)", n + 1, s);
-        if (n == MAX_HIDDEN)
-            usage_error("--hidden: at most %d hidden layers", MAX_HIDDEN);
-        colon = strchr(tok, ':');
-        if (colon != NULL) *colon = '\0';
-        widths[n] = (size_t)parse_uint("--hidden", tok, 1, NN_MAX_WIDTH);
-        acts[n] = colon != NULL
-                      ? (int32_t)pick("--hidden", colon + 1,
-                                     nn_activation_name)
-                      : NN_ACT_RELU;
-        n++;
-    }
-    return n;
-}
-
-/*---------------------------------------------------------------- data --*/
-
-/* A data set in memory: x rows, and labels (classification) or targets. */
-struct dataset {
-    float *x, *t;
-    int32_t *y;
-    size_t n, n_in, n_out;   /* n_out: classes, or target width */
-    int x_idx;               /* x is from nn_idx_load: nn_idx_free it */
-};
-
-static void dataset_free(struct dataset *d)
-{
-    if (d->x_idx) nn_idx_free(d->x);
-    else free(d->x);
-    free(d->t);
-    free(d->y);
-    memset(d, 0, sizeof *d);
-}
-
-struct data_opts {
-    int kind;
-    size_t samples, classes, limit;
-    unsigned long long seed;
-    const char *images, *labels, *test_images, *test_labels;
-    int scale;
-    int binary;   /* BCE on 2 classes: one sigmoid output, 0/1 targets */
-    unsigned given;   /* GIVEN_* bits: the options on the command line */
-};
-enum { GIVEN_DATA = 1, GIVEN_SAMPLES = 2, GIVEN_CLASSES = 4, GIVEN_SCALE = 8,
-       GIVEN_LIMIT = 16, GIVEN_SEED = 32 };
-
-/* Read an IDX image/label pair (limit: keep the first rows).  The images
-   are decompressed once, into an array that grows with the data (a small
-   file declaring a huge count fails before anything huge is allocated);
-   the label file must hold as many labels, which bounds its array. */
-static int load_idx(const char *images, const char *labels, int scale,
-                    size_t limit, struct dataset *d)
-{
-    size_t count, size, lcount, lsize, i;
-    int st = nn_idx_load(images, scale, &d->x, &count, &size);
-    if (st != NN_OK) return lib_error("reading the images", st);
-    d->x_idx = 1;
-    st = nn_idx_info(labels, &lcount, &lsize);
-    if (st != NN_OK) return lib_error("reading the labels", st);
-    if (lcount != count || lsize != 1) {
-        fprintf(stderr, "%s: %s holds %zu samples of size %zu but %s holds "
-                "%zu labels of size %zu\n", prog, images, count, size, labels,
-                lcount, lsize);
-        return 1;
-    }
-    d->y = xmalloc(count, sizeof(int32_t));
-    st = nn_idx_read_labels(labels, d->y, count);
-    if (st != NN_OK) return lib_error("reading the labels", st);
-    d->n = limit != 0 && limit < count ? limit : count;
-    d->n_in = size;
-    d->n_out = 0;
-    for (i = 0; i < d->n; i++)
-        if ((size_t)d->y[i] + 1 > d->n_out) d->n_out = (size_t)d->y[i] + 1;
-    return 0;
-}
-
-/* The training (or evaluation) data the options describe; for the toy
-   sets `seed` picks the draw. */
-static int make_data(const struct data_opts *o, unsigned long long seed,
-                     int test, struct dataset *d)
-{
-    int st;
-    size_t i;
-    memset(d, 0, sizeof *d);
-    switch (o->kind) {
-    case DATA_SPIRAL:
-    case DATA_VERTICAL:
-        d->n = o->samples * o->classes;
-        d->n_in = 2;
-        d->n_out = o->classes;
-        d->x = xmalloc(d->n * 2, sizeof(float));
-        d->y = xmalloc(d->n, sizeof(int32_t));
-        st = o->kind == DATA_SPIRAL
-                 ? nn_data_spiral(d->x, d->y, o->samples, o->classes, seed)
-                 : nn_data_vertical(d->x, d->y, o->samples, o->classes, seed);
-        if (st != NN_OK) return lib_error("generating the data", st);
-        break;
-    case DATA_SINE:
-        d->n = o->samples;
-        d->n_in = d->n_out = 1;
-        d->x = xmalloc(d->n, sizeof(float));
-        d->t = xmalloc(d->n, sizeof(float));
-        st = nn_data_sine(d->x, d->t, o->samples);
-        if (st != NN_OK) return lib_error("generating the data", st);
-        break;
-    default:
-        if (test && (o->test_images == NULL || o->test_labels == NULL))
-            return 0;
-        if (load_idx(test ? o->test_images : o->images,
-                     test ? o->test_labels : o->labels, o->scale,
-                     test ? 0 : o->limit, d) != 0)
-            return 1;
-        break;
-    }
-    if (o->binary) {   /* one sigmoid output, label as a 0/1 target */
-        for (i = 0; i < d->n; i++)
-            if (d->y[i] > 1) {
-                fprintf(stderr, "%s: one sigmoid output (binary "
-                        "cross-entropy) needs labels 0 and 1; sample %zu of "
-                        "%s has label %d\n", prog, i,
-                        o->kind == DATA_IDX
-                            ? (test ? o->test_labels : o->labels)
-                            : data_names[o->kind], (int)d->y[i]);
-                return 1;
-            }
-        d->t = xmalloc(d->n, sizeof(float));
-        for (i = 0; i < d->n; i++) d->t[i] = (float)d->y[i];
-        free(d->y);
-        d->y = NULL;
-        d->n_out = 1;
-    }
-    return 0;
-}
-
-/* Parse one data option; returns 1 if argv[*i] was one. */
-static int data_option(struct data_opts *o, int argc, char **argv, int *i)
-{
-    const char *a = argv[*i];
-    const char *v = *i + 1 < argc ? argv[*i + 1] : NULL;
-#define TAKE() do { if (v == NULL) usage_error("%s needs a value", a); \
-                    (*i)++; } while (0)
-    if (strcmp(a, "--data") == 0) {
-        TAKE();
-        o->kind = pick(a, v, data_name);
-        o->given |= GIVEN_DATA;
-    } else if (strcmp(a, "--samples") == 0) {
-        TAKE();
-        o->samples = (size_t)parse_uint(a, v, 1, 10000000);
-        o->given |= GIVEN_SAMPLES;
-    } else if (strcmp(a, "--classes") == 0) {
-        TAKE();
-        o->classes = (size_t)parse_uint(a, v, 2, 100000);
-        o->given |= GIVEN_CLASSES;
-    } else if (strcmp(a, "--train-images") == 0 || strcmp(a, "--images") == 0) {
-        TAKE();
-        o->images = v;
-        o->kind = DATA_IDX;
-    } else if (strcmp(a, "--train-labels") == 0 || strcmp(a, "--labels") == 0) {
-        TAKE();
-        o->labels = v;
-        o->kind = DATA_IDX;
-    } else if (strcmp(a, "--test-images") == 0) {
-        TAKE();
-        o->test_images = v;
-    } else if (strcmp(a, "--test-labels") == 0) {
-        TAKE();
-        o->test_labels = v;
-    } else if (strcmp(a, "--scale") == 0) {
-        TAKE();
-        o->scale = pick(a, v, scale_name);
-        o->given |= GIVEN_SCALE;
-    } else if (strcmp(a, "--limit") == 0) {
-        TAKE();
-        o->limit = (size_t)parse_uint(a, v, 1, 1000000000);
-        o->given |= GIVEN_LIMIT;
-    } else if (strcmp(a, "--seed") == 0) {
-        TAKE();
-        o->seed = parse_uint(a, v, 0, UINT64_MAX);
-        o->given |= GIVEN_SEED;
-    } else {
-        return 0;
-    }
-#undef TAKE
-    return 1;
-}
-
-static void data_defaults(struct data_opts *o)
-{
-    memset(o, 0, sizeof *o);
-    o->kind = DATA_SPIRAL;
-    o->samples = 0;   /* per data set, below */
-    o->classes = 3;
-    o->scale = 2;     /* the course's (x - 127.5) / 127.5 */
-}
-
-/* Check the data options against each other: an option the chosen data
-   set does not use is refused rather than silently ignored.  For eval
-   (eval != 0) a --test-images/--test-labels pair is the data to evaluate. */
-static void data_finish(struct data_opts *o, int eval)
-{
-    if ((o->test_images == NULL) != (o->test_labels == NULL))
-        usage_error("--test-images and --test-labels go together");
-    if (eval && o->test_images != NULL) {
-        if (o->images != NULL || o->labels != NULL)
-            usage_error("eval: give the data as --test-images/--test-labels "
-                        "or as --images/--labels, not both");
-        if ((o->given & GIVEN_DATA) && o->kind != DATA_IDX)
-            usage_error("eval: --test-images is IDX data, not --data %s",
-                        data_names[o->kind]);
-        o->images = o->test_images;
-        o->labels = o->test_labels;
-        o->test_images = o->test_labels = NULL;
-        o->kind = DATA_IDX;
-    }
-    if (o->kind != DATA_IDX && (o->images != NULL || o->labels != NULL))
-        usage_error("--train-images/--train-labels are IDX data, not "
-                    "--data %s", data_names[o->kind]);
-    if (o->kind != DATA_IDX && o->test_images != NULL)
-        usage_error("--test-images/--test-labels validate IDX training data "
-                    "(--train-images, --train-labels), not --data %s",
-                    data_names[o->kind]);
-    if (o->kind == DATA_IDX && (o->images == NULL || o->labels == NULL))
-        usage_error(eval ? "--data idx needs --images and --labels (or "
-                           "--test-images and --test-labels)"
-                         : "--data idx needs --train-images and "
-                           "--train-labels");
-    if (o->kind == DATA_IDX && (o->given & (GIVEN_SAMPLES | GIVEN_CLASSES)))
-        usage_error("--%s sizes the generated data sets, not --data idx",
-                    o->given & GIVEN_SAMPLES ? "samples" : "classes");
-    if (o->kind == DATA_SINE && (o->given & GIVEN_CLASSES))
-        usage_error("--classes: --data sine is a regression set");
-    if (o->kind != DATA_IDX && (o->given & (GIVEN_SCALE | GIVEN_LIMIT)))
-        usage_error("--%s applies to --data idx only",
-                    o->given & GIVEN_SCALE ? "scale" : "limit");
-    /* eval draws no weights: the seed only picks a spiral/vertical draw */
-    if (eval && (o->given & GIVEN_SEED) && o->kind != DATA_SPIRAL &&
-        o->kind != DATA_VERTICAL)
-        usage_error("eval: --seed picks the spiral/vertical draw; --data %s "
-                    "has no seed", data_names[o->kind]);
-    if (o->samples == 0) o->samples = o->kind == DATA_SINE ? 1000 : 100;
-}
 
 /*------------------------------------------------------------ progress --*/
 
@@ -392,6 +17,27 @@ struct progress {
     int bar, quiet;
     size_t every, epochs, n;
 };
+
+static void print_bar(const struct progress *p, int32_t event, double epoch,
+                      double step, double spe, double loss, double acc,
+                      double vacc, double sec)
+{
+    /* within-epoch position for long epochs, epochs otherwise */
+    double done = event == NN_EVENT_STEP
+                      ? (epoch - 1) + (step - (epoch - 1) * spe) / spe
+                      : epoch;
+    size_t fill = (size_t)(30.0 * done / (double)p->epochs), i;
+    char bar[31];
+    for (i = 0; i < 30; i++) bar[i] = i < fill ? '=' : ' ';
+    if (fill < 30) bar[fill] = '>';
+    bar[30] = '\0';
+    printf("\r[%s] epoch %.0f/%zu  loss %.4f", bar, epoch, p->epochs, loss);
+    if (!isnan(acc)) printf("  acc %.3f", acc);
+    if (!isnan(vacc)) printf("  val_acc %.3f", vacc);
+    printf("  %.0f samples/s ", sec > 0 ? step * (double)p->n / spe / sec
+                                       : 0.0);
+    fflush(stdout);
+}
 
 static int on_progress(void *user, const nn_trainer *tr, int32_t event)
 {
@@ -409,22 +55,7 @@ static int on_progress(void *user, const nn_trainer *tr, int32_t event)
     nn_trainer_metric(tr, NN_METRIC_REG_LOSS, &reg);
     if (p->quiet) return 0;
     if (p->bar) {
-        /* within-epoch position for long epochs, epochs otherwise */
-        double done = event == NN_EVENT_STEP
-                          ? (epoch - 1) + (step - (epoch - 1) * spe) / spe
-                          : epoch;
-        size_t fill = (size_t)(30.0 * done / (double)p->epochs), i;
-        char bar[31];
-        for (i = 0; i < 30; i++) bar[i] = i < fill ? '=' : ' ';
-        if (fill < 30) bar[fill] = '>';
-        bar[30] = '\0';
-        printf("\r[%s] epoch %.0f/%zu  loss %.4f", bar, epoch, p->epochs,
-               loss);
-        if (!isnan(acc)) printf("  acc %.3f", acc);
-        if (!isnan(vacc)) printf("  val_acc %.3f", vacc);
-        printf("  %.0f samples/s ", sec > 0 ? step * (double)p->n / spe / sec
-                                           : 0.0);
-        fflush(stdout);
+        print_bar(p, event, epoch, step, spe, loss, acc, vacc, sec);
         return 0;
     }
     if (event != NN_EVENT_EPOCH) return 0;
@@ -452,61 +83,12 @@ static void train_help(void)
 "course's spiral data (100 points per class, 3 classes), a 2-64-3 network\n"
 "(ReLU, softmax, categorical cross-entropy), Adam with learning rate 0.05\n"
 "and decay 5e-7, 10000 epochs of full-batch training.\n"
+"\n", prog);
+    cli_print_options(C_TRAIN);
+    printf(
 "\n"
-"Data:\n"
-"  --data spiral|vertical|sine|idx   data set (default spiral)\n"
-"  --samples N          points per class (spiral, vertical; default 100) or\n"
-"                       in all (sine; default 1000)\n"
-"  --classes N          classes of spiral/vertical (default 3)\n"
-"  --train-images F --train-labels F   IDX pair (MNIST/Fashion-MNIST,\n"
-"                       plain or .gz); implies --data idx\n"
-"  --test-images F --test-labels F     IDX pair used as validation data\n"
-"                       (samples of the training images' size)\n"
-"  --scale none|unit|symmetric   IDX pixel scaling (default symmetric:\n"
-"                       (x - 127.5) / 127.5, as the course)\n"
-"  --limit N            use only the first N training samples (idx)\n"
-"  --val-split F        hold out this fraction of the training data for\n"
-"                       validation (default 0)\n"
-"  --seed N             seed of the data, the weights and the shuffling\n"
-"Network:\n"
-"  --hidden LIST        hidden widths, each optionally :ACTIVATION, e.g.\n"
-"                       64,64:tanh; 'none' for no hidden layer (defaults:\n"
-"                       64 spiral/vertical, 64,64 sine, 128,128 idx)\n"
-"  --output-activation ACT   (default: softmax for cce, sigmoid for bce,\n"
-"                       linear for mse/mae)\n"
-"  --loss cce|bce|mse|mae    (default: cce; mse for sine).  bce on a\n"
-"                       2-class set trains one sigmoid output\n"
-"  --init default|normal:G|uniform:G   weight scheme and gain; normal:0.1\n"
-"                       is the course's 0.1 * randn (default: default,\n"
-"                       normal:0.1 for sine)\n"
-"Optimizer:\n"
-"  --optimizer sgd|adagrad|rmsprop|adam   (default adam)\n"
-"  --lr X --decay X     learning rate and its decay lr / (1 + decay * it)\n"
-"                       (defaults: spiral/vertical 0.05, 5e-7; sine 0.005,\n"
-"                       1e-3; idx 0.001, 1e-4)\n"
-"  --momentum X --epsilon X --rho X --beta1 X --beta2 X   the optimizer's\n"
-"                       settings: momentum for sgd; epsilon for adagrad,\n"
-"                       rmsprop, adam; rho for rmsprop; beta1, beta2 adam\n"
-"Regularization:\n"
-"  --l1 X --l2 X        penalties on the hidden layers' weights and biases\n"
-"  --dropout R          dropout rate after each hidden layer\n"
-"Training:\n"
-"  --epochs N           passes over the data (default 10000; 10 for idx)\n"
-"  --batch-size N       rows per step, 0 = all (default 0; 128 for idx)\n"
-"  --no-shuffle         keep the data order\n"
-"  --threads N          BLAS threads\n"
-"Output:\n"
-"  -o, --output PATH    save the trained model\n"
-"  --checkpoint PATH    save the model with the optimizer's state at the\n"
-"                       end, so that --resume can continue it (weights,\n"
-"                       optimizer state and learning-rate schedule)\n"
-"  --resume PATH        continue training a checkpoint: its network and\n"
-"                       optimizer (and their settings) are used, so the\n"
-"                       network and optimizer options are refused with it\n"
-"  --every N            print every N epochs (default: about 100 lines);\n"
-"                       implies --progress=lines\n"
-"  --progress=bar|lines report style (default: a bar on a terminal)\n"
-"  -q, --quiet          only the final summary\n"
+"Long options may be abbreviated while unambiguous (--epo 5); a value\n"
+"follows as --opt=value or --opt value; '--' ends the options.\n"
 "\n"
 "Examples:\n"
 "  %s train\n"
@@ -515,24 +97,93 @@ static void train_help(void)
 "      --train-labels train-labels-idx1-ubyte.gz --test-images \\\n"
 "      t10k-images-idx3-ubyte.gz --test-labels t10k-labels-idx1-ubyte.gz \\\n"
 "      --epochs 10 -o fashion.nnfs\n",
-           prog, prog, prog, prog);
+           prog, prog, prog);
 }
 
-struct train_opts {
-    struct data_opts data;
-    size_t hidden[MAX_HIDDEN];
-    int32_t hidden_act[MAX_HIDDEN];
-    size_t n_hidden;     /* (size_t)-1: default for the data set */
-    int out_act, loss, optimizer, init;
-    double gain;
-    double lr, decay, momentum, epsilon, rho, beta1, beta2;
-    int set_lr, set_decay, set_momentum, set_epsilon, set_rho, set_beta1,
-        set_beta2;
-    double l1, l2, dropout, val_split;
-    size_t epochs, batch, every;
-    int shuffle, threads, quiet, bar;
-    const char *output, *checkpoint, *resume;
-};
+/* Options that conflict, or that the chosen optimizer does not have (see
+   nnfs.h): refused (exit 2) rather than ignored. */
+static void train_check(const struct cli_opts *o)
+{
+    if (o->resume != NULL && o->net_opt != NULL)
+        usage_error("--%s: --resume continues the checkpoint's own network "
+                    "and optimizer settings", o->net_opt);
+    if (o->n_hidden == 0 && (o->l1 > 0 || o->l2 > 0 || o->dropout > 0))
+        usage_error("--%s applies to the hidden layers, and --hidden none "
+                    "has none",
+                    o->l1 > 0 ? "l1" : o->l2 > 0 ? "l2" : "dropout");
+    if (o->every != 0 && o->bar == 1)
+        usage_error("--every sets the lines of --progress=lines, not the bar");
+    if (o->val_split > 0 && o->data.test_images != NULL)
+        usage_error("--val-split and --test-images both give validation "
+                    "data: use one");
+    if (cli_given(o, "momentum") && o->optimizer != NN_OPT_SGD)
+        usage_error("--momentum applies to --optimizer sgd only, not %s",
+                    nn_optimizer_name(o->optimizer));
+    if (cli_given(o, "epsilon") && o->optimizer == NN_OPT_SGD)
+        usage_error("--epsilon applies to adagrad, rmsprop and adam, not sgd");
+    if (cli_given(o, "rho") && o->optimizer != NN_OPT_RMSPROP)
+        usage_error("--rho applies to --optimizer rmsprop only, not %s",
+                    nn_optimizer_name(o->optimizer));
+    if ((cli_given(o, "beta1") || cli_given(o, "beta2")) &&
+        o->optimizer != NN_OPT_ADAM)
+        usage_error("--%s applies to --optimizer adam only, not %s",
+                    cli_given(o, "beta1") ? "beta1" : "beta2",
+                    nn_optimizer_name(o->optimizer));
+}
+
+/* The loss and the network's defaults for the chosen data set. */
+static void net_defaults(struct cli_opts *o)
+{
+    int kind = o->data.kind;
+    size_t i;
+    if (o->loss < 0) o->loss = kind == DATA_SINE ? NN_LOSS_MSE : NN_LOSS_CCE;
+    if (o->loss == NN_LOSS_BCE && kind != DATA_SINE) {
+        if (kind != DATA_IDX && o->data.classes != 2)
+            usage_error("--loss bce trains one sigmoid output: use "
+                        "--classes 2");
+        o->data.binary = 1;
+    }
+    if ((o->loss == NN_LOSS_MSE || o->loss == NN_LOSS_MAE) &&
+        kind != DATA_SINE)
+        usage_error("--loss %s needs regression targets: use --data sine",
+                    nn_loss_name(o->loss));
+    if (kind == DATA_SINE && o->loss != NN_LOSS_MSE && o->loss != NN_LOSS_MAE)
+        usage_error("--data sine is a regression set: use --loss mse or mae");
+    if (o->n_hidden == (size_t)-1) {
+        o->n_hidden = kind == DATA_SPIRAL || kind == DATA_VERTICAL ? 1 : 2;
+        for (i = 0; i < o->n_hidden; i++) {
+            o->hidden[i] = kind == DATA_IDX ? 128 : 64;
+            o->hidden_act[i] = NN_ACT_RELU;
+        }
+    }
+    if (o->out_act < 0)
+        o->out_act = o->loss == NN_LOSS_CCE ? NN_ACT_SOFTMAX
+                     : o->loss == NN_LOSS_BCE ? NN_ACT_SIGMOID
+                                              : NN_ACT_LINEAR;
+    if (o->init < 0) {
+        o->init = kind == DATA_SINE ? NN_INIT_NORMAL : NN_INIT_DEFAULT;
+        o->gain = kind == DATA_SINE ? 0.1 : 1.0;
+    }
+}
+
+/* The optimizer's and the training loop's defaults for the data set. */
+static void fit_defaults(struct cli_opts *o)
+{
+    int kind = o->data.kind;
+    if (!cli_given(o, "lr"))
+        o->lr = o->optimizer != NN_OPT_ADAM
+                    ? (o->optimizer == NN_OPT_RMSPROP ? 0.001 : 1.0)
+                : kind == DATA_SINE ? 0.005
+                : kind == DATA_IDX  ? 0.001 : 0.05;
+    if (!cli_given(o, "decay"))
+        o->decay = o->optimizer != NN_OPT_ADAM ? 0.0
+                   : kind == DATA_SINE         ? 1e-3
+                   : kind == DATA_IDX          ? 1e-4 : 5e-7;
+    if (o->epochs == 0) o->epochs = kind == DATA_IDX ? 10 : 10000;
+    if (o->batch == (size_t)-1) o->batch = kind == DATA_IDX ? 128 : 0;
+    if (o->bar < 0) o->bar = o->every == 0 && isatty(STDOUT_FILENO);
+    if (o->every == 0) o->every = o->epochs >= 100 ? o->epochs / 100 : 1;
+}
 
 static void split_validation(struct dataset *d, double frac,
                              struct dataset *v)
@@ -562,750 +213,289 @@ static void split_validation(struct dataset *d, double frac,
     d->n = keep;
 }
 
-static int cmd_train(int argc, char **argv)
+/* The training data d and the validation data val (val.n = 0: none). */
+static int train_data(const struct cli_opts *o, struct dataset *d,
+                      struct dataset *val)
 {
-    struct train_opts o;
-    struct dataset d, val;
-    size_t sizes[MAX_HIDDEN + 2], n_layers, i;
-    int32_t acts[MAX_HIDDEN + 1];
-    nn_net *net = NULL;
-    nn_optimizer *opt = NULL;
-    nn_trainer *tr = NULL;
-    struct progress pr;
-    float *out = NULL, loss = 0, acc = 0;
-    double secs;
-    int st, rc = 1, ai;
-    const char *net_opt = NULL;   /* a network/optimizer option given */
-
-    memset(&o, 0, sizeof o);
-    data_defaults(&o.data);
-    o.n_hidden = (size_t)-1;
-    o.out_act = o.loss = o.init = -1;
-    o.optimizer = NN_OPT_ADAM;
-    o.gain = 1.0;
-    o.shuffle = 1;
-    o.bar = -1;
-    o.epochs = 0;
-    o.batch = (size_t)-1;
-
-    for (ai = 0; ai < argc; ai++) {
-        const char *a = argv[ai];
-        const char *v = ai + 1 < argc ? argv[ai + 1] : NULL;
-#define TAKE() do { if (v == NULL) usage_error("%s needs a value", a); ai++; } while (0)
-        if (data_option(&o.data, argc, argv, &ai)) continue;
-        if (strcmp(a, "--hidden") == 0 || strcmp(a, "--output-activation") == 0 ||
-            strcmp(a, "--init") == 0 || strcmp(a, "--optimizer") == 0 ||
-            strcmp(a, "--lr") == 0 || strcmp(a, "--decay") == 0 ||
-            strcmp(a, "--momentum") == 0 || strcmp(a, "--epsilon") == 0 ||
-            strcmp(a, "--rho") == 0 || strcmp(a, "--beta1") == 0 ||
-            strcmp(a, "--beta2") == 0 || strcmp(a, "--l1") == 0 ||
-            strcmp(a, "--l2") == 0 || strcmp(a, "--dropout") == 0)
-            net_opt = a;
-        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-            train_help();
-            return 0;
-        } else if (strcmp(a, "--hidden") == 0) {
-            TAKE();
-            o.n_hidden = parse_hidden(v, o.hidden, o.hidden_act);
-        } else if (strcmp(a, "--output-activation") == 0) {
-            TAKE();
-            o.out_act = pick(a, v, nn_activation_name);
-        } else if (strcmp(a, "--loss") == 0) {
-            TAKE();
-            o.loss = pick(a, v, nn_loss_name);
-        } else if (strcmp(a, "--init") == 0) {
-            const char *colon;
-            TAKE();
-            colon = strchr(v, ':');
-            if (strcmp(v, "default") == 0)
-                o.init = NN_INIT_DEFAULT;
-            else if (strncmp(v, "normal:", 7) == 0)
-                o.init = NN_INIT_NORMAL;
-            else if (strncmp(v, "uniform:", 8) == 0)
-                o.init = NN_INIT_UNIFORM;
-            else
-                usage_error("--init: expected default, normal:GAIN or "
-                            "uniform:GAIN, got '%s' (default takes no gain)",
-                            v);
-            o.gain = colon ? parse_double("--init gain", colon + 1, 0, 1e6)
-                           : 1.0;
-        } else if (strcmp(a, "--optimizer") == 0) {
-            TAKE();
-            o.optimizer = pick(a, v, nn_optimizer_name);
-        } else if (strcmp(a, "--lr") == 0) {
-            TAKE(); o.lr = parse_double(a, v, 0, 1e6); o.set_lr = 1;
-        } else if (strcmp(a, "--decay") == 0) {
-            TAKE(); o.decay = parse_double(a, v, 0, 1e6); o.set_decay = 1;
-        } else if (strcmp(a, "--momentum") == 0) {
-            TAKE(); o.momentum = parse_double(a, v, 0, 0.999999);
-            o.set_momentum = 1;
-        } else if (strcmp(a, "--epsilon") == 0) {
-            TAKE(); o.epsilon = parse_double(a, v, 1e-30, 1); o.set_epsilon = 1;
-        } else if (strcmp(a, "--rho") == 0) {
-            TAKE(); o.rho = parse_double(a, v, 0, 0.999999); o.set_rho = 1;
-        } else if (strcmp(a, "--beta1") == 0) {
-            TAKE(); o.beta1 = parse_double(a, v, 0, 0.999999); o.set_beta1 = 1;
-        } else if (strcmp(a, "--beta2") == 0) {
-            TAKE(); o.beta2 = parse_double(a, v, 0, 0.999999); o.set_beta2 = 1;
-        } else if (strcmp(a, "--l1") == 0) {
-            TAKE(); o.l1 = parse_double(a, v, 0, 1e6);
-        } else if (strcmp(a, "--l2") == 0) {
-            TAKE(); o.l2 = parse_double(a, v, 0, 1e6);
-        } else if (strcmp(a, "--dropout") == 0) {
-            TAKE(); o.dropout = parse_double(a, v, 0, 0.99);
-        } else if (strcmp(a, "--val-split") == 0) {
-            TAKE(); o.val_split = parse_double(a, v, 0, 0.9);
-        } else if (strcmp(a, "--epochs") == 0) {
-            TAKE(); o.epochs = (size_t)parse_uint(a, v, 1, 100000000);
-        } else if (strcmp(a, "--batch-size") == 0) {
-            TAKE(); o.batch = (size_t)parse_uint(a, v, 0, 2147483647);
-        } else if (strcmp(a, "--no-shuffle") == 0) {
-            o.shuffle = 0;
-        } else if (strcmp(a, "--threads") == 0) {
-            TAKE(); o.threads = (int)parse_uint(a, v, 1, 1024);
-        } else if (strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0) {
-            TAKE(); o.output = v;
-        } else if (strcmp(a, "--checkpoint") == 0) {
-            TAKE(); o.checkpoint = v;
-        } else if (strcmp(a, "--resume") == 0) {
-            TAKE(); o.resume = v;
-        } else if (strcmp(a, "--every") == 0) {
-            TAKE(); o.every = (size_t)parse_uint(a, v, 1, 100000000);
-        } else if (strcmp(a, "--progress=bar") == 0) {
-            o.bar = 1;
-        } else if (strcmp(a, "--progress=lines") == 0) {
-            o.bar = 0;
-        } else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
-            o.quiet = 1;
-        } else if (a[0] == '-') {
-            usage_error("train: unknown option '%s'", a);
-        } else {
-            usage_error("train: unexpected argument '%s' (train takes only "
-                        "options)", a);
-        }
-#undef TAKE
-    }
-    data_finish(&o.data, 0);
-    if (o.resume != NULL && net_opt != NULL)
-        usage_error("%s: --resume continues the checkpoint's own network and "
-                    "optimizer settings", net_opt);
-    if (o.n_hidden == 0 && (o.l1 > 0 || o.l2 > 0 || o.dropout > 0))
-        usage_error("--%s applies to the hidden layers, and --hidden none "
-                    "has none", o.l1 > 0 ? "l1" : o.l2 > 0 ? "l2" : "dropout");
-    if (o.every != 0 && o.bar == 1)
-        usage_error("--every sets the lines of --progress=lines, not the bar");
-    if (o.val_split > 0 && o.data.test_images != NULL)
-        usage_error("--val-split and --test-images both give validation "
-                    "data: use one");
-    /* settings that the chosen optimizer does not have (see nnfs.h) */
-    if (o.set_momentum && o.optimizer != NN_OPT_SGD)
-        usage_error("--momentum applies to --optimizer sgd only, not %s",
-                    nn_optimizer_name(o.optimizer));
-    if (o.set_epsilon && o.optimizer == NN_OPT_SGD)
-        usage_error("--epsilon applies to adagrad, rmsprop and adam, not sgd");
-    if (o.set_rho && o.optimizer != NN_OPT_RMSPROP)
-        usage_error("--rho applies to --optimizer rmsprop only, not %s",
-                    nn_optimizer_name(o.optimizer));
-    if ((o.set_beta1 || o.set_beta2) && o.optimizer != NN_OPT_ADAM)
-        usage_error("--%s applies to --optimizer adam only, not %s",
-                    o.set_beta1 ? "beta1" : "beta2",
-                    nn_optimizer_name(o.optimizer));
-
-    /* defaults that depend on the data set */
-    if (o.loss < 0) o.loss = o.data.kind == DATA_SINE ? NN_LOSS_MSE
-                                                      : NN_LOSS_CCE;
-    if (o.loss == NN_LOSS_BCE && o.data.kind != DATA_SINE) {
-        if (o.data.kind != DATA_IDX && o.data.classes != 2)
-            usage_error("--loss bce trains one sigmoid output: use "
-                        "--classes 2");
-        o.data.binary = 1;
-    }
-    if ((o.loss == NN_LOSS_MSE || o.loss == NN_LOSS_MAE) &&
-        o.data.kind != DATA_SINE)
-        usage_error("--loss %s needs regression targets: use --data sine",
-                    nn_loss_name(o.loss));
-    if (o.data.kind == DATA_SINE && o.loss != NN_LOSS_MSE &&
-        o.loss != NN_LOSS_MAE)
-        usage_error("--data sine is a regression set: use --loss mse or mae");
-    if (o.n_hidden == (size_t)-1) {
-        o.n_hidden = o.data.kind == DATA_SPIRAL || o.data.kind == DATA_VERTICAL
-                         ? 1 : 2;
-        for (i = 0; i < o.n_hidden; i++) {
-            o.hidden[i] = o.data.kind == DATA_IDX ? 128 : 64;
-            o.hidden_act[i] = NN_ACT_RELU;
-        }
-    }
-    if (o.out_act < 0)
-        o.out_act = o.loss == NN_LOSS_CCE ? NN_ACT_SOFTMAX
-                    : o.loss == NN_LOSS_BCE ? NN_ACT_SIGMOID : NN_ACT_LINEAR;
-    if (o.init < 0) {
-        o.init = o.data.kind == DATA_SINE ? NN_INIT_NORMAL : NN_INIT_DEFAULT;
-        o.gain = o.data.kind == DATA_SINE ? 0.1 : 1.0;
-    }
-    if (!o.set_lr)
-        o.lr = o.optimizer != NN_OPT_ADAM ? (o.optimizer == NN_OPT_RMSPROP
-                                                 ? 0.001 : 1.0)
-               : o.data.kind == DATA_SINE ? 0.005
-               : o.data.kind == DATA_IDX ? 0.001 : 0.05;
-    if (!o.set_decay)
-        o.decay = o.optimizer != NN_OPT_ADAM ? 0.0
-                  : o.data.kind == DATA_SINE ? 1e-3
-                  : o.data.kind == DATA_IDX ? 1e-4 : 5e-7;
-    if (o.epochs == 0) o.epochs = o.data.kind == DATA_IDX ? 10 : 10000;
-    if (o.batch == (size_t)-1) o.batch = o.data.kind == DATA_IDX ? 128 : 0;
-    if (o.bar < 0) o.bar = o.every == 0 && isatty(STDOUT_FILENO);
-    if (o.every == 0) o.every = o.epochs >= 100 ? o.epochs / 100 : 1;
-    if (o.threads > 0 && nn_set_num_threads(o.threads) != NN_OK)
-        return lib_error("setting threads", NN_ERR_UNSUPPORTED);
-
-    memset(&val, 0, sizeof val);
-    if (make_data(&o.data, o.data.seed, 0, &d) != 0) goto done;
-    if (o.val_split > 0) {
-        split_validation(&d, o.val_split, &val);
-    } else if (o.data.kind == DATA_IDX && o.data.test_images != NULL) {
-        if (make_data(&o.data, 0, 1, &val) != 0) goto done;
-        if (val.n_in != d.n_in) {   /* before anything reads val.x */
+    memset(val, 0, sizeof *val);
+    if (make_data(&o->data, o->data.seed, 0, d) != 0) return 1;
+    if (o->val_split > 0) {
+        split_validation(d, o->val_split, val);
+    } else if (o->data.kind == DATA_IDX && o->data.test_images != NULL) {
+        if (make_data(&o->data, 0, 1, val) != 0) return 1;
+        if (val->n_in != d->n_in) {   /* before anything reads val->x */
             fprintf(stderr, "%s: %s holds samples of %zu values but the "
                     "training images %s hold %zu\n", prog,
-                    o.data.test_images, val.n_in, o.data.images, d.n_in);
-            goto done;
+                    o->data.test_images, val->n_in, o->data.images, d->n_in);
+            return 1;
         }
-        if (val.n_out > d.n_out) d.n_out = val.n_out;
+        if (val->n_out > d->n_out) d->n_out = val->n_out;
     }
+    return 0;
+}
 
-    sizes[0] = d.n_in;
-    for (i = 0; i < o.n_hidden; i++) {
-        sizes[i + 1] = o.hidden[i];
-        acts[i] = o.hidden_act[i];
+/* --resume: the checkpoint's network and optimizer, checked against the
+   data; its optimizer settings replace the options' for the report. */
+static int resume_net(struct cli_opts *o, const struct dataset *d,
+                      nn_net **net, nn_optimizer **opt)
+{
+    size_t L;
+    int st = nn_checkpoint_load(net, opt, o->resume);
+    if (st != NN_OK) return lib_error("loading the checkpoint", st);
+    if (*opt == NULL) {
+        fprintf(stderr, "%s: %s holds a model but no optimizer state "
+                "(save it with --checkpoint)\n", prog, o->resume);
+        return 1;
     }
-    n_layers = o.n_hidden + 1;
-    sizes[n_layers] = d.n_out;
-    acts[o.n_hidden] = o.out_act;
+    L = nn_net_num_layers(*net);
+    if (nn_net_layer_inputs(*net, 0) != d->n_in ||
+        nn_net_layer_outputs(*net, L - 1) != d->n_out) {
+        fprintf(stderr, "%s: %s takes %zu inputs and gives %zu outputs; "
+                "the data has %zu and %zu\n", prog, o->resume,
+                nn_net_layer_inputs(*net, 0),
+                nn_net_layer_outputs(*net, L - 1), d->n_in, d->n_out);
+        return 1;
+    }
+    o->optimizer = nn_optimizer_kind(*opt);
+    nn_optimizer_get(*opt, NN_OPT_LEARNING_RATE, &o->lr);
+    nn_optimizer_get(*opt, NN_OPT_DECAY, &o->decay);
+    return 0;
+}
 
-    if (o.resume != NULL) {
-        st = nn_checkpoint_load(&net, &opt, o.resume);
-        if (st != NN_OK) { rc = lib_error("loading the checkpoint", st); goto done; }
-        if (opt == NULL) {
-            fprintf(stderr, "%s: %s holds a model but no optimizer state "
-                    "(save it with --checkpoint)\n", prog, o.resume);
-            rc = 1;
-            goto done;
-        }
-        n_layers = nn_net_num_layers(net);
-        if (nn_net_layer_inputs(net, 0) != d.n_in ||
-            nn_net_layer_outputs(net, n_layers - 1) != d.n_out) {
-            fprintf(stderr, "%s: %s takes %zu inputs and gives %zu outputs; "
-                    "the data has %zu and %zu\n", prog, o.resume,
-                    nn_net_layer_inputs(net, 0),
-                    nn_net_layer_outputs(net, n_layers - 1), d.n_in, d.n_out);
-            rc = 1;
-            goto done;
-        }
-        sizes[0] = d.n_in;
-        for (i = 0; i < n_layers; i++) {
-            sizes[i + 1] = nn_net_layer_outputs(net, i);
-            acts[i] = nn_net_layer_activation(net, i);
-        }
-        o.optimizer = nn_optimizer_kind(opt);
-        nn_optimizer_get(opt, NN_OPT_LEARNING_RATE, &o.lr);
-        nn_optimizer_get(opt, NN_OPT_DECAY, &o.decay);
-        goto have_optimizer;
+/* A new network as the options describe, its regularization on the
+   hidden layers. */
+static int create_net(const struct cli_opts *o, const struct dataset *d,
+                      nn_net **net)
+{
+    size_t sizes[MAX_HIDDEN + 2], n_layers = o->n_hidden + 1, i;
+    int32_t acts[MAX_HIDDEN + 1];
+    int st;
+    sizes[0] = d->n_in;
+    for (i = 0; i < o->n_hidden; i++) {
+        sizes[i + 1] = o->hidden[i];
+        acts[i] = o->hidden_act[i];
     }
-    st = nn_net_create(&net, n_layers, sizes, acts, o.data.seed);
-    if (st == NN_OK && o.init != NN_INIT_DEFAULT)
-        st = nn_net_init(net, NN_ALL_LAYERS, o.init, o.gain, o.data.seed);
+    sizes[n_layers] = d->n_out;
+    acts[o->n_hidden] = o->out_act;
+    st = nn_net_create(net, n_layers, sizes, acts, o->data.seed);
+    if (st == NN_OK && o->init != NN_INIT_DEFAULT)
+        st = nn_net_init(*net, NN_ALL_LAYERS, o->init, o->gain, o->data.seed);
     for (i = 0; st == NN_OK && i + 1 < n_layers; i++) {
-        if (o.l1 > 0) st = nn_net_set_layer_option(net, i, NN_LAYER_L1_WEIGHTS, o.l1);
-        if (st == NN_OK && o.l1 > 0)
-            st = nn_net_set_layer_option(net, i, NN_LAYER_L1_BIASES, o.l1);
-        if (st == NN_OK && o.l2 > 0)
-            st = nn_net_set_layer_option(net, i, NN_LAYER_L2_WEIGHTS, o.l2);
-        if (st == NN_OK && o.l2 > 0)
-            st = nn_net_set_layer_option(net, i, NN_LAYER_L2_BIASES, o.l2);
-        if (st == NN_OK && o.dropout > 0)
-            st = nn_net_set_layer_option(net, i, NN_LAYER_DROPOUT, o.dropout);
+        if (o->l1 > 0)
+            st = nn_net_set_layer_option(*net, i, NN_LAYER_L1_WEIGHTS, o->l1);
+        if (st == NN_OK && o->l1 > 0)
+            st = nn_net_set_layer_option(*net, i, NN_LAYER_L1_BIASES, o->l1);
+        if (st == NN_OK && o->l2 > 0)
+            st = nn_net_set_layer_option(*net, i, NN_LAYER_L2_WEIGHTS, o->l2);
+        if (st == NN_OK && o->l2 > 0)
+            st = nn_net_set_layer_option(*net, i, NN_LAYER_L2_BIASES, o->l2);
+        if (st == NN_OK && o->dropout > 0)
+            st = nn_net_set_layer_option(*net, i, NN_LAYER_DROPOUT,
+                                         o->dropout);
     }
-    if (st != NN_OK) { rc = lib_error("creating the network", st); goto done; }
-    st = nn_optimizer_create(&opt, net, o.optimizer);
-    if (st == NN_OK) st = nn_optimizer_set(opt, NN_OPT_LEARNING_RATE, o.lr);
-    if (st == NN_OK) st = nn_optimizer_set(opt, NN_OPT_DECAY, o.decay);
-#define SETOPT(flag, key, val) \
-    if (st == NN_OK && o.flag) st = nn_optimizer_set(opt, key, val)
-    SETOPT(set_momentum, NN_OPT_MOMENTUM, o.momentum);
-    SETOPT(set_epsilon, NN_OPT_EPSILON, o.epsilon);
-    SETOPT(set_rho, NN_OPT_RHO, o.rho);
-    SETOPT(set_beta1, NN_OPT_BETA1, o.beta1);
-    SETOPT(set_beta2, NN_OPT_BETA2, o.beta2);
-#undef SETOPT
-    if (st != NN_OK) { rc = lib_error("setting up the optimizer", st); goto done; }
-have_optimizer:
-    st = nn_trainer_create(&tr, net, opt);
-    if (st == NN_OK) st = nn_trainer_set(tr, NN_TRAIN_LOSS, o.loss);
-    if (st == NN_OK) st = nn_trainer_set(tr, NN_TRAIN_EPOCHS, (double)o.epochs);
-    if (st == NN_OK) st = nn_trainer_set(tr, NN_TRAIN_BATCH_SIZE, (double)o.batch);
-    if (st == NN_OK) st = nn_trainer_set(tr, NN_TRAIN_SHUFFLE, o.shuffle);
+    if (st != NN_OK) return lib_error("creating the network", st);
+    return 0;
+}
+
+/* The optimizer with the settings given (the others keep the library's
+   defaults). */
+static int create_optimizer(const struct cli_opts *o, nn_net *net,
+                            nn_optimizer **opt)
+{
+    static const struct { const char *name; int32_t key; size_t field; }
+        settings[] = {
+            {"momentum", NN_OPT_MOMENTUM, offsetof(struct cli_opts, momentum)},
+            {"epsilon", NN_OPT_EPSILON, offsetof(struct cli_opts, epsilon)},
+            {"rho", NN_OPT_RHO, offsetof(struct cli_opts, rho)},
+            {"beta1", NN_OPT_BETA1, offsetof(struct cli_opts, beta1)},
+            {"beta2", NN_OPT_BETA2, offsetof(struct cli_opts, beta2)},
+        };
+    size_t i;
+    int st = nn_optimizer_create(opt, net, o->optimizer);
+    if (st == NN_OK) st = nn_optimizer_set(*opt, NN_OPT_LEARNING_RATE, o->lr);
+    if (st == NN_OK) st = nn_optimizer_set(*opt, NN_OPT_DECAY, o->decay);
+    for (i = 0; st == NN_OK && i < sizeof settings / sizeof settings[0]; i++)
+        if (cli_given(o, settings[i].name))
+            st = nn_optimizer_set(*opt, settings[i].key,
+                                  *(const double *)((const char *)o +
+                                                    settings[i].field));
+    if (st != NN_OK) return lib_error("setting up the optimizer", st);
+    return 0;
+}
+
+/* The trainer: loss, epochs, batches, shuffling, seed, row widths, and
+   the progress callback (pr). */
+static int create_trainer(const struct cli_opts *o, const struct dataset *d,
+                          const struct dataset *val, nn_net *net,
+                          nn_optimizer *opt, nn_trainer **tr,
+                          struct progress *pr)
+{
+    int st = nn_trainer_create(tr, net, opt);
+    if (st == NN_OK) st = nn_trainer_set(*tr, NN_TRAIN_LOSS, o->loss);
     if (st == NN_OK)
-        st = nn_trainer_set(tr, NN_TRAIN_SEED, (double)(o.data.seed & 0xffffffffffffull));
-    /* the library checks the row widths too (beside the check above) */
-    if (st == NN_OK) st = nn_trainer_set(tr, NN_TRAIN_X_COLS, (double)d.n_in);
-    if (st == NN_OK && val.n)
-        st = nn_trainer_set(tr, NN_TRAIN_VAL_X_COLS, (double)val.n_in);
-    if (st != NN_OK) { rc = lib_error("setting up the trainer", st); goto done; }
-    if (o.bar) {
+        st = nn_trainer_set(*tr, NN_TRAIN_EPOCHS, (double)o->epochs);
+    if (st == NN_OK)
+        st = nn_trainer_set(*tr, NN_TRAIN_BATCH_SIZE, (double)o->batch);
+    if (st == NN_OK) st = nn_trainer_set(*tr, NN_TRAIN_SHUFFLE, o->shuffle);
+    if (st == NN_OK)
+        st = nn_trainer_set(*tr, NN_TRAIN_SEED,
+                            (double)(o->data.seed & 0xffffffffffffull));
+    /* the library checks the row widths too (beside train_data's check) */
+    if (st == NN_OK) st = nn_trainer_set(*tr, NN_TRAIN_X_COLS, (double)d->n_in);
+    if (st == NN_OK && val->n)
+        st = nn_trainer_set(*tr, NN_TRAIN_VAL_X_COLS, (double)val->n_in);
+    if (st != NN_OK) return lib_error("setting up the trainer", st);
+    if (o->bar) {
         /* a few updates per epoch when epochs are long */
-        size_t bs = o.batch == 0 || o.batch > d.n ? d.n : o.batch;
-        size_t spe = (d.n + bs - 1) / bs;
-        if (spe >= 20) nn_trainer_set(tr, NN_TRAIN_REPORT_EVERY, (double)(spe / 20));
+        size_t bs = o->batch == 0 || o->batch > d->n ? d->n : o->batch;
+        size_t spe = (d->n + bs - 1) / bs;
+        if (spe >= 20)
+            nn_trainer_set(*tr, NN_TRAIN_REPORT_EVERY, (double)(spe / 20));
     }
-    pr.bar = o.bar;
-    pr.quiet = o.quiet;
-    pr.every = o.every;
-    pr.epochs = o.epochs;
-    pr.n = d.n;
-    nn_trainer_set_callback(tr, on_progress, &pr);
+    pr->bar = o->bar;
+    pr->quiet = o->quiet;
+    pr->every = o->every;
+    pr->epochs = o->epochs;
+    pr->n = d->n;
+    nn_trainer_set_callback(*tr, on_progress, pr);
+    return 0;
+}
 
-    if (!o.quiet) {
-        printf("Training ");
-        for (i = 0; i <= n_layers; i++)
-            printf("%zu%s", sizes[i], i < n_layers ? "-" : "");
-        printf(" (");
-        for (i = 0; i < n_layers; i++)
-            printf("%s%s", nn_activation_name(acts[i]),
-                   i + 1 < n_layers ? ", " : "");
-        printf(", %s loss) on %s data: %zu samples", nn_loss_name(o.loss),
-               data_names[o.data.kind], d.n);
-        if (val.n) printf(", %zu for validation", val.n);
-        printf(", seed %llu\n", o.data.seed);
-        printf("%s, learning rate %g, decay %g; %zu epochs, ",
-               nn_optimizer_name(o.optimizer), o.lr, o.decay, o.epochs);
-        if (o.batch == 0 || o.batch >= d.n) printf("full batch");
-        else printf("batches of %zu", o.batch);
-        printf("; %s, kernels %s\n", nn_info(NN_INFO_BLAS),
-               nn_info(NN_INFO_KERNELS));
-    }
+/* "Training 2-64-3 (relu, softmax, cce loss) on spiral data: ..." */
+static void print_header(const struct cli_opts *o, const struct dataset *d,
+                         const struct dataset *val, const nn_net *net)
+{
+    size_t L = nn_net_num_layers(net), i;
+    printf("Training %zu-", nn_net_layer_inputs(net, 0));
+    for (i = 0; i < L; i++)
+        printf("%zu%s", nn_net_layer_outputs(net, i), i + 1 < L ? "-" : "");
+    printf(" (");
+    for (i = 0; i < L; i++)
+        printf("%s%s", nn_activation_name(nn_net_layer_activation(net, i)),
+               i + 1 < L ? ", " : "");
+    printf(", %s loss) on %s data: %zu samples", nn_loss_name(o->loss),
+           data_name(o->data.kind), d->n);
+    if (val->n) printf(", %zu for validation", val->n);
+    printf(", seed %llu\n", o->data.seed);
+    printf("%s, learning rate %g, decay %g; %zu epochs, ",
+           nn_optimizer_name(o->optimizer), o->lr, o->decay, o->epochs);
+    if (o->batch == 0 || o->batch >= d->n) printf("full batch");
+    else printf("batches of %zu", o->batch);
+    printf("; %s, kernels %s\n", nn_info(NN_INFO_BLAS),
+           nn_info(NN_INFO_KERNELS));
+}
 
-    st = nn_trainer_fit(tr, d.x, d.t, d.y, d.n, val.x, val.t, val.y, val.n);
-    if (o.bar && !o.quiet) printf("\n");
-    if (st != NN_OK) { rc = lib_error("training", st); goto done; }
+/* The trained network once more on its training data, and the summary
+   line "Done: ...". */
+static int print_summary(const struct cli_opts *o, const struct dataset *d,
+                         const struct dataset *val, nn_net *net,
+                         const nn_trainer *tr)
+{
+    float *out = xmalloc(d->n * d->n_out, sizeof(float)), loss = 0, acc = 0;
+    double secs, a;
+    int st = nn_predict(net, d->x, d->n, out);
     nn_trainer_metric(tr, NN_METRIC_SECONDS, &secs);
-
-    /* evaluate the trained network once more on its training data */
-    out = xmalloc(d.n * d.n_out, sizeof(float));
-    st = nn_predict(net, d.x, d.n, out);
     if (st == NN_OK)
-        st = d.y != NULL ? nn_loss_compute_labels(out, d.y, d.n, d.n_out, &loss)
-                         : nn_loss_compute(o.loss, out, d.t, d.n, d.n_out, &loss);
+        st = d->y != NULL
+                 ? nn_loss_compute_labels(out, d->y, d->n, d->n_out, &loss)
+                 : nn_loss_compute(o->loss, out, d->t, d->n, d->n_out, &loss);
     if (st == NN_OK) {
-        double a;
         nn_trainer_metric(tr, NN_METRIC_ACCURACY, &a);
-        if (d.y != NULL) st = nn_accuracy(out, d.n, d.n_out, d.y, &acc);
-        else if (o.loss == NN_LOSS_BCE)
-            st = nn_accuracy_binary(out, d.t, d.n, d.n_out, &acc);
+        if (d->y != NULL) st = nn_accuracy(out, d->n, d->n_out, d->y, &acc);
+        else if (o->loss == NN_LOSS_BCE)
+            st = nn_accuracy_binary(out, d->t, d->n, d->n_out, &acc);
         else
             acc = (float)a;   /* regression: the fit's own precision */
     }
-    if (st != NN_OK) { rc = lib_error("evaluation", st); goto done; }
+    free(out);
+    if (st != NN_OK) return lib_error("evaluation", st);
     printf("Done: %zu epochs in %.2f s (%.3g s per epoch). Training loss "
-           "%.4f, accuracy %.1f%%", o.epochs, secs, secs / (double)o.epochs,
-           (double)loss, 100.0 * (double)acc);
-    if (val.n) {
+           "%.4f, accuracy %.1f%%", o->epochs, secs,
+           secs / (double)o->epochs, (double)loss, 100.0 * (double)acc);
+    if (val->n) {
         double vl, va;
         nn_trainer_metric(tr, NN_METRIC_VAL_LOSS, &vl);
         nn_trainer_metric(tr, NN_METRIC_VAL_ACCURACY, &va);
         printf("; validation loss %.4f, accuracy %.1f%%", vl, 100.0 * va);
     }
     printf(".\n");
-    if (o.output != NULL) {
-        st = nn_net_save(net, o.output);
-        if (st != NN_OK) { rc = lib_error("saving the model", st); goto done; }
-        printf("Model saved to %s\n", o.output);
+    return 0;
+}
+
+/* -o and --checkpoint. */
+static int save_outputs(const struct cli_opts *o, nn_net *net,
+                        nn_optimizer *opt)
+{
+    int st;
+    if (o->output != NULL) {
+        st = nn_net_save(net, o->output);
+        if (st != NN_OK) return lib_error("saving the model", st);
+        printf("Model saved to %s\n", o->output);
     }
-    if (o.checkpoint != NULL) {
+    if (o->checkpoint != NULL) {
         double it = 0;
-        st = nn_checkpoint_save(net, opt, o.checkpoint);
-        if (st != NN_OK) { rc = lib_error("saving the checkpoint", st); goto done; }
+        st = nn_checkpoint_save(net, opt, o->checkpoint);
+        if (st != NN_OK) return lib_error("saving the checkpoint", st);
         nn_optimizer_get(opt, NN_OPT_ITERATIONS, &it);
         printf("Checkpoint (model and %s state after %.0f steps) saved to "
-               "%s\n", nn_optimizer_name(o.optimizer), it, o.checkpoint);
+               "%s\n", nn_optimizer_name(o->optimizer), it, o->checkpoint);
     }
-    rc = 0;
+    return 0;
+}
+
+/* The options of the command line, checked, with the data set's
+   defaults filled in. */
+static void train_options(int argc, char **argv, struct cli_opts *o)
+{
+    cli_defaults(o);
+    if (cli_parse(C_TRAIN, argc, argv, o)) {
+        train_help();
+        free(o->args);
+        exit(0);
+    }
+    if (o->n_args > 0)
+        usage_error("train: unexpected argument '%s' (train takes only "
+                    "options)", o->args[0]);
+    free(o->args);
+    o->args = NULL;
+    data_finish(o, 0);
+    train_check(o);
+    net_defaults(o);
+    fit_defaults(o);
+}
+
+int cmd_train(int argc, char **argv)
+{
+    struct cli_opts o;
+    struct dataset d, val;
+    nn_net *net = NULL;
+    nn_optimizer *opt = NULL;
+    nn_trainer *tr = NULL;
+    struct progress pr;
+    int st, rc = 1;
+
+    train_options(argc, argv, &o);
+    if (o.threads > 0 && nn_set_num_threads(o.threads) != NN_OK)
+        return lib_error("setting threads", NN_ERR_UNSUPPORTED);
+    if (train_data(&o, &d, &val) != 0) goto done;
+    if (o.resume != NULL) {
+        if (resume_net(&o, &d, &net, &opt) != 0) goto done;
+    } else if (create_net(&o, &d, &net) != 0 ||
+               create_optimizer(&o, net, &opt) != 0) {
+        goto done;
+    }
+    if (create_trainer(&o, &d, &val, net, opt, &tr, &pr) != 0) goto done;
+    if (!o.quiet) print_header(&o, &d, &val, net);
+    st = nn_trainer_fit(tr, d.x, d.t, d.y, d.n, val.x, val.t, val.y, val.n);
+    if (o.bar && !o.quiet) printf("\n");
+    if (st != NN_OK) { rc = lib_error("training", st); goto done; }
+    if (print_summary(&o, &d, &val, net, tr) != 0) goto done;
+    rc = save_outputs(&o, net, opt);
 done:
     nn_trainer_destroy(tr);
     nn_optimizer_destroy(opt);
     nn_net_destroy(net);
     dataset_free(&d);
     dataset_free(&val);
-    free(out);
     return rc;
-}
-
-/*---------------------------------------------------------------- eval --*/
-
-static int load_model(const char *path, nn_net **net)
-{
-    int st = nn_net_load(net, path);
-    if (st != NN_OK) return lib_error("loading the model", st);
-    return 0;
-}
-
-static int cmd_eval(int argc, char **argv)
-{
-    struct data_opts o;
-    struct dataset d;
-    const char *model = NULL;
-    nn_net *net = NULL;
-    float *out = NULL, loss = 0, acc = 0;
-    size_t n_out, L;
-    int ai, st, rc = 1, bce;
-
-    data_defaults(&o);
-    for (ai = 0; ai < argc; ai++) {
-        if (data_option(&o, argc, argv, &ai)) continue;
-        if (strcmp(argv[ai], "-h") == 0 || strcmp(argv[ai], "--help") == 0) {
-            printf("Usage: %s eval MODEL [data options]\n\n"
-                   "Loss and accuracy of a saved model on a data set, given "
-                   "with the data options\nof '%s train' (--data, --samples, "
-                   "--classes, --seed, --images/--labels,\n--scale, --limit)"
-                   ", or an IDX pair as --test-images F --test-labels G.\n"
-                   "Default: spiral data with seed 0.  Options the data set "
-                   "does not use are\nrefused.\n", prog, prog);
-            return 0;
-        }
-        if (argv[ai][0] == '-') usage_error("eval: unknown option '%s'", argv[ai]);
-        if (model != NULL)
-            usage_error("eval: one MODEL only (unexpected '%s')", argv[ai]);
-        model = argv[ai];
-    }
-    if (model == NULL) usage_error("eval: expects a MODEL path");
-    data_finish(&o, 1);
-    if (load_model(model, &net) != 0) return 1;
-    L = nn_net_num_layers(net);
-    n_out = nn_net_layer_outputs(net, L - 1);
-    bce = n_out == 1 && nn_net_layer_activation(net, L - 1) == NN_ACT_SIGMOID;
-    o.binary = bce && o.kind != DATA_SINE;
-    if (make_data(&o, o.seed, 0, &d) != 0) goto done;
-    if (d.n_in != nn_net_layer_inputs(net, 0) || d.n_out > n_out) {
-        fprintf(stderr, "%s: the model takes %zu inputs and gives %zu outputs;"
-                " the data has %zu features and %zu %s\n", prog,
-                nn_net_layer_inputs(net, 0), n_out, d.n_in, d.n_out,
-                d.y ? "classes" : "targets");
-        goto done;
-    }
-    out = xmalloc(d.n * n_out, sizeof(float));
-    st = nn_predict(net, d.x, d.n, out);
-    if (st != NN_OK) { rc = lib_error("prediction", st); goto done; }
-    if (d.y != NULL) {
-        st = nn_loss_compute_labels(out, d.y, d.n, n_out, &loss);
-        if (st == NN_OK) st = nn_accuracy(out, d.n, n_out, d.y, &acc);
-        if (st == NN_OK)
-            printf("%s on %s data (%zu samples): categorical cross-entropy "
-                   "%.4f, accuracy %.2f%%\n", model, data_names[o.kind], d.n,
-                   (double)loss, 100.0 * (double)acc);
-    } else if (o.binary) {
-        st = nn_loss_compute(NN_LOSS_BCE, out, d.t, d.n, 1, &loss);
-        if (st == NN_OK) st = nn_accuracy_binary(out, d.t, d.n, 1, &acc);
-        if (st == NN_OK)
-            printf("%s on %s data (%zu samples): binary cross-entropy %.4f, "
-                   "accuracy %.2f%%\n", model, data_names[o.kind], d.n,
-                   (double)loss, 100.0 * (double)acc);
-    } else {
-        double mean = 0, var = 0;
-        size_t i;
-        for (i = 0; i < d.n; i++) mean += d.t[i];
-        mean /= (double)d.n;
-        for (i = 0; i < d.n; i++) var += (d.t[i] - mean) * (d.t[i] - mean);
-        st = nn_loss_compute(NN_LOSS_MSE, out, d.t, d.n, 1, &loss);
-        if (st == NN_OK)
-            st = nn_accuracy_regression(out, d.t, d.n, 1,
-                                        (float)(sqrt(var / (double)d.n) / 250),
-                                        &acc);
-        if (st == NN_OK)
-            printf("%s on %s data (%zu samples): mean squared error %.6g, "
-                   "accuracy %.2f%% (within std/250)\n", model,
-                   data_names[o.kind], d.n, (double)loss, 100.0 * (double)acc);
-    }
-    if (st != NN_OK) { rc = lib_error("evaluation", st); goto done; }
-    rc = 0;
-done:
-    nn_net_destroy(net);
-    dataset_free(&d);
-    free(out);
-    return rc;
-}
-
-/*------------------------------------------------------------- predict --*/
-
-static int cmd_predict(int argc, char **argv)
-{
-    const char *model = NULL, *file = NULL;
-    int classes_only = 0, ai, st, rc = 1;
-    nn_net *net = NULL;
-    FILE *in = stdin;
-    size_t n_in, n_out, L, line_no = 0;
-    float *x = NULL, *out = NULL;
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t len;
-
-    for (ai = 0; ai < argc; ai++) {
-        const char *a = argv[ai];
-        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-            printf("Usage: %s predict MODEL [FILE] [--class]\n\n"
-                   "Reads one sample per line from FILE (or standard input):"
-                   " numbers separated\nby spaces or commas, as many as the "
-                   "model's inputs.  Prints the model's\noutputs for each "
-                   "line, or with --class the index of the largest "
-                   "output.\n", prog);
-            return 0;
-        }
-        if (strcmp(a, "--class") == 0) { classes_only = 1; continue; }
-        if (a[0] == '-' && a[1] != '\0')
-            usage_error("predict: unknown option '%s'", a);
-        if (model == NULL) model = a;
-        else if (file == NULL) file = a;
-        else usage_error("predict: too many arguments");
-    }
-    if (model == NULL) usage_error("predict: expects a MODEL path");
-    if (load_model(model, &net) != 0) return 1;
-    L = nn_net_num_layers(net);
-    n_in = nn_net_layer_inputs(net, 0);
-    n_out = nn_net_layer_outputs(net, L - 1);
-    if (file != NULL && strcmp(file, "-") != 0) {
-        in = fopen(file, "r");
-        if (in == NULL) {
-            fprintf(stderr, "%s: cannot open %s: %s\n", prog, file,
-                    strerror(errno));
-            goto done;
-        }
-    }
-    x = xmalloc(n_in, sizeof(float));
-    out = xmalloc(n_out, sizeof(float));
-    /* getline: a line of any length is one sample */
-    while ((len = getline(&line, &cap, in)) != -1) {
-        char *p = line, *end;
-        size_t k = 0, j;
-        line_no++;
-        if ((size_t)len != strlen(line)) {
-            fprintf(stderr, "%s: line %zu: holds a NUL byte\n", prog, line_no);
-            goto done;
-        }
-        while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
-            line[--len] = '\0';
-        while (*p == ' ' || *p == '\t') p++;
-        if (*p == '\0' || *p == '#') continue;
-        while (k < n_in) {
-            float v;
-            while (*p == ' ' || *p == '\t' || *p == ',') p++;
-            if (*p == '\0') break;
-            errno = 0;
-            v = strtof(p, &end);
-            /* ERANGE with a tiny result is underflow (a subnormal, or a
-               value that rounds to zero): still a number */
-            if (end == p || isspace((unsigned char)*p) ||
-                (*end != '\0' && *end != ' ' && *end != '\t' &&
-                 *end != ',')) {
-                fprintf(stderr, "%s: line %zu: '%.20s' is not a number\n",
-                        prog, line_no, p);
-                goto done;
-            }
-            if (errno == ERANGE && isinf(v)) {
-                fprintf(stderr, "%s: line %zu: '%.*s' is out of the float "
-                        "range\n", prog, line_no, (int)(end - p < 40 ? end - p
-                                                                  : 40), p);
-                goto done;
-            }
-            x[k++] = v;
-            p = end;
-        }
-        while (*p == ' ' || *p == '\t' || *p == ',') p++;
-        if (k != n_in || *p != '\0') {
-            fprintf(stderr, "%s: line %zu: expected %zu numbers (the model's "
-                    "inputs)\n", prog, line_no, n_in);
-            goto done;
-        }
-        st = nn_predict(net, x, 1, out);
-        if (st != NN_OK) {
-            char what[64];
-            snprintf(what, sizeof what, "line %zu", line_no);
-            rc = lib_error(what, st);
-            goto done;
-        }
-        if (classes_only) {
-            size_t best = 0;
-            for (j = 1; j < n_out; j++)
-                if (out[j] > out[best]) best = j;
-            printf("%zu\n", n_out == 1 ? (size_t)(out[0] > 0.5f) : best);
-        } else {
-            for (j = 0; j < n_out; j++)
-                printf("%s%.7g", j ? " " : "", (double)out[j]);
-            printf("\n");
-        }
-    }
-    if (ferror(in)) {
-        fprintf(stderr, "%s: reading %s failed\n", prog, file ? file : "stdin");
-        goto done;
-    }
-    rc = 0;
-done:
-    if (in != stdin && in != NULL) fclose(in);
-    nn_net_destroy(net);
-    free(line);
-    free(x);
-    free(out);
-    return rc;
-}
-
-/*---------------------------------------------------------------- info --*/
-
-static int cmd_info(int argc, char **argv)
-{
-    nn_net *net = NULL;
-    size_t i, L;
-    if (argc == 1 && (strcmp(argv[0], "-h") == 0 ||
-                      strcmp(argv[0], "--help") == 0)) {
-        printf("Usage: %s info MODEL\n\nDescribe a model saved by "
-               "'%s train -o MODEL' or nn_net_save().\n", prog, prog);
-        return 0;
-    }
-    if (argc != 1) usage_error("info: expects one MODEL path");
-    if (argv[0][0] == '-' && argv[0][1] != '\0')
-        usage_error("info: unknown option '%s'", argv[0]);
-    if (load_model(argv[0], &net) != 0) return 1;
-    L = nn_net_num_layers(net);
-    printf("%s: %zu layers, %zu parameters\n", argv[0], L,
-           nn_net_num_params(net));
-    for (i = 0; i < L; i++) {
-        double drop = 0, l1 = 0, l2 = 0;
-        nn_net_get_layer_option(net, i, NN_LAYER_DROPOUT, &drop);
-        nn_net_get_layer_option(net, i, NN_LAYER_L1_WEIGHTS, &l1);
-        nn_net_get_layer_option(net, i, NN_LAYER_L2_WEIGHTS, &l2);
-        printf("  layer %zu: %zu -> %zu, %s", i, nn_net_layer_inputs(net, i),
-               nn_net_layer_outputs(net, i),
-               nn_activation_name(nn_net_layer_activation(net, i)));
-        if (drop > 0) printf(", dropout %g", drop);
-        if (l1 > 0) printf(", l1 %g", l1);
-        if (l2 > 0) printf(", l2 %g", l2);
-        {   /* weight spectrum: largest singular value (LAPACKE_sgesdd) */
-            double sn = 0;
-            if (nn_net_layer_spectral_norm(net, i, &sn) == NN_OK)
-                printf(", spectral norm %.4g", sn);
-        }
-        printf("\n");
-    }
-    nn_net_destroy(net);
-    return 0;
-}
-
-/*-------------------------------------------------------- export/import --*/
-
-static int is_help(int argc, char **argv)
-{
-    return argc >= 1 && (strcmp(argv[0], "-h") == 0 ||
-                         strcmp(argv[0], "--help") == 0);
-}
-
-static int cmd_export(int argc, char **argv)
-{
-    nn_net *net = NULL;
-    int st;
-    if (is_help(argc, argv)) {
-        printf("Usage: %s export MODEL OUT.onnx\n\n"
-               "Write a model saved by '%s train -o MODEL' as an ONNX model "
-               "(opset 13: one\nGemm and its activation per layer, input "
-               "\"input\" [N, n_in], output\n\"output\" [N, n_out]) for ONNX "
-               "Runtime and other ONNX tools.  The file is\nreplaced "
-               "atomically.\n", prog, prog);
-        return 0;
-    }
-    if (argc != 2) usage_error("export: expects MODEL and OUT.onnx");
-    if (load_model(argv[0], &net) != 0) return 1;
-    st = nn_net_export_onnx(net, argv[1]);
-    nn_net_destroy(net);
-    if (st != NN_OK) return lib_error("exporting to ONNX", st);
-    return 0;
-}
-
-static int cmd_import(int argc, char **argv)
-{
-    nn_net *net = NULL;
-    int st;
-    if (is_help(argc, argv)) {
-        printf("Usage: %s import IN.onnx MODEL\n\n"
-               "Read an ONNX model of dense layers (written by '%s export' "
-               "or by\ntorch.onnx.export for an nn.Sequential of nn.Linear "
-               "and ReLU, Sigmoid,\nTanh, Softmax or Identity, optionally "
-               "after an nn.Flatten) and save it\nas a libnnfs model for "
-               "'%s predict', '%s eval' and the library.\n", prog, prog,
-               prog, prog);
-        return 0;
-    }
-    if (argc != 2) usage_error("import: expects IN.onnx and MODEL");
-    st = nn_net_import_onnx(&net, argv[0]);
-    if (st != NN_OK) return lib_error("importing the ONNX model", st);
-    st = nn_net_save(net, argv[1]);
-    nn_net_destroy(net);
-    if (st != NN_OK) return lib_error("saving the model", st);
-    return 0;
-}
-
-/*---------------------------------------------------------------- main --*/
-
-static void main_help(void)
-{
-    printf(
-"Usage: %s COMMAND [options]\n"
-"\n"
-"Commands:\n"
-"  train      train a network; with no options, the NNFS course's 2-64-3\n"
-"             spiral classifier (see '%s train --help')\n"
-"  eval       loss and accuracy of a saved model on a data set\n"
-"  predict    a saved model's outputs for rows of numbers\n"
-"  info       describe a saved model\n"
-"  export     write a saved model as ONNX\n"
-"  import     read an ONNX model into a libnnfs model file\n"
-"  version    library version, BLAS, BLAS core and kernel set\n"
-"\n"
-"Run '%s COMMAND --help' for a command's options.\n",
-           prog, prog, prog);
-}
-
-int main(int argc, char **argv)
-{
-    if (argc < 2) {
-        main_help();
-        return 2;
-    }
-    if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 ||
-        strcmp(argv[1], "help") == 0) {
-        if (argc > 2) usage_error("%s: unexpected argument '%s'", argv[1],
-                                  argv[2]);
-        main_help();
-        return 0;
-    }
-    if (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "--version") == 0) {
-        if (argc == 3 && (strcmp(argv[2], "-h") == 0 ||
-                          strcmp(argv[2], "--help") == 0)) {
-            printf("Usage: %s version\n\nLibrary version, BLAS, BLAS core "
-                   "and kernel set in use.\n", prog);
-            return 0;
-        }
-        if (argc > 2)
-            usage_error("version: unexpected argument '%s' (version takes "
-                        "none)", argv[2]);
-        printf("nnfs %s, %s (core %s), kernels %s (built: %s)\n",
-               nn_version(), nn_info(NN_INFO_BLAS),
-               nn_info(NN_INFO_BLAS_CORE)[0] ? nn_info(NN_INFO_BLAS_CORE)
-                                             : "unknown",
-               nn_info(NN_INFO_KERNELS), nn_info(NN_INFO_KERNELS_BUILT));
-        printf("BLAS core choice: %s\n", nn_info(NN_INFO_BLAS_CORE_CHOICE));
-        return 0;
-    }
-    if (strcmp(argv[1], "train") == 0) return cmd_train(argc - 2, argv + 2);
-    if (strcmp(argv[1], "eval") == 0) return cmd_eval(argc - 2, argv + 2);
-    if (strcmp(argv[1], "predict") == 0) return cmd_predict(argc - 2, argv + 2);
-    if (strcmp(argv[1], "info") == 0) return cmd_info(argc - 2, argv + 2);
-    if (strcmp(argv[1], "export") == 0) return cmd_export(argc - 2, argv + 2);
-    if (strcmp(argv[1], "import") == 0) return cmd_import(argc - 2, argv + 2);
-    usage_error("unknown command '%s'", argv[1]);
-    return 2;
 }

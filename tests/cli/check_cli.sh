@@ -261,4 +261,83 @@ else
     check "export usage" 2 "$nnfs" export "$work/m.nnfs"
     check "export help" 0 "$nnfs" export --help
 fi
+# ---- issue 14: the options are parsed by getopt_long, with the
+# conventions of Debian's command-line programs
+done_line() { sed -n 's/^Done: \([0-9]*\) epochs in .*Training loss/\1 epochs, loss/p' "$1"; }
+check "--epochs 3 (reference run)" 0 "$nnfs" train -q --epochs 3
+done_line "$work/out" >"$work/ref3"
+check "--epochs=3" 0 "$nnfs" train -q --epochs=3
+done_line "$work/out" >"$work/eq3"
+[ -s "$work/ref3" ] && cmp -s "$work/ref3" "$work/eq3" &&
+    echo "ok   --epochs=3 trains as --epochs 3: $(cat "$work/eq3")" ||
+    { echo "FAIL: --epochs=3 gave '$(cat "$work/eq3")', --epochs 3 '$(cat "$work/ref3")'"; fail=1; }
+check "--epo 3 (an unambiguous abbreviation)" 0 "$nnfs" train -q --epo 3
+done_line "$work/out" >"$work/ab3"
+cmp -s "$work/ref3" "$work/ab3" && echo "ok   --epo 3 is --epochs 3" ||
+    { echo "FAIL: --epo 3 gave '$(cat "$work/ab3")'"; fail=1; }
+check "--epo=3 --q (abbreviations with =value)" 0 "$nnfs" train --epo=3 --q
+done_line "$work/out" >"$work/ab3"
+cmp -s "$work/ref3" "$work/ab3" && echo "ok   --epo=3 is --epochs 3" ||
+    { echo "FAIL: --epo=3 gave '$(cat "$work/ab3")'"; fail=1; }
+check "--l 0.1 (ambiguous abbreviation)" 2 "$nnfs" train --l 0.1
+has "ambiguity named" "option '--l' is ambiguous" "$work/err"
+has "candidates listed" "--lr" "$work/err"
+check "--te F (ambiguous: --test-images, --test-labels)" 2 "$nnfs" train \
+    --te "$work/te4"
+check "--no-shuffle=1 (a flag takes no value)" 2 "$nnfs" train --no-shuffle=1
+check "--epochs without its value" 2 "$nnfs" train --epochs
+has "missing value named" "epochs needs a value" "$work/err"
+check "-qo PATH (short options bundled)" 0 "$nnfs" train -qo "$work/qo.nnfs" \
+    --epochs 1
+[ -s "$work/qo.nnfs" ] && echo "ok   -qo saved the model" ||
+    { echo "FAIL: -qo did not save the model"; fail=1; }
+check "--output=PATH" 0 "$nnfs" train -q --epochs 1 --output="$work/eq.nnfs"
+[ -s "$work/eq.nnfs" ] && echo "ok   --output=PATH saved the model" ||
+    { echo "FAIL: --output=PATH did not save the model"; fail=1; }
+check "--progress lines (value as the next argument)" 0 "$nnfs" train \
+    --progress lines --epochs 2
+has "lines report" "^epoch 2 " "$work/out"
+# "--" ends the options: a path that begins with '-' is a path
+case $nnfs in /*) nnfs_abs=$nnfs ;; *) nnfs_abs=$(pwd)/$nnfs ;; esac
+cp "$work/m.nnfs" "$work/-m.nnfs"
+check "info -- -m.nnfs" 0 sh -c 'cd "$1" && "$2" info -- -m.nnfs' sh \
+    "$work" "$nnfs_abs"
+has "info read -m.nnfs" "^-m.nnfs: 2 layers" "$work/out"
+check "predict --class -- -m.nnfs rows" 0 sh -c \
+    'cd "$1" && "$2" predict --class -- -m.nnfs rows' sh "$work" "$nnfs_abs"
+[ "$(wc -l <"$work/out")" -eq 2 ] && echo "ok   predict after --: two rows" ||
+    { echo "FAIL: predict after -- printed $(wc -l <"$work/out") lines"; fail=1; }
+check "info -m.nnfs (without --: an unknown option)" 2 sh -c \
+    'cd "$1" && "$2" info -m.nnfs' sh "$work" "$nnfs_abs"
+check "train -- extra (a positional argument after --)" 2 "$nnfs" train \
+    -q --epochs 1 -- extra
+has "positional named" "unexpected argument 'extra'" "$work/err"
+check "train -- --epochs 1 (after --, not an option)" 2 "$nnfs" train -- \
+    --epochs 1
+# options before, between and after the positional arguments, also when
+# POSIXLY_CORRECT asks getopt to stop at the first non-option
+check "predict --class MODEL FILE" 0 "$nnfs" predict --class "$work/m.nnfs" \
+    "$work/rows"
+check "predict MODEL --class FILE" 0 "$nnfs" predict "$work/m.nnfs" --class \
+    "$work/rows"
+[ "$(wc -l <"$work/out")" -eq 2 ] && grep -qx '[0-9]' "$work/out" &&
+    echo "ok   --class between the positionals: class indices" ||
+    { echo "FAIL: predict MODEL --class FILE printed:"; cat "$work/out"; fail=1; }
+check "POSIXLY_CORRECT=1 eval MODEL --seed 1" 0 env POSIXLY_CORRECT=1 \
+    "$nnfs" eval "$work/m.nnfs" --seed 1
+# eval accepts only the data options; train's others are refused
+check "eval --epochs (a train option)" 2 "$nnfs" eval "$work/m.nnfs" \
+    --epochs 3
+has "refused as unknown to eval" "eval: unknown option '--epochs'" "$work/err"
+# train --help is printed from the option table: every option is listed
+check "train --help" 0 "$nnfs" train --help
+for o in --data --samples --classes --train-images --train-labels \
+    --test-images --test-labels --scale --limit --val-split --seed \
+    --hidden --output-activation --loss --init --optimizer --lr --decay \
+    --momentum --epsilon --rho --beta1 --beta2 --l1 --l2 --dropout \
+    --epochs --batch-size --no-shuffle --threads "-o, --output" \
+    --checkpoint --resume --every --progress "-q, --quiet"; do
+    grep -q -- "^  $o" "$work/out" || { echo "FAIL: train --help lacks $o"; fail=1; }
+done
+echo "ok   train --help lists the options"
 exit $fail

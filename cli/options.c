@@ -141,9 +141,9 @@ static const struct cli_option options[] = {
              "2-class set trains one sigmoid output"},
     {.name = "init", .kind = K_CUSTOM, .set = set_init, .cmds = C_TRAIN,
      .flags = F_NET, .arg = "default|normal:G|uniform:G",
-     .help = "weight scheme and gain; normal:0.1\n"
-             "is the course's 0.1 * randn (default: default,\n"
-             "normal:0.1 for sine)"},
+     .help = "weight scheme and gain; normal:0.1 is the\n"
+             "course's 0.1 * randn (default: default, normal:0.1\n"
+             "for sine)"},
     /* optimizer */
     {.name = "optimizer", .kind = K_CHOICE, .field = FIELD(optimizer),
      .names = nn_optimizer_name, .cmds = C_TRAIN, .flags = F_NET,
@@ -490,7 +490,9 @@ int cli_given(const struct cli_opts *o, const char *name)
     for (i = 0; i < N_OPTIONS; i++)
         if (strcmp(options[i].name, name) == 0)
             return (o->given >> i) & 1;
-    return 0;
+    /* a name that is not in the table is a bug of this program */
+    fprintf(stderr, "%s: internal error: no option --%s\n", prog, name);
+    abort();
 }
 
 /*---------------------------------------------------------------- help --*/

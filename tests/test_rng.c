@@ -179,8 +179,12 @@ NN_TEST(data_spiral_distribution)
             n++;
         }
     }
-    NNT_NEAR(sum / (double)n, 0.0, 0.01);
-    NNT_NEAR(sqrt(sq / (double)n), 0.2, 0.01);
+    /* n ~ 2700 noise draws: the mean's standard error is 0.2 / sqrt(n) =
+       0.0038 and the standard deviation's 0.2 / sqrt(2 n) = 0.0027, so
+       the bounds sit at ~5 sigma (0.01 was 2.6 sigma: about 1 seed in 100
+       failed, as seen once under load on 2026-12-05) */
+    NNT_NEAR(sum / (double)n, 0.0, 0.02);
+    NNT_NEAR(sqrt(sq / (double)n), 0.2, 0.014);
     /* same seed, same data; other seed, other data */
     {
         static float x2[S * C * 2];

@@ -44,18 +44,24 @@ tier_asan_ubsan() {
     # install_consumers and readme_example compile programs without
     # -fsanitize against the instrumented libnnfs.so, which the ASan
     # runtime refuses to start ("ASan runtime does not come first"); the
-    # plain build runs them.
+    # plain build runs them.  The Node.js tests load the instrumented
+    # library into an uninstrumented node the same way: the plain build
+    # runs them.
     # halt_on_error: the first report fails the test; detect_leaks: LSan
     # checks every test process at exit.  UBSan is already fatal
     # (-fno-sanitize-recover=all).
     ASAN_OPTIONS=detect_leaks=1:halt_on_error=1:abort_on_error=0:strict_string_checks=1:detect_stack_use_after_return=1 \
     UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
         ctest --test-dir "$dir" --output-on-failure -j "$JOBS" \
-              -E "${NNFS_ASAN_EXCLUDE:-^(install_consumers|readme_example|python_.*)$}" \
+              -E "${NNFS_ASAN_EXCLUDE:-^(install_consumers|readme_example|python_.*|node_.*)$}" \
         || st=1
     # The Python tests load the instrumented .so with ctypes into an
     # uninstrumented python3: the ASan runtime must be preloaded, and LSan
     # is off because CPython itself keeps memory at exit (T16b).
+    # python_test_onnx_torch is left to the plain build: torch.onnx.export
+    # throws C++ exceptions inside libtorch, and the preloaded runtime's
+    # __cxa_throw interceptor finds no real __cxa_throw there (an ASan
+    # CHECK failure in libtorch_python, not in libnnfs).
     if [ -z "${NNFS_ASAN_EXCLUDE:-}" ] &&
        ctest --test-dir "$dir" -N -R '^python_' | grep -q 'Test *#'; then
         libasan=$(${CC:-cc} -print-file-name=libasan.so)
@@ -63,7 +69,7 @@ tier_asan_ubsan() {
         ASAN_OPTIONS=detect_leaks=0:halt_on_error=1 \
         UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
             ctest --test-dir "$dir" --output-on-failure -j "$JOBS" \
-                  -R '^python_' || st=1
+                  -R '^python_' -E '^python_test_onnx_torch$' || st=1
     fi
     return $st
 }

@@ -1041,10 +1041,11 @@ enum {
    (one rounding) and the bias gradients are summed block by block.  The
    products themselves are the same single cblas_sgemm calls on blocks.
    NN_PARALLEL_AUTO uses one thread for steps of fewer than 2^20
-   multiply-adds in the forward (batch x parameters), replicas above that
-   when every thread gets at least 8 rows, else the BLAS's threads for
-   products of at least 2^26 multiply-adds; the optimizer update is split
-   from 65536 parameters.  The thresholds were measured on 2 cores (README,
+   multiply-adds in the forward (batch x parameters); the BLAS's threads
+   from 2^31 (products that large OpenBLAS splits well itself); replicas
+   between when every thread gets at least 8 rows, else the BLAS's threads
+   for 2^26 or more, else one thread.  The optimizer update is split from
+   65536 parameters (not after a call that chose the BLAS's threads).  The thresholds were measured on 2 cores (README,
    "Training on several cores and machines").  One dispatch of replicas
    runs at a time in the process: concurrent callers wait their turn.
    Returns NN_OK; NN_ERR_INVALID_ARG (mode not an NN_PARALLEL_* value).

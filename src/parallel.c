@@ -43,6 +43,9 @@
 static atomic_int nn__threads;          /* 0: never set (use the BLAS's) */
 static atomic_int nn__mode = NN_PARALLEL_AUTO;
 static atomic_int nn__blas_now = -1;    /* what we last gave the BLAS */
+/* the last nn__par_rows chose the BLAS's threads: the update that follows
+   stays off the pool (OpenBLAS's threads still spin, THREAD_TIMEOUT) */
+static atomic_int nn__chose_blas;
 
 unsigned nn__par_threads(void)
 {
@@ -64,6 +67,7 @@ unsigned nn__par_threads(void)
 /* Give the BLAS n threads unless that is already what it has from us. */
 static void nn__blas_want(int n)
 {
+    atomic_store(&nn__chose_blas, n > 1);
     if (atomic_exchange(&nn__blas_now, n) != n) (void)nn__blas_set_threads(n);
 }
 
@@ -71,11 +75,17 @@ int nn_set_num_threads(int n)
 {
     NN__CHECK(n < 1, NN_ERR_INVALID_ARG,
               "nn_set_num_threads: n = %d, must be at least 1", n);
-    NN__CHECK(nn__blas_set_threads(n) != 0, NN_ERR_UNSUPPORTED,
+    NN__CHECK(!nn__blas_can_set_threads(), NN_ERR_UNSUPPORTED,
               "nn_set_num_threads: %s offers no way to set its thread count",
               nn__blas_name());
-    atomic_store(&nn__blas_now, n);
+    (void)nn__par_threads();   /* the BLAS's count, if never set */
     atomic_store(&nn__threads, n);
+    /* Under the BLAS mode the BLAS gets n threads now.  Otherwise the
+       next call that uses the BLAS's threads gives them (nn__par_rows):
+       every openblas_set_num_threads wakes OpenBLAS's idle threads, which
+       then spin for its THREAD_TIMEOUT (~0.1 s) on the core the replicas
+       need, so it is called only when the count really changes. */
+    if (atomic_load(&nn__mode) == NN_PARALLEL_BLAS) nn__blas_want(n);
     return NN_OK;
 }
 
@@ -104,15 +114,22 @@ int32_t nn_get_parallel_mode(void)
 /*====== Policy ======*/
 
 /* Measured with bench_train --modes on the 2-core AMD EPYC (Zen 5) host,
-   OpenBLAS 0.3.21 Cooperlake kernels, 2026-12-05 (README, "Training on
-   several cores and machines"): replicas beat one thread once a step's
-   forward holds about 2^20 multiply-adds (W2 784-128-10 batch 128: 13M;
-   W4: 14M), while the spiral W1 (2-64-3, batch 300: 0.1M) loses to the
-   dispatch and barrier.  Below NN__MIN_ROWS rows per worker the blocks
-   are too thin for the GEMM kernels; there the BLAS's own threads are
-   used for large products only. */
+   OpenBLAS 0.3.21 Cooperlake kernels, 2026-12-05, interleaved rounds on a
+   machine shared with other builds (README, "Training on several cores
+   and machines"): with the fused SGD step, 2 replicas took 0.56-0.62x of
+   one thread's step on W2 (784-128-10, batch 128: 13M multiply-adds in
+   the forward) against 0.63-0.70x for OpenBLAS's 2 threads; W4
+   (64-256x4-10, batch 64, 14M) 0.65x against 0.64x; the spiral W1
+   (2-64-3, batch 300, 0.1M) 1.28x, slower, against 1.0x for either
+   other choice; W3 (1024-4096-4096-1024, batch 256, 6.4G) 0.57x against
+   0.53x for OpenBLAS, whose own split of products that large is the
+   better one.  Hence: one thread below 2^20 multiply-adds; the BLAS's
+   threads from 2^31 (and for products of 2^26 or more whose batch is too
+   thin to split: below NN__MIN_ROWS rows per worker the blocks are too
+   thin for the GEMM kernels); replicas between. */
 #define NN__PAR_MIN_WORK ((double)(1u << 20))
 #define NN__BLAS_MIN_WORK ((double)(1u << 26))
+#define NN__BLAS_BIG_WORK ((double)(1u << 31))
 #define NN__MIN_ROWS 8u
 #define NN__PAR_MIN_ELEMS ((size_t)1 << 16)
 
@@ -130,6 +147,9 @@ unsigned nn__par_rows(const nn_net *net, size_t batch)
     if (mode == NN_PARALLEL_AUTO) {
         if (work < NN__PAR_MIN_WORK) {
             n = 1;
+        } else if (work >= NN__BLAS_BIG_WORK) {
+            nn__blas_want((int)nn__par_threads());
+            return 1;
         } else if (batch < (size_t)t * NN__MIN_ROWS) {
             if (work >= NN__BLAS_MIN_WORK) {
                 nn__blas_want((int)nn__par_threads());
@@ -153,7 +173,7 @@ unsigned nn__par_elems(size_t count)
     unsigned t = nn__par_threads();
     if (t > NN__PAR_MAX) t = NN__PAR_MAX;
     if (atomic_load(&nn__mode) == NN_PARALLEL_BLAS || t == 1 ||
-        count < NN__PAR_MIN_ELEMS)
+        count < NN__PAR_MIN_ELEMS || atomic_load(&nn__chose_blas))
         return 1;
     return t;
 }

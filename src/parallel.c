@@ -345,13 +345,15 @@ struct nn__par_net *nn__par_net_alloc(const nn_net *net, unsigned n)
     struct nn__par_net *p;
     size_t dbf = (size_t)n * net->width_sum;
     size_t mm = 4 * net->n_layers * (size_t)n;
+    size_t pf = (size_t)(n - 1) * 2 * NN__PREDICT_ROWS * net->width_max;
     if (net->par != NULL && net->par->workers >= n) return NULL;
-    p = nn__malloc(sizeof *p + NN__ALIGN + dbf * sizeof(float) +
+    p = nn__malloc(sizeof *p + NN__ALIGN + (dbf + pf) * sizeof(float) +
                    mm * sizeof(uint32_t));
     if (p == NULL) return NULL;
     p->workers = n;
     p->db = (float *)(void *)((unsigned char *)p + NN__ALIGN);
-    p->m = (uint32_t *)(void *)(p->db + dbf);
+    p->pred = p->db + dbf;
+    p->m = (uint32_t *)(void *)(p->pred + pf);
     return p;
 }
 

@@ -28,10 +28,11 @@ say() { printf '\n==> %s\n' "$*"; }
 # Packages needed to build the library and the CLI.
 PKGS_BUILD="gcc make cmake pkg-config libopenblas-dev liblapacke-dev zlib1g-dev"
 # Added for the test suite: Python references, the real data set,
-# sanitizers/fuzzing, valgrind and the ABI tools.
+# sanitizers/fuzzing, valgrind and the ABI tools; Open MPI for
+# libnnfs_mpi and its mpirun tests.
 PKGS_TEST="python3 python3-numpy python3-matplotlib python3-torch \
 dataset-fashion-mnist clang libclang-rt-14-dev valgrind abigail-tools \
-binutils"
+binutils openmpi-bin libopenmpi-dev"
 
 install_missing() {
     missing=""

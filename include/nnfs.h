@@ -1055,6 +1055,21 @@ NN_API int nn_set_parallel_mode(int32_t mode);
 /* The mode in force (NN_PARALLEL_AUTO unless set).  Since 0.2. */
 NN_API int32_t nn_get_parallel_mode(void);
 
+/* All the gradients of the last backward as one block of n =
+   nn_net_num_params(net) floats, in the layers' order, each layer its
+   weights [n_in][n_out] then its biases: what data-parallel training
+   across processes all-reduces (nnfs_mpi.h).  get copies them out; set
+   copies a block in (e.g. the mean over all processes) for the next
+   nn_optimizer_step or nn_sgd_step, which then also works after a fused
+   nn_backward_sgd.  set checks every value first and changes nothing on
+   failure.
+   Returns NN_OK; NN_ERR_INVALID_ARG (a NULL pointer); NN_ERR_SHAPE (n not
+   the parameter count); NN_ERR_STATE (get: no nn_backward has stored
+   gradients: none yet, or the last was fused with its update); NN_ERR_NONFINITE (set: a value NaN or infinite,
+   named by its index).  Since 0.2. */
+NN_API int nn_net_get_grad_block(const nn_net *net, float *dst, size_t n);
+NN_API int nn_net_set_grad_block(nn_net *net, const float *src, size_t n);
+
 /* Keys for nn_info (append only). */
 enum {
     NN_INFO_VERSION = 0,     /* "0.1.0" */

@@ -23,6 +23,7 @@
 #include "parallel.h"
 
 #include <limits.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <string.h>
@@ -372,5 +373,46 @@ int nn__par_net_reserve(nn_net *net, unsigned n, const char *fn)
     NN__CHECK(p == NULL, NN_ERR_NOMEM, "%s: out of memory for the scratch "
               "of %u replicas", fn, n);
     nn__par_net_install(net, p);
+    return NN_OK;
+}
+
+/*====== The gradient block (replicas across processes) ======*/
+
+int nn_net_get_grad_block(const nn_net *net, float *dst, size_t n)
+{
+    static const char fn[] = "nn_net_get_grad_block";
+    NN__CHECK(net == NULL, NN_ERR_INVALID_ARG, "%s: net is NULL", fn);
+    NN__CHECK(dst == NULL, NN_ERR_INVALID_ARG, "%s: dst is NULL", fn);
+    NN__CHECK(n != net->n_params, NN_ERR_SHAPE, "%s: n = %zu, the net has "
+              "%zu parameters", fn, n, net->n_params);
+    NN__CHECK(!net->has_grads, NN_ERR_STATE,
+              "%s: no nn_backward has succeeded on this net yet", fn);
+    memcpy(dst, net->grads, n * sizeof(float));
+    return NN_OK;
+}
+
+int nn_net_set_grad_block(nn_net *net, const float *src, size_t n)
+{
+    static const char fn[] = "nn_net_set_grad_block";
+    const struct nn__kernels *k = nn__kernels();
+    size_t i, j;
+    NN__CHECK(net == NULL, NN_ERR_INVALID_ARG, "%s: net is NULL", fn);
+    NN__CHECK(src == NULL, NN_ERR_INVALID_ARG, "%s: src is NULL", fn);
+    NN__CHECK(n != net->n_params, NN_ERR_SHAPE, "%s: n = %zu, the net has "
+              "%zu parameters", fn, n, net->n_params);
+    if (k->amax(src, n) >= NN__NONFINITE_BITS) {
+        for (j = 0; j < n && isfinite(src[j]); j++) continue;
+        return nn__fail(NN_ERR_NONFINITE, "%s: src[%zu] is %s", fn, j,
+                        j < n && isnan(src[j]) ? "NaN" : "infinite");
+    }
+    memcpy(net->grads, src, n * sizeof(float));
+    /* the optimizers' overflow proofs need a bound on each layer's
+       gradient: here the exact maximum */
+    for (i = 0; i < net->n_layers; i++) {
+        struct nn__layer *l = &net->layers[i];
+        l->gbound = (double)nn__amax_to_float(
+            k->amax(l->dw, l->n_in * l->n_out + l->n_out));
+    }
+    net->has_grads = 1;
     return NN_OK;
 }

@@ -357,3 +357,52 @@ NN_TEST(replicas_predict_matches_one_thread)
     nn_net_destroy(net);
     r_restore();
 }
+
+/* The gradient block: get after a backward equals the per-layer gets;
+   set checks first (shape, NaN: nothing changes), then the step uses the
+   new block: an SGD step with a block of ones moves every parameter by
+   exactly -lr. */
+NN_TEST(grad_block_get_set)
+{
+    static float g[R_NP], w0[R_NP], w1[R_NP], one[R_NP];
+    nn_net *net = NULL;
+    size_t l, off = 0, i;
+    r_data();
+    r_threads(1);
+    NNT_OK(nn_net_create(&net, R_L, r_sizes, r_acts, 21));
+    NNT_EQ_SIZE(nn_net_num_params(net), R_NP);
+    NNT_STATUS(nn_net_get_grad_block(net, g, R_NP), NN_ERR_STATE);
+    NNT_OK(nn_forward(net, r_x, R_B, NULL));
+    NNT_OK(nn_backward_labels(net, r_y, NULL));
+    NNT_STATUS(nn_net_get_grad_block(net, g, R_NP - 1), NN_ERR_SHAPE);
+    NNT_OK(nn_net_get_grad_block(net, g, R_NP));
+    for (l = 0; l < R_L; l++) {
+        size_t nw = r_sizes[l] * r_sizes[l + 1];
+        float *dw = malloc((nw + r_sizes[l + 1]) * sizeof(float));
+        NNT_TRUE(dw != NULL);
+        NNT_OK(nn_net_get_grads(net, l, dw, dw + nw));
+        NNT_TRUE(memcmp(dw, g + off, (nw + r_sizes[l + 1]) *
+                                         sizeof(float)) == 0);
+        NNT_OK(nn_net_get_params(net, l, w0 + off, w0 + off + nw));
+        off += nw + r_sizes[l + 1];
+        free(dw);
+    }
+    for (i = 0; i < R_NP; i++) one[i] = 1.0f;
+    one[77] = NAN;
+    NNT_STATUS(nn_net_set_grad_block(net, one, R_NP), NN_ERR_NONFINITE);
+    NNT_MSG_HAS("src[77] is NaN");
+    NNT_OK(nn_net_get_grad_block(net, w1, R_NP));
+    NNT_TRUE(memcmp(w1, g, sizeof g) == 0);   /* unchanged */
+    one[77] = 1.0f;
+    NNT_OK(nn_net_set_grad_block(net, one, R_NP));
+    NNT_OK(nn_sgd_step(net, 0.25f));
+    for (l = 0, off = 0; l < R_L; l++) {
+        size_t nw = r_sizes[l] * r_sizes[l + 1];
+        NNT_OK(nn_net_get_params(net, l, w1 + off, w1 + off + nw));
+        off += nw + r_sizes[l + 1];
+    }
+    for (i = 0; i < R_NP; i++)
+        NNT_EQ_INT(nn__f32_bits(w1[i]), nn__f32_bits(w0[i] - 0.25f));
+    nn_net_destroy(net);
+    r_restore();
+}

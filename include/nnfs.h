@@ -1047,7 +1047,9 @@ enum {
    for 2^26 or more, else one thread.  The optimizer update is split from
    65536 parameters (not after a call that chose the BLAS's threads).  The thresholds were measured on 2 cores (README,
    "Training on several cores and machines").  One dispatch of replicas
-   runs at a time in the process: concurrent callers wait their turn.
+   runs at a time in the process: concurrent callers wait their turn.  A
+   waiting thread polls NNFS_SPIN times (environment, read when the pool
+   starts; default 2000, tens of microseconds) before it sleeps.
    Returns NN_OK; NN_ERR_INVALID_ARG (mode not an NN_PARALLEL_* value).
    Since 0.2. */
 NN_API int nn_set_parallel_mode(int32_t mode);

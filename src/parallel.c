@@ -26,6 +26,7 @@
 #include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -36,8 +37,11 @@
 #  define NN__PAUSE() ((void)0)
 #endif
 
-/* Polls before sleeping (a pause is ~10-40 ns on current x86 cores). */
-#define NN__SPIN 2000
+/* Polls before sleeping (a pause is ~10-40 ns on current x86 cores);
+   NNFS_SPIN overrides, read when the pool starts.  Longer spins did not
+   help on the loaded 2-core host (bench_train --modes --adam, W2). */
+static unsigned nn__spin = 2000;
+#define NN__SPIN nn__spin
 
 /*====== Settings ======*/
 
@@ -242,6 +246,8 @@ static void *nn__worker(void *arg)
    workers available, the caller included. */
 static unsigned nn__pool_grow(unsigned want)
 {
+    if (nn__pool.n_th == 0 && getenv("NNFS_SPIN") != NULL)
+        nn__spin = (unsigned)atoi(getenv("NNFS_SPIN"));
     while (nn__pool.n_th + 1 < want) {
         nn__pool.born[nn__pool.n_th + 1] = atomic_load(&nn__pool.gen);
         if (pthread_create(&nn__pool.th[nn__pool.n_th], NULL, nn__worker,

@@ -158,7 +158,7 @@ static void r_adam(int t, float *losses, float *params, size_t np)
     NNT_OK(nn_net_create(&net, R_L, r_sizes, r_acts, 7));
     NNT_OK(nn_net_set_layer_option(net, 0, NN_LAYER_DROPOUT, 0.1));
     NNT_OK(nn_optimizer_create(&opt, net, NN_OPT_ADAM));
-    NNT_OK(nn_optimizer_set(opt, NN_OPT_LEARNING_RATE, 0.003));
+    NNT_OK(nn_optimizer_set(opt, NN_OPT_LEARNING_RATE, 0.001));
     for (i = 0; i < 100; i++) {
         NNT_OK(nn_forward(net, r_x, R_B, NULL));
         NNT_OK(nn_backward_labels(net, r_y, &losses[i]));

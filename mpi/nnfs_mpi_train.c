@@ -6,7 +6,7 @@
  *   mpirun -np N nnfs-mpi --train-images F --train-labels F
  *       [--test-images F --test-labels F] [--hidden 128] [--epochs 5]
  *       [--batch 128] [--lr 0.001] [--seed 1] [--threads 1]
- *       [--checkpoint PATH] [--resume PATH]
+ *       [--checkpoint PATH] [--resume PATH] [--kill-at RANK:STEP]
  *
  * Each rank keeps only its shard of the rows (nn_mpi_shard); every step
  * each rank shuffles within its shard, runs forward and backward on its
@@ -15,11 +15,15 @@
  * and every rank makes the same Adam step.  Test metrics are reduced over
  * the ranks' shards of the test set.  --checkpoint: rank 0 writes the
  * checkpoint (atomic, nn_checkpoint_save) after each epoch; --resume: every
- * rank loads it.  Any failure on any rank stops all ranks with the failing
+ * rank loads it and training goes on from the epoch after the last one
+ * the checkpoint completed, up to --epochs in all (the epochs' row orders
+ * depend only on the seed, the epoch and the rank, so a resumed run ends
+ * with the parameters of an uninterrupted one).  Any failure on any rank stops all ranks with the failing
  * rank's message (nn_mpi_agree) and exit status 1.
  */
 #include "nnfs_mpi.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +36,30 @@ static double now(void)
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+/* This epoch's order of the n rows of this rank's shard: a Fisher-Yates
+   shuffle of 0..n-1 from a generator seeded by (seed, epoch, rank), so a
+   run resumed at epoch e draws exactly the orders an uninterrupted run
+   draws (splitmix64). */
+static uint64_t mix(uint64_t *s)
+{
+    uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+static void epoch_order(size_t *perm, size_t n, uint64_t seed, size_t epoch)
+{
+    uint64_t s = seed * 1000003u + epoch * 7919u + (uint64_t)rank * 31u;
+    size_t i;
+    for (i = 0; i < n; i++) perm[i] = i;
+    for (i = n; i > 1; i--) {
+        size_t j = (size_t)(mix(&s) % i), t = perm[i - 1];
+        perm[i - 1] = perm[j];
+        perm[j] = t;
+    }
 }
 
 /* Stop every rank if any failed. */
@@ -97,11 +125,13 @@ static double arg_num(int argc, char **argv, const char *name, double def)
 int main(int argc, char **argv)
 {
     const char *ti, *tl, *vi, *vl, *ckpt, *resume;
-    size_t n, cols, vn = 0, vcols = 0, hidden, bs, lb, steps, s, e;
+    size_t n, cols, vn = 0, vcols = 0, hidden, bs, lb, steps, s, e, i;
     size_t sizes[3], gn;
     int32_t acts[2] = {NN_ACT_RELU, NN_ACT_SOFTMAX}, *y = NULL, *vy = NULL,
             *yb = NULL;
     float *x = NULL, *vx = NULL, *xb = NULL, *vo = NULL;
+    size_t *perm = NULL, first_epoch = 1, kill_rank = 0, kill_step = 0;
+    const char *kill;
     nn_net *net = NULL;
     nn_optimizer *opt = NULL;
     int epochs, st = NN_OK;
@@ -123,6 +153,11 @@ int main(int argc, char **argv)
     bs = (size_t)arg_num(argc, argv, "--batch", 128);
     seed = (uint64_t)arg_num(argc, argv, "--seed", 1);
     nn_set_num_threads((int)arg_num(argc, argv, "--threads", 1));
+    /* for the fault test: --kill-at R:S makes rank R SIGKILL itself
+       before global step S (counted over all epochs, from 1) */
+    kill = arg_str(argc, argv, "--kill-at");
+    if (kill != NULL && sscanf(kill, "%zu:%zu", &kill_rank, &kill_step) != 2)
+        kill_step = 0;
     if (ti == NULL || tl == NULL || bs == 0 || hidden == 0) {
         if (rank == 0)
             fprintf(stderr, "usage: mpirun -np N %s --train-images F "
@@ -171,29 +206,37 @@ int main(int argc, char **argv)
         nn_mpi_shard(bs, rank, size, &b0, &lb);
         if (lb == 0) lb = 1;
     }
+    if (resume != NULL) {
+        /* continue after the checkpoint's last whole epoch */
+        double it = 0;
+        nn_optimizer_get(opt, NN_OPT_ITERATIONS, &it);
+        first_epoch = (size_t)it / steps + 1;
+    }
+    perm = malloc((n ? n : 1) * sizeof(size_t));
     xb = malloc(lb * cols * sizeof(float));
     yb = malloc(lb * sizeof(int32_t));
     vo = malloc((vn ? vn : 1) * 10 * sizeof(float));
-    st = xb && yb && vo ? NN_OK : NN_ERR_NOMEM;
+    st = xb && yb && vo && perm ? NN_OK : NN_ERR_NOMEM;
     agree_or_exit(st, "allocating batches");
 
     t0 = now();
-    for (e = 1; e <= (size_t)epochs; e++) {
+    for (e = first_epoch; e <= (size_t)epochs; e++) {
         double m[2] = {0, 0}, lsum = 0;
         size_t seen = 0;
-        /* a new order of this rank's shard each epoch */
-        st = n > 0 ? nn_data_shuffle(x, n, cols, NULL, 0, y,
-                                     seed * 1000003u + e * 7919u +
-                                         (uint64_t)rank)
-                   : NN_OK;
-        agree_or_exit(st, "shuffling");
+        epoch_order(perm, n, seed, e);
         for (s = 0; s < steps; s++) {
             size_t r0 = s * lb, rows = r0 < n ? (n - r0 < lb ? n - r0 : lb)
                                               : 0;
             float loss = 0;
+            if (kill_step > 0 && (size_t)rank == kill_rank &&
+                (e - 1) * steps + s + 1 == kill_step)
+                raise(SIGKILL);
             if (rows > 0) {
-                memcpy(xb, x + r0 * cols, rows * cols * sizeof(float));
-                memcpy(yb, y + r0, rows * sizeof(int32_t));
+                for (i = 0; i < rows; i++) {
+                    memcpy(xb + i * cols, x + perm[r0 + i] * cols,
+                           cols * sizeof(float));
+                    yb[i] = y[perm[r0 + i]];
+                }
                 st = nn_forward(net, xb, rows, NULL);
                 if (st == NN_OK) st = nn_backward_labels(net, yb, &loss);
             }
@@ -235,6 +278,7 @@ int main(int argc, char **argv)
     free(y);
     free(vx);
     free(vy);
+    free(perm);
     free(xb);
     free(yb);
     free(vo);

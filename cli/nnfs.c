@@ -407,7 +407,10 @@ static void train_help(void)
 "  --epochs N           passes over the data (default 10000; 10 for idx)\n"
 "  --batch-size N       rows per step, 0 = all (default 0; 128 for idx)\n"
 "  --no-shuffle         keep the data order\n"
-"  --threads N          BLAS threads\n"
+"  --threads N          threads (BLAS threads or replicas, see --parallel)\n"
+"  --parallel MODE      auto (default: per step size), blas (the BLAS's own\n"
+"                       threads) or replicas (the batch's rows split over\n"
+"                       the threads)\n"
 "Output:\n"
 "  -o, --output PATH    save the trained model\n"
 "  --checkpoint PATH    save the model with the optimizer's state at the\n"
@@ -442,7 +445,7 @@ struct train_opts {
         set_beta2;
     double l1, l2, dropout, val_split;
     size_t epochs, batch, every;
-    int shuffle, threads, quiet, bar;
+    int shuffle, threads, quiet, bar, parallel;
     const char *output, *checkpoint, *resume;
 };
 
@@ -564,6 +567,14 @@ static int cmd_train(int argc, char **argv)
             o.shuffle = 0;
         } else if (strcmp(a, "--threads") == 0) {
             TAKE(); o.threads = (int)parse_uint(a, v, 1, 1024);
+        } else if (strcmp(a, "--parallel") == 0) {
+            TAKE();
+            if (strcmp(v, "auto") == 0) o.parallel = NN_PARALLEL_AUTO;
+            else if (strcmp(v, "blas") == 0) o.parallel = NN_PARALLEL_BLAS;
+            else if (strcmp(v, "replicas") == 0)
+                o.parallel = NN_PARALLEL_REPLICAS;
+            else usage_error("--parallel must be auto, blas or replicas, "
+                             "not '%s'", v);
         } else if (strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0) {
             TAKE(); o.output = v;
         } else if (strcmp(a, "--checkpoint") == 0) {
@@ -629,6 +640,8 @@ static int cmd_train(int argc, char **argv)
     if (o.batch == (size_t)-1) o.batch = o.data.kind == DATA_IDX ? 128 : 0;
     if (o.bar < 0) o.bar = isatty(STDOUT_FILENO);
     if (o.every == 0) o.every = o.epochs >= 100 ? o.epochs / 100 : 1;
+    if (nn_set_parallel_mode(o.parallel) != NN_OK)
+        return lib_error("setting the parallel mode", NN_ERR_INVALID_ARG);
     if (o.threads > 0 && nn_set_num_threads(o.threads) != NN_OK)
         return lib_error("setting threads", NN_ERR_UNSUPPORTED);
 

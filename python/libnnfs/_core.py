@@ -21,6 +21,7 @@ __all__ = [
     "spiral_data", "vertical_data", "sine_data", "shuffle",
     "load_idx", "load_idx_labels", "loss", "accuracy",
     "version", "info", "set_num_threads", "get_num_threads", "library_path",
+    "set_parallel_mode", "get_parallel_mode",
 ]
 
 # ----------------------------------------------------------------- loading
@@ -93,6 +94,8 @@ _PROTOS = {
     "nn_info": (_cp, [_i32]),
     "nn_set_num_threads": (_int, [_int]),
     "nn_get_num_threads": (_int, []),
+    "nn_set_parallel_mode": (_int, [_i32]),
+    "nn_get_parallel_mode": (_i32, []),
     "nn_net_create": (_int, [_P(_vp), _sz, _P(_sz), _P(_i32), _u64]),
     "nn_net_init": (_int, [_vp, _sz, _i32, _dbl, _u64]),
     "nn_net_destroy": (None, [_vp]),
@@ -1123,3 +1126,20 @@ def set_num_threads(n):
 
 def get_num_threads():
     return _lib.nn_get_num_threads()
+
+
+_PARALLEL_MODES = ("auto", "blas", "replicas")   # NN_PARALLEL_* order
+
+
+def set_parallel_mode(mode):
+    """How the set_num_threads threads are used: "auto" (the default:
+    per step size), "blas" (the BLAS's own threads) or "replicas" (the
+    batch's rows split over the threads); see nn_set_parallel_mode."""
+    if mode not in _PARALLEL_MODES:
+        raise ValueError("parallel mode must be one of %s, not %r" %
+                         (", ".join(_PARALLEL_MODES), mode))
+    _check(_lib.nn_set_parallel_mode(_PARALLEL_MODES.index(mode)))
+
+
+def get_parallel_mode():
+    return _PARALLEL_MODES[_lib.nn_get_parallel_mode()]

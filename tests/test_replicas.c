@@ -24,6 +24,7 @@
 #include "refnet.h"
 
 #include <float.h>
+#include <pthread.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -408,5 +409,63 @@ NN_TEST(grad_block_get_set)
     for (i = 0; i < R_NP; i++)
         NNT_EQ_INT(nn__f32_bits(w1[i]), nn__f32_bits(w0[i] - 0.25f));
     nn_net_destroy(net);
+    r_restore();
+}
+
+/* Two threads of the program train two nets at once under 2 replicas:
+   their dispatches queue for the one pool, and each result has the bits
+   of the same training run alone. */
+struct r_job {
+    uint64_t seed;
+    float params[R_NP];
+    int st;
+};
+
+static void *r_train_job(void *arg)
+{
+    struct r_job *j = arg;
+    nn_net *net = NULL;
+    nn_optimizer *opt = NULL;
+    size_t l, off = 0;
+    int i;
+    j->st = nn_net_create(&net, R_L, r_sizes, r_acts, j->seed);
+    if (j->st == NN_OK) j->st = nn_optimizer_create(&opt, net, NN_OPT_ADAM);
+    for (i = 0; i < 30 && j->st == NN_OK; i++) {
+        j->st = nn_forward(net, r_x, R_B, NULL);
+        if (j->st == NN_OK) j->st = nn_backward_labels(net, r_y, NULL);
+        if (j->st == NN_OK) j->st = nn_optimizer_step(opt);
+    }
+    for (l = 0; l < R_L && j->st == NN_OK; l++) {
+        size_t nw = r_sizes[l] * r_sizes[l + 1];
+        j->st = nn_net_get_params(net, l, j->params + off,
+                                  j->params + off + nw);
+        off += nw + r_sizes[l + 1];
+    }
+    nn_optimizer_destroy(opt);
+    nn_net_destroy(net);
+    return NULL;
+}
+
+NN_TEST(replicas_concurrent_callers_share_the_pool)
+{
+    static struct r_job alone[2], together[2];
+    pthread_t th[2];
+    int k;
+    r_data();
+    r_threads(2);
+    for (k = 0; k < 2; k++) {
+        alone[k].seed = together[k].seed = 60u + (uint64_t)k;
+        r_train_job(&alone[k]);
+        NNT_OK(alone[k].st);
+    }
+    for (k = 0; k < 2; k++)
+        NNT_TRUE(pthread_create(&th[k], NULL, r_train_job, &together[k]) ==
+                 0);
+    for (k = 0; k < 2; k++) {
+        pthread_join(th[k], NULL);
+        NNT_OK(together[k].st);
+        NNT_TRUE(memcmp(alone[k].params, together[k].params,
+                        sizeof alone[k].params) == 0);
+    }
     r_restore();
 }

@@ -107,6 +107,8 @@ _PROTOS = {
     "nn_net_get_params": (_int, [_vp, _sz, _vp, _vp]),
     "nn_net_set_params": (_int, [_vp, _sz, _vp, _vp]),
     "nn_net_get_grads": (_int, [_vp, _sz, _vp, _vp]),
+    "nn_net_get_grad_block": (_int, [_vp, _vp, _sz]),
+    "nn_net_set_grad_block": (_int, [_vp, _vp, _sz]),
     "nn_forward": (_int, [_vp, _vp, _sz, _vp]),
     "nn_backward": (_int, [_vp, _i32, _vp, _P(_flt)]),
     "nn_backward_labels": (_int, [_vp, _vp, _P(_flt)]),
@@ -508,6 +510,20 @@ class Net(_Handle):
         b = np.empty(w.shape[1], dtype=np.float32)
         _check(_lib.nn_net_get_grads(h, i, _ptr(w), _ptr(b)))
         return w, b
+
+    def get_grad_block(self):
+        """All gradients of the last backward as one float32 vector of
+        num_params entries (each layer's weights then biases), as
+        data-parallel training all-reduces them (libnnfs.mpi)."""
+        g = np.empty(self.num_params, dtype=np.float32)
+        _check(_lib.nn_net_get_grad_block(self.handle, _ptr(g), g.size))
+        return g
+
+    def set_grad_block(self, g):
+        """Replace the gradients by g (num_params floats) for the next
+        optimizer step."""
+        g = _as_array(g, np.float32, "g", (self.num_params,))
+        _check(_lib.nn_net_set_grad_block(self.handle, _ptr(g), g.size))
 
     def set_layer_option(self, layer, **options):
         """l1_weights=, l2_weights=, l1_biases=, l2_biases=, dropout=."""

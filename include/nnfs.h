@@ -529,6 +529,17 @@ NN_API int nn_idx_info(const char *path, size_t *count, size_t *sample_size);
 NN_API int nn_idx_read(const char *path, float *out, size_t count,
                        size_t sample_size, int32_t scale);
 
+/* nn_idx_read for rows [first, first + rows) of the file only: out
+   receives rows * sample_size floats.  The whole file is still read and
+   checked (an IDX file has no index, and a gzip stream's check covers it
+   all), but only the rows asked for are converted and kept: what one rank
+   of a data-parallel run needs for its shard (nnfs_mpi.h).
+   Returns as nn_idx_read, plus NN_ERR_SHAPE (the rows outside [0, count)).
+   Since 0.2. */
+NN_API int nn_idx_read_rows(const char *path, float *out, size_t first,
+                            size_t rows, size_t count, size_t sample_size,
+                            int32_t scale);
+
 /* Read an IDX label file (one dimension, count bytes) into labels.
    Same statuses as nn_idx_read.  Since 0.1. */
 NN_API int nn_idx_read_labels(const char *path, int32_t *labels,

@@ -79,7 +79,6 @@ static int read_shard(const char *img, const char *lab, float **x,
                       int32_t **y, size_t *count, size_t *cols)
 {
     size_t n, sz, nl, one, begin;
-    float *all = NULL;
     int32_t *lall = NULL;
     int st = nn_idx_info(img, &n, &sz);
     if (st == NN_OK) st = nn_idx_info(lab, &nl, &one);
@@ -91,19 +90,17 @@ static int read_shard(const char *img, const char *lab, float **x,
     if (st != NN_OK) return st;
     nn_mpi_shard(n, rank, size, &begin, count);
     *cols = sz;
-    /* nn_idx_read takes whole files: read, keep the shard, free */
-    all = malloc(n * sz * sizeof(float));
+    /* only this rank's rows are converted and kept (the labels are one
+       byte a row: read whole, kept in part) */
     lall = malloc(n * sizeof(int32_t));
     *x = malloc((*count ? *count : 1) * sz * sizeof(float));
     *y = malloc((*count ? *count : 1) * sizeof(int32_t));
-    if (!all || !lall || !*x || !*y) st = NN_ERR_NOMEM;
-    if (st == NN_OK) st = nn_idx_read(img, all, n, sz, NN_SCALE_SYMMETRIC);
+    if (!lall || !*x || !*y) st = NN_ERR_NOMEM;
+    if (st == NN_OK)
+        st = nn_idx_read_rows(img, *x, begin, *count, n, sz,
+                              NN_SCALE_SYMMETRIC);
     if (st == NN_OK) st = nn_idx_read_labels(lab, lall, n);
-    if (st == NN_OK) {
-        memcpy(*x, all + begin * sz, *count * sz * sizeof(float));
-        memcpy(*y, lall + begin, *count * sizeof(int32_t));
-    }
-    free(all);
+    if (st == NN_OK) memcpy(*y, lall + begin, *count * sizeof(int32_t));
     free(lall);
     return st;
 }

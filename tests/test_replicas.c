@@ -469,3 +469,35 @@ NN_TEST(replicas_concurrent_callers_share_the_pool)
     }
     r_restore();
 }
+
+/* nn_idx_read_rows: a shard of an IDX file equals those rows of the whole
+   read; rows outside the file are NN_ERR_SHAPE and write nothing. */
+NN_TEST(idx_read_rows_is_a_shard_of_the_whole)
+{
+    static const unsigned char hdr[] = {0, 0, 8, 3, 0, 0, 0, 10,
+                                        0, 0, 0, 2, 0, 0, 0, 3};
+    unsigned char img[sizeof hdr + 60];
+    float all[60], part[18], keep[18];
+    char path[512];
+    FILE *f;
+    size_t i;
+    memcpy(img, hdr, sizeof hdr);
+    for (i = 0; i < 60; i++) img[sizeof hdr + i] = (unsigned char)(i * 4);
+    snprintf(path, sizeof path, "%s/rows.idx", nnt_tmpdir());
+    f = fopen(path, "wb");
+    NNT_TRUE(f != NULL);
+    NNT_EQ_SIZE(fwrite(img, 1, sizeof img, f), sizeof img);
+    fclose(f);
+    NNT_OK(nn_idx_read(path, all, 10, 6, NN_SCALE_UNIT));
+    NNT_OK(nn_idx_read_rows(path, part, 4, 3, 10, 6, NN_SCALE_UNIT));
+    NNT_TRUE(memcmp(part, all + 4 * 6, sizeof part) == 0);
+    NNT_NEAR(part[0], 96.0 / 255.0, 1e-7);   /* byte 24 * 4 */
+    memcpy(keep, part, sizeof part);
+    NNT_STATUS(nn_idx_read_rows(path, part, 8, 3, 10, 6, NN_SCALE_UNIT),
+               NN_ERR_SHAPE);
+    NNT_MSG_HAS("rows [8, 8 + 3)");
+    NNT_STATUS(nn_idx_read_rows(path, part, 0, 3, 11, 6, NN_SCALE_UNIT),
+               NN_ERR_SHAPE);
+    NNT_TRUE(memcmp(part, keep, sizeof part) == 0);
+    NNT_OK(nn_idx_read_rows(path, NULL, 10, 0, 10, 6, NN_SCALE_NONE));
+}

@@ -18,11 +18,22 @@
  * as the library's own work, and is the stricter figure.
  *
  *   bench_train [--threads 1,2] [--reps N] [--workload W1|W2|W3|W4]
- *               [--smoke]
+ *               [--smoke] [--modes [--adam]]
+ *
+ * --modes instead times, per workload, one training step (forward +
+ * backward with the SGD update fused, as nn_trainer_fit makes it; with
+ * --adam: forward + backward + nn_optimizer_step) under each way of using
+ * 2 cores -- 1 thread, the BLAS's 2 threads (NN_PARALLEL_BLAS), 2
+ * replicas (NN_PARALLEL_REPLICAS) and the default (NN_PARALLEL_AUTO) --
+ * interleaved in rounds, and in the same rounds the machine's capacity:
+ * two concurrent single-threaded cblas_sgemm loops against one (2.0 = two
+ * full cores).  One JSON line per workload: medians and ratios to 1
+ * thread.
  */
 #include "bench_common.h"
 
 #include <cblas.h>
+#include <pthread.h>
 
 #define MAXL 8
 
@@ -199,13 +210,164 @@ static void run(const struct workload *w, int threads, int reps)
     nn_net_destroy(net);
 }
 
+/*====== --modes: the ways of using 2 cores, interleaved in rounds ======*/
+
+/* Two concurrent single-threaded sgemm loops against one: the machine's
+   parallel capacity at that moment (2.0 = two full cores).  Threads are
+   made per sample; the loop lasts ~20 ms so that cost is noise. */
+#define CAP_N 192
+static float cap_a[2][CAP_N * CAP_N], cap_b[2][CAP_N * CAP_N],
+    cap_c[2][CAP_N * CAP_N];
+static int cap_iters = 1;
+
+static void *cap_loop(void *arg)
+{
+    int k = (int)(intptr_t)arg, i;
+    for (i = 0; i < cap_iters; i++)
+        /* C <- A B: M = N = K = CAP_N */
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, CAP_N, CAP_N,
+                    CAP_N, 1.0f, cap_a[k], CAP_N, cap_b[k], CAP_N, 0.0f,
+                    cap_c[k], CAP_N);
+    return NULL;
+}
+
+static double cap_sample(void)
+{
+    pthread_t th;
+    double t0, t1, t2;
+    t0 = bench_now();
+    cap_loop((void *)(intptr_t)0);
+    t1 = bench_now();
+    if (pthread_create(&th, NULL, cap_loop, (void *)(intptr_t)1) != 0)
+        return 0;
+    cap_loop((void *)(intptr_t)0);
+    pthread_join(th, NULL);
+    t2 = bench_now();
+    return 2.0 * (t1 - t0) / (t2 - t1);
+}
+
+enum { M_ONE, M_BLAS2, M_REP2, M_AUTO2, M_N };
+static const char *const mode_names[M_N] = {"one_thread", "blas_2",
+                                            "replicas_2", "default_2"};
+
+static void mode_set(int m)
+{
+
+    CHECK(nn_set_num_threads(m == M_ONE ? 1 : 2));
+    CHECK(nn_set_parallel_mode(m == M_BLAS2   ? NN_PARALLEL_BLAS
+                               : m == M_REP2 ? NN_PARALLEL_REPLICAS
+                                             : NN_PARALLEL_AUTO));
+}
+
+/* OpenBLAS's worker threads spin ~0.1 s (THREAD_TIMEOUT) after a 2-thread
+   call or a change of its thread count, on the core the next mode's
+   replicas need: let them park before timing */
+static void settle(void)
+{
+    struct timespec ts = {0, 250000000};
+    nanosleep(&ts, NULL);
+}
+
+/* One training step as nn_trainer_fit makes it with plain SGD: forward,
+   then the backward with the update fused (every part split under
+   replicas); and with Adam: forward, backward, nn_optimizer_step. */
+static void run_modes(const struct workload *w, int reps, int adam)
+{
+    size_t L = w->n_layers, B = w->batch, i, l;
+    int32_t acts[MAXL], *labels;
+    nn_net *net;
+    nn_optimizer *opt = NULL;
+    float *x;
+    double t[M_N][64], cap[64], mn, med[M_N], p90, cmed, t0, one;
+    int r, m, j, inner[M_N];
+
+    for (l = 0; l < L; l++)
+        acts[l] = l + 1 < L ? NN_ACT_RELU : NN_ACT_SOFTMAX;
+    CHECK(nn_net_create(&net, L, w->sizes, acts, 1));
+    if (adam) CHECK(nn_optimizer_create(&opt, net, NN_OPT_ADAM));
+    x = malloc(sizeof(float) * B * w->sizes[0]);
+    labels = malloc(sizeof(int32_t) * B);
+    if (!x || !labels) exit(2);
+    bench_fill(x, B * w->sizes[0], 3);
+    for (i = 0; i < B; i++) labels[i] = (int32_t)(i % w->sizes[L]);
+    bench_fill(cap_a[0], CAP_N * CAP_N, 1);
+    bench_fill(cap_a[1], CAP_N * CAP_N, 2);
+    bench_fill(cap_b[0], CAP_N * CAP_N, 3);
+    bench_fill(cap_b[1], CAP_N * CAP_N, 4);
+
+#define MSTEP()                                                           \
+    do {                                                                  \
+        CHECK(nn_forward(net, x, B, NULL));                               \
+        if (adam) {                                                       \
+            CHECK(nn_backward_labels(net, labels, NULL));                 \
+            CHECK(nn_optimizer_step(opt));                                \
+        } else {                                                          \
+            CHECK(nn_backward_labels_sgd(net, labels, 1e-4f, NULL));      \
+        }                                                                 \
+    } while (0)
+
+    for (m = 0; m < M_N; m++) {   /* warm-up and inner loop sizes */
+        mode_set(m);
+        MSTEP(); MSTEP();
+        t0 = bench_now();
+        MSTEP();
+        one = bench_now() - t0;
+        inner[m] = inner_for(one);
+    }
+    {
+        double c0;
+        cap_iters = 1;
+        c0 = bench_now();
+        cap_loop((void *)(intptr_t)0);
+        one = bench_now() - c0;
+        cap_iters = inner_for(one);
+    }
+    for (r = 0; r < reps && r < 64; r++) {
+        for (m = 0; m < M_N; m++) {
+            mode_set(m);
+            MSTEP();   /* the switch's own cost stays out of the sample */
+            settle();
+            t0 = bench_now();
+            for (j = 0; j < inner[m]; j++) MSTEP();
+            t[m][r] = (bench_now() - t0) / inner[m];
+        }
+        mode_set(M_ONE);
+        settle();
+        cap[r] = cap_sample();
+    }
+    bench_json_head("train_modes", 2);
+    printf(",\"workload\":\"%s\",\"batch\":%zu,\"optimizer\":\"%s\","
+           "\"layers\":\"", w->name, B, adam ? "adam" : "sgd_fused");
+    for (l = 0; l <= L; l++) printf("%zu%s", w->sizes[l], l < L ? "-" : "");
+    printf("\"");
+    for (m = 0; m < M_N; m++) {
+        bench_stats(t[m], r, &mn, &med[m], &p90);
+        printf(",\"%s_median_s\":%.6g", mode_names[m], med[m]);
+    }
+    for (m = 1; m < M_N; m++)
+        printf(",\"%s_ratio\":%.3f", mode_names[m], med[m] / med[M_ONE]);
+    bench_stats(cap, r, &mn, &cmed, &p90);
+    printf(",\"capacity_2_sgemm\":%.3f,\"capacity_min\":%.3f,"
+           "\"capacity_p90\":%.3f,\"reps\":%d}\n", cmed, mn, p90, r);
+    fflush(stdout);
+    mode_set(M_AUTO2);
+    nn_optimizer_destroy(opt);
+    nn_net_destroy(net);
+    free(x);
+    free(labels);
+#undef MSTEP
+}
+
 int main(int argc, char **argv)
 {
-    int threads[8] = {1, 2}, nt = 2, reps = 9, smoke = 0, i, ti;
+    int threads[8] = {1, 2}, nt = 2, reps = 9, smoke = 0, modes = 0, adam = 0,
+        i, ti;
     const char *only = NULL;
     size_t wi;
     for (i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--smoke") == 0) smoke = 1;
+        else if (strcmp(argv[i], "--modes") == 0) modes = 1;
+        else if (strcmp(argv[i], "--adam") == 0) adam = 1;
         else if (strcmp(argv[i], "--reps") == 0 && i + 1 < argc)
             reps = atoi(argv[++i]);
         else if (strcmp(argv[i], "--workload") == 0 && i + 1 < argc)
@@ -219,11 +381,20 @@ int main(int argc, char **argv)
             }
         } else {
             fprintf(stderr, "usage: %s [--threads 1,2] [--reps N] "
-                    "[--workload W1|W2|W3|W4] [--smoke]\n", argv[0]);
+                    "[--workload W1|W2|W3|W4] [--smoke] [--modes [--adam]]"
+                    "\n", argv[0]);
             return 2;
         }
     }
     if (reps < 1) reps = 1;
+    if (modes) {
+        for (wi = 0; wi < sizeof wls / sizeof wls[0]; wi++) {
+            if (only != NULL && strcmp(only, wls[wi].name) != 0) continue;
+            if (smoke && strcmp(wls[wi].name, "W3") == 0) continue;
+            run_modes(&wls[wi], smoke ? 1 : reps, adam);
+        }
+        return 0;
+    }
     for (ti = 0; ti < nt; ti++) {
         CHECK(nn_set_num_threads(threads[ti]));
         for (wi = 0; wi < sizeof wls / sizeof wls[0]; wi++) {

@@ -21,6 +21,14 @@ echo "# bench_train"
   | tee "$out/train.jsonl"
 echo "# bench_idx (Fashion-MNIST loading vs zcat, rounds interleaved)"
 "$bd/bench/bench_idx" ${ROUNDS:+--rounds "$ROUNDS"}
+echo "# bench_train --modes (1 thread, BLAS 2, 2 replicas, default; capacity)"
+"$bd/bench/bench_train" --modes ${REPS:+--reps "$REPS"}
+if [ -x "$bd/bench/bench_mpi" ] && command -v mpirun >/dev/null; then
+  echo "# bench_mpi (2 ranks x 1 thread: all-reduce, W1-W4)"
+  mpirun --allow-run-as-root --oversubscribe --bind-to none -np 2 \
+    "$bd/bench/bench_mpi" ${REPS:+--reps "$REPS"}
+  /usr/bin/python3 "$src/bench/allreduce_model.py"
+fi
 echo "# peers (ratios to the libnnfs GEMM floor, median step times)"
 /usr/bin/python3 "$src/bench/peers.py" "$out/train.jsonl" --threads "$threads" \
   --bench-fann "$bd/bench/bench_fann" --bench-train "$bd/bench/bench_train" \

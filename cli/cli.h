@@ -67,7 +67,7 @@ struct cli_opts {
     double lr, decay, momentum, epsilon, rho, beta1, beta2;
     double l1, l2, dropout, val_split;
     size_t epochs, batch, every;
-    int shuffle, threads, quiet, bar;
+    int shuffle, threads, quiet, bar, parallel;  /* parallel: NN_PARALLEL_* */
     int class_only;      /* predict --class */
     const char *output, *checkpoint, *resume;
     const char *net_opt; /* the last network/optimizer option given */

@@ -475,6 +475,8 @@ int cmd_train(int argc, char **argv)
     int st, rc = 1;
 
     train_options(argc, argv, &o);
+    if (nn_set_parallel_mode(o.parallel) != NN_OK)
+        return lib_error("setting the parallel mode", NN_ERR_INVALID_ARG);
     if (o.threads > 0 && nn_set_num_threads(o.threads) != NN_OK)
         return lib_error("setting threads", NN_ERR_UNSUPPORTED);
     if (train_data(&o, &d, &val) != 0) goto done;

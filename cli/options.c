@@ -75,6 +75,13 @@ static const char *progress_name(int32_t i)
     return i >= 0 && i <= 1 ? progress_names[i] : NULL;
 }
 
+/* index = NN_PARALLEL_AUTO, _BLAS, _REPLICAS */
+static const char *const parallel_names[] = {"auto", "blas", "replicas"};
+static const char *parallel_name(int32_t i)
+{
+    return i >= 0 && i <= 2 ? parallel_names[i] : NULL;
+}
+
 static option_setter set_idx_path, set_hidden, set_init;
 
 #define FIELD(f) offsetof(struct cli_opts, f)
@@ -192,7 +199,13 @@ static const struct cli_option options[] = {
     {.name = "no-shuffle", .kind = K_FLAG, .field = FIELD(shuffle), .lo = 0,
      .cmds = C_TRAIN, .help = "keep the data order"},
     {.name = "threads", .kind = K_INT, .field = FIELD(threads), .min = 1,
-     .max = 1024, .cmds = C_TRAIN, .arg = "N", .help = "BLAS threads"},
+     .max = 1024, .cmds = C_TRAIN, .arg = "N",
+     .help = "threads (BLAS threads or replicas, see --parallel)"},
+    {.name = "parallel", .kind = K_CHOICE, .field = FIELD(parallel),
+     .names = parallel_name, .cmds = C_TRAIN, .arg = "auto|blas|replicas",
+     .help = "auto (default: per step size), blas (the BLAS's own\n"
+             "threads) or replicas (the batch's rows split over\n"
+             "the threads)"},
     /* output */
     {.name = "output", .short_name = 'o', .kind = K_STRING,
      .field = FIELD(output), .cmds = C_TRAIN, .section = "Output",

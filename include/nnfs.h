@@ -629,6 +629,17 @@ NN_API int nn_idx_info(const char *path, size_t *count /* [out] */,
 NN_API int nn_idx_read(const char *path, float *out /* [out] */, size_t count,
                        size_t sample_size, int32_t scale);
 
+/* nn_idx_read for rows [first, first + rows) of the file only: out
+   receives rows * sample_size floats.  The whole file is still read and
+   checked (an IDX file has no index, and a gzip stream's check covers it
+   all), but only the rows asked for are converted and kept: what one rank
+   of a data-parallel run needs for its shard (nnfs_mpi.h).
+   Returns as nn_idx_read, plus NN_ERR_SHAPE (the rows outside [0, count)).
+   Since 0.2. */
+NN_API int nn_idx_read_rows(const char *path, float *out, size_t first,
+                            size_t rows, size_t count, size_t sample_size,
+                            int32_t scale);
+
 /* Read an IDX label file (one dimension, count bytes) into labels.
    Same statuses as nn_idx_read.  Since 0.1. */
 NN_API int nn_idx_read_labels(const char *path, int32_t *labels /* [out] */,
@@ -1286,18 +1297,37 @@ enum {
    (one rounding) and the bias gradients are summed block by block.  The
    products themselves are the same single cblas_sgemm calls on blocks.
    NN_PARALLEL_AUTO uses one thread for steps of fewer than 2^20
-   multiply-adds in the forward (batch x parameters), replicas above that
-   when every thread gets at least 8 rows, else the BLAS's threads for
-   products of at least 2^26 multiply-adds; the optimizer update is split
-   from 65536 parameters.  The thresholds were measured on 2 cores (README,
+   multiply-adds in the forward (batch x parameters); the BLAS's threads
+   from 2^31 (products that large OpenBLAS splits well itself); replicas
+   between when every thread gets at least 8 rows, else the BLAS's threads
+   for 2^26 or more, else one thread.  Under NN_PARALLEL_AUTO the optimizer
+   update is split from 2^20 parameters (not after a call that chose the
+   BLAS's threads); under NN_PARALLEL_REPLICAS always.  The thresholds were measured on 2 cores (README,
    "Training on several cores and machines").  One dispatch of replicas
-   runs at a time in the process: concurrent callers wait their turn.
+   runs at a time in the process: concurrent callers wait their turn.  A
+   waiting thread polls NNFS_SPIN times (environment, read when the pool
+   starts; default 2000, tens of microseconds) before it sleeps.
    Returns NN_OK; NN_ERR_INVALID_ARG (mode not an NN_PARALLEL_* value).
    Since 0.2. */
 NN_API int nn_set_parallel_mode(int32_t mode);
 
 /* The mode in force (NN_PARALLEL_AUTO unless set).  Since 0.2. */
 NN_API int32_t nn_get_parallel_mode(void);
+
+/* All the gradients of the last backward as one block of n =
+   nn_net_num_params(net) floats, in the layers' order, each layer its
+   weights [n_in][n_out] then its biases: what data-parallel training
+   across processes all-reduces (nnfs_mpi.h).  get copies them out; set
+   copies a block in (e.g. the mean over all processes) for the next
+   nn_optimizer_step or nn_sgd_step, which then also works after a fused
+   nn_backward_sgd.  set checks every value first and changes nothing on
+   failure.
+   Returns NN_OK; NN_ERR_INVALID_ARG (a NULL pointer); NN_ERR_SHAPE (n not
+   the parameter count); NN_ERR_STATE (get: no nn_backward has stored
+   gradients: none yet, or the last was fused with its update); NN_ERR_NONFINITE (set: a value NaN or infinite,
+   named by its index).  Since 0.2. */
+NN_API int nn_net_get_grad_block(const nn_net *net, float *dst, size_t n);
+NN_API int nn_net_set_grad_block(nn_net *net, const float *src, size_t n);
 
 /* Keys for nn_info (append only). */
 enum {

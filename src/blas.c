@@ -283,6 +283,13 @@ int nn__blas_set_threads(int n)
     return ok;
 }
 
+int nn__blas_can_set_threads(void)
+{
+    return NN__USE_OPENBLAS(openblas_set_num_threads) ||
+           NN__USE_BLIS(bli_thread_set_num_threads) ||
+           NN__USE_MKL(MKL_Set_Num_Threads);
+}
+
 int nn__blas_get_threads(void)
 {
     if (NN__USE_OPENBLAS(openblas_get_num_threads))

@@ -707,3 +707,37 @@ void nn_idx_free(float *data)
 {
     nn__free(data);
 }
+
+int nn_idx_read_rows(const char *path, float *out, size_t first,
+                     size_t rows, size_t count, size_t sample_size,
+                     int32_t scale)
+{
+    static const char fn[] = "nn_idx_read_rows";
+    unsigned char *file = NULL, *owned = NULL;
+    const unsigned char *data;
+    size_t c, s;
+    uint32_t nd;
+    int st;
+
+    NN__CHECK_PTR(path, fn);
+    NN__CHECK(out == NULL && rows > 0, NN_ERR_INVALID_ARG, "%s: out is NULL",
+              fn);
+    NN__CHECK(!nn__scale_ok(scale), NN_ERR_INVALID_ARG, "%s: scale %d is "
+              "not an NN_SCALE_* value", fn, (int)scale);
+    NN__CHECK(first > count || rows > count - first, NN_ERR_SHAPE,
+              "%s: rows [%zu, %zu + %zu) are outside the %zu samples", fn,
+              first, first, rows, count);
+    st = nn__idx_file(path, &file, &owned, &data, &c, &s, &nd, fn);
+    if (st != NN_OK) return st;
+    if (c != count || s != sample_size) {
+        nn__free(owned);
+        nn__free(file);
+        return nn__fail(NN_ERR_SHAPE, "%s: \"%s\" holds %zu samples of %zu "
+                        "values; the call asked for count %zu, sample_size "
+                        "%zu", fn, path, c, s, count, sample_size);
+    }
+    nn__idx_scale(out, data + first * s, rows * s, scale);
+    nn__free(owned);
+    nn__free(file);
+    return NN_OK;
+}

@@ -251,6 +251,7 @@ const char *nn__blas_core(void);
 const char *nn__blas_core_choice(void);
 int nn__blas_set_threads(int n);   /* 0 ok, -1 unsupported */
 int nn__blas_get_threads(void);    /* 0 unknown */
+int nn__blas_can_set_threads(void); /* 1 if nn__blas_set_threads works */
 
 /*====== Element-wise kernels (activations.c, losses.c, update.c) ======*/
 

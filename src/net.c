@@ -1146,6 +1146,14 @@ int nn_predict(nn_net *net, const float *x, size_t batch, float *out)
                   "%s: out of memory for inference scratch", fn);
     }
 
+    /* replicas: each worker its rows, in blocks as below; any failure
+       (a non-finite value) is left to the serial code to report */
+    {
+        unsigned nw = nn__par_rows(net, batch);
+        if (nw > 1 && nn__par_predict(net, x, batch, out, nw) == NN_OK)
+            return NN_OK;
+    }
+
     /* Blocks of rows keep the scratch fixed and the products cache-sized.
        Each layer reads the previous block (x itself first) and writes the
        other half of the scratch, the last layer straight into out. */

@@ -23,8 +23,10 @@
 #include "parallel.h"
 
 #include <limits.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -35,14 +37,20 @@
 #  define NN__PAUSE() ((void)0)
 #endif
 
-/* Polls before sleeping (a pause is ~10-40 ns on current x86 cores). */
-#define NN__SPIN 2000
+/* Polls before sleeping (a pause is ~10-40 ns on current x86 cores);
+   NNFS_SPIN overrides, read when the pool starts.  Longer spins did not
+   help on the loaded 2-core host (bench_train --modes --adam, W2). */
+static unsigned nn__spin = 2000;
+#define NN__SPIN nn__spin
 
 /*====== Settings ======*/
 
 static atomic_int nn__threads;          /* 0: never set (use the BLAS's) */
 static atomic_int nn__mode = NN_PARALLEL_AUTO;
 static atomic_int nn__blas_now = -1;    /* what we last gave the BLAS */
+/* the last nn__par_rows chose the BLAS's threads: the update that follows
+   stays off the pool (OpenBLAS's threads still spin, THREAD_TIMEOUT) */
+static atomic_int nn__chose_blas;
 
 unsigned nn__par_threads(void)
 {
@@ -64,6 +72,7 @@ unsigned nn__par_threads(void)
 /* Give the BLAS n threads unless that is already what it has from us. */
 static void nn__blas_want(int n)
 {
+    atomic_store(&nn__chose_blas, n > 1);
     if (atomic_exchange(&nn__blas_now, n) != n) (void)nn__blas_set_threads(n);
 }
 
@@ -71,11 +80,17 @@ int nn_set_num_threads(int n)
 {
     NN__CHECK(n < 1, NN_ERR_INVALID_ARG,
               "nn_set_num_threads: n = %d, must be at least 1", n);
-    NN__CHECK(nn__blas_set_threads(n) != 0, NN_ERR_UNSUPPORTED,
+    NN__CHECK(!nn__blas_can_set_threads(), NN_ERR_UNSUPPORTED,
               "nn_set_num_threads: %s offers no way to set its thread count",
               nn__blas_name());
-    atomic_store(&nn__blas_now, n);
+    (void)nn__par_threads();   /* the BLAS's count, if never set */
     atomic_store(&nn__threads, n);
+    /* Under the BLAS mode the BLAS gets n threads now.  Otherwise the
+       next call that uses the BLAS's threads gives them (nn__par_rows):
+       every openblas_set_num_threads wakes OpenBLAS's idle threads, which
+       then spin for its THREAD_TIMEOUT (~0.1 s) on the core the replicas
+       need, so it is called only when the count really changes. */
+    if (atomic_load(&nn__mode) == NN_PARALLEL_BLAS) nn__blas_want(n);
     return NN_OK;
 }
 
@@ -104,17 +119,29 @@ int32_t nn_get_parallel_mode(void)
 /*====== Policy ======*/
 
 /* Measured with bench_train --modes on the 2-core AMD EPYC (Zen 5) host,
-   OpenBLAS 0.3.21 Cooperlake kernels, 2026-12-05 (README, "Training on
-   several cores and machines"): replicas beat one thread once a step's
-   forward holds about 2^20 multiply-adds (W2 784-128-10 batch 128: 13M;
-   W4: 14M), while the spiral W1 (2-64-3, batch 300: 0.1M) loses to the
-   dispatch and barrier.  Below NN__MIN_ROWS rows per worker the blocks
-   are too thin for the GEMM kernels; there the BLAS's own threads are
-   used for large products only. */
+   OpenBLAS 0.3.21 Cooperlake kernels, 2026-12-05, interleaved rounds on a
+   machine shared with other builds (README, "Training on several cores
+   and machines"): with the fused SGD step, 2 replicas took 0.56-0.62x of
+   one thread's step on W2 (784-128-10, batch 128: 13M multiply-adds in
+   the forward) against 0.63-0.70x for OpenBLAS's 2 threads; W4
+   (64-256x4-10, batch 64, 14M) 0.65x against 0.64x; the spiral W1
+   (2-64-3, batch 300, 0.1M) 1.28x, slower, against 1.0x for either
+   other choice; W3 (1024-4096-4096-1024, batch 256, 6.4G) 0.57x against
+   0.53x for OpenBLAS, whose own split of products that large is the
+   better one.  Hence: one thread below 2^20 multiply-adds; the BLAS's
+   threads from 2^31 (and for products of 2^26 or more whose batch is too
+   thin to split: below NN__MIN_ROWS rows per worker the blocks are too
+   thin for the GEMM kernels); replicas between. */
 #define NN__PAR_MIN_WORK ((double)(1u << 20))
 #define NN__BLAS_MIN_WORK ((double)(1u << 26))
+#define NN__BLAS_BIG_WORK ((double)(1u << 31))
 #define NN__MIN_ROWS 8u
-#define NN__PAR_MIN_ELEMS ((size_t)1 << 16)
+/* The optimizer update is memory-bound and short (W2's Adam update: 32 us
+   on one thread, 18 us split in two when the other core was free), but a
+   dispatch whose worker has to be woken and scheduled on a loaded host
+   cost 250-320 us against 46 us serial: split only updates of 2^20
+   parameters or more. */
+#define NN__PAR_MIN_ELEMS ((size_t)1 << 20)
 
 unsigned nn__par_rows(const nn_net *net, size_t batch)
 {
@@ -130,6 +157,9 @@ unsigned nn__par_rows(const nn_net *net, size_t batch)
     if (mode == NN_PARALLEL_AUTO) {
         if (work < NN__PAR_MIN_WORK) {
             n = 1;
+        } else if (work >= NN__BLAS_BIG_WORK) {
+            nn__blas_want((int)nn__par_threads());
+            return 1;
         } else if (batch < (size_t)t * NN__MIN_ROWS) {
             if (work >= NN__BLAS_MIN_WORK) {
                 nn__blas_want((int)nn__par_threads());
@@ -152,8 +182,10 @@ unsigned nn__par_elems(size_t count)
 {
     unsigned t = nn__par_threads();
     if (t > NN__PAR_MAX) t = NN__PAR_MAX;
-    if (atomic_load(&nn__mode) == NN_PARALLEL_BLAS || t == 1 ||
-        count < NN__PAR_MIN_ELEMS)
+    int mode = atomic_load(&nn__mode);
+    if (mode == NN_PARALLEL_BLAS || t == 1 || count < t) return 1;
+    if (mode == NN_PARALLEL_AUTO &&
+        (count < NN__PAR_MIN_ELEMS || atomic_load(&nn__chose_blas)))
         return 1;
     return t;
 }
@@ -221,6 +253,8 @@ static void *nn__worker(void *arg)
    workers available, the caller included. */
 static unsigned nn__pool_grow(unsigned want)
 {
+    if (nn__pool.n_th == 0 && getenv("NNFS_SPIN") != NULL)
+        nn__spin = (unsigned)atoi(getenv("NNFS_SPIN"));
     while (nn__pool.n_th + 1 < want) {
         nn__pool.born[nn__pool.n_th + 1] = atomic_load(&nn__pool.gen);
         if (pthread_create(&nn__pool.th[nn__pool.n_th], NULL, nn__worker,
@@ -325,13 +359,15 @@ struct nn__par_net *nn__par_net_alloc(const nn_net *net, unsigned n)
     struct nn__par_net *p;
     size_t dbf = (size_t)n * net->width_sum;
     size_t mm = 4 * net->n_layers * (size_t)n;
+    size_t pf = (size_t)(n - 1) * 2 * NN__PREDICT_ROWS * net->width_max;
     if (net->par != NULL && net->par->workers >= n) return NULL;
-    p = nn__malloc(sizeof *p + NN__ALIGN + dbf * sizeof(float) +
+    p = nn__malloc(sizeof *p + NN__ALIGN + (dbf + pf) * sizeof(float) +
                    mm * sizeof(uint32_t));
     if (p == NULL) return NULL;
     p->workers = n;
     p->db = (float *)(void *)((unsigned char *)p + NN__ALIGN);
-    p->m = (uint32_t *)(void *)(p->db + dbf);
+    p->pred = p->db + dbf;
+    p->m = (uint32_t *)(void *)(p->pred + pf);
     return p;
 }
 
@@ -350,5 +386,46 @@ int nn__par_net_reserve(nn_net *net, unsigned n, const char *fn)
     NN__CHECK(p == NULL, NN_ERR_NOMEM, "%s: out of memory for the scratch "
               "of %u replicas", fn, n);
     nn__par_net_install(net, p);
+    return NN_OK;
+}
+
+/*====== The gradient block (replicas across processes) ======*/
+
+int nn_net_get_grad_block(const nn_net *net, float *dst, size_t n)
+{
+    static const char fn[] = "nn_net_get_grad_block";
+    NN__CHECK(net == NULL, NN_ERR_INVALID_ARG, "%s: net is NULL", fn);
+    NN__CHECK(dst == NULL, NN_ERR_INVALID_ARG, "%s: dst is NULL", fn);
+    NN__CHECK(n != net->n_params, NN_ERR_SHAPE, "%s: n = %zu, the net has "
+              "%zu parameters", fn, n, net->n_params);
+    NN__CHECK(!net->has_grads, NN_ERR_STATE,
+              "%s: no nn_backward has succeeded on this net yet", fn);
+    memcpy(dst, net->grads, n * sizeof(float));
+    return NN_OK;
+}
+
+int nn_net_set_grad_block(nn_net *net, const float *src, size_t n)
+{
+    static const char fn[] = "nn_net_set_grad_block";
+    const struct nn__kernels *k = nn__kernels();
+    size_t i, j;
+    NN__CHECK(net == NULL, NN_ERR_INVALID_ARG, "%s: net is NULL", fn);
+    NN__CHECK(src == NULL, NN_ERR_INVALID_ARG, "%s: src is NULL", fn);
+    NN__CHECK(n != net->n_params, NN_ERR_SHAPE, "%s: n = %zu, the net has "
+              "%zu parameters", fn, n, net->n_params);
+    if (k->amax(src, n) >= NN__NONFINITE_BITS) {
+        for (j = 0; j < n && isfinite(src[j]); j++) continue;
+        return nn__fail(NN_ERR_NONFINITE, "%s: src[%zu] is %s", fn, j,
+                        j < n && isnan(src[j]) ? "NaN" : "infinite");
+    }
+    memcpy(net->grads, src, n * sizeof(float));
+    /* the optimizers' overflow proofs need a bound on each layer's
+       gradient: here the exact maximum */
+    for (i = 0; i < net->n_layers; i++) {
+        struct nn__layer *l = &net->layers[i];
+        l->gbound = (double)nn__amax_to_float(
+            k->amax(l->dw, l->n_in * l->n_out + l->n_out));
+    }
+    net->has_grads = 1;
     return NN_OK;
 }

@@ -53,13 +53,21 @@ static inline void nn__par_split(size_t count, unsigned t, unsigned n,
 /*====== Row-block passes of net.c (replicas.c) ======*/
 
 /* A net's replica scratch (net->par), one block: bias partial sums
-   [workers][width_sum] and four tables of per-layer per-worker maxima
+   [workers][width_sum], nn_predict's scratch, and four tables of per-layer per-worker maxima
    [4][n_layers][workers].  Grown, never shrunk; freed with the net. */
 struct nn__par_net {
     unsigned workers;
     float *db;
     uint32_t *m;
+    /* nn_predict's scratch for workers 1..workers-1 (worker 0 uses
+       net->pred): 2 NN__PREDICT_ROWS x width_max floats each */
+    float *pred;
 };
+/* nn_predict on n replicas; NN_OK, or non-zero (no message) when the
+   caller should run the serial code: out of memory for the scratch, or a
+   non-finite value met (the serial code then reports it exactly). */
+int nn__par_predict(nn_net *net, const float *x, size_t batch, float *out,
+                    unsigned n);
 /* Make net->par hold n workers (NN_ERR_NOMEM names fn, changes nothing). */
 int nn__par_net_reserve(nn_net *net, unsigned n, const char *fn);
 /* The two halves, for an all-or-nothing reserve: a new block for n

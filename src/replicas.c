@@ -202,3 +202,67 @@ void nn__par_backward_fn(void *vctx, unsigned t, unsigned n)
         off += l->n_out;
     }
 }
+
+/*====== Inference ======*/
+
+struct nn__par_pred {
+    nn_net *net;
+    const float *x;
+    float *out;
+    size_t batch;
+    int bad[NN__PAR_MAX];
+};
+
+/* nn_predict's loop (net.c) over worker t's rows, in blocks of
+   NN__PREDICT_ROWS through its own scratch. */
+static void nn__par_predict_fn(void *vctx, unsigned t, unsigned n)
+{
+    struct nn__par_pred *c = vctx;
+    const nn_net *net = c->net;
+    const struct nn__kernels *k = nn__kernels();
+    size_t n_in = net->layers[0].n_in, L = net->n_layers;
+    size_t n_out = net->layers[L - 1].n_out, a, b, r0, i;
+    float *scr = t == 0 ? net->pred
+                        : net->par->pred + (size_t)(t - 1) * 2 *
+                                               NN__PREDICT_ROWS *
+                                               net->width_max;
+    nn__par_split(c->batch, t, n, &a, &b);
+    c->bad[t] = 0;
+    for (r0 = a; r0 < b; r0 += NN__PREDICT_ROWS) {
+        size_t rows = b - r0 < NN__PREDICT_ROWS ? b - r0 : NN__PREDICT_ROWS;
+        const float *in = c->x + r0 * n_in;
+        if (k->amax(in, rows * n_in) >= NN__NONFINITE_BITS) {
+            c->bad[t] = 1;
+            return;
+        }
+        for (i = 0; i < L; i++) {
+            const struct nn__layer *l = &net->layers[i];
+            float *dst = i + 1 == L ? c->out + r0 * n_out
+                                    : scr + (i % 2) * NN__PREDICT_ROWS *
+                                                net->width_max;
+            (void)nn__gemm_fwd(in, l->w, dst, rows, l->n_in, l->n_out);
+            if (k->bias_act[l->act](dst, l->b, rows, l->n_out) >=
+                NN__NONFINITE_BITS) {
+                c->bad[t] = 1;
+                return;
+            }
+            in = dst;
+        }
+    }
+}
+
+int nn__par_predict(nn_net *net, const float *x, size_t batch, float *out,
+                    unsigned n)
+{
+    struct nn__par_pred c;
+    unsigned t;
+    if (nn__par_net_reserve(net, n, "nn_predict") != NN_OK) return 1;
+    c.net = net;
+    c.x = x;
+    c.out = out;
+    c.batch = batch;
+    n = nn__par_run(n, nn__par_predict_fn, &c);
+    for (t = 0; t < n; t++)
+        if (c.bad[t]) return 1;
+    return NN_OK;
+}

@@ -44,6 +44,7 @@ __all__ = [
     "spiral_data", "vertical_data", "sine_data", "shuffle",
     "load_idx", "load_idx_labels", "loss", "accuracy",
     "version", "info", "set_num_threads", "get_num_threads", "library_path",
+    "set_parallel_mode", "get_parallel_mode",
 ]
 
 # ----------------------------------------------------------------- loading
@@ -119,6 +120,8 @@ _PROTOS = {
     "nn_optimizer_name": (_cp, [_i32]),
     "nn_set_num_threads": (_int, [_int]),
     "nn_get_num_threads": (_int, []),
+    "nn_set_parallel_mode": (_int, [_i32]),
+    "nn_get_parallel_mode": (_i32, []),
     "nn_net_create": (_int, [_P(_vp), _sz, _P(_sz), _P(_i32), _u64]),
     "nn_net_init": (_int, [_vp, _sz, _i32, _dbl, _u64]),
     "nn_net_destroy": (None, [_vp]),
@@ -130,6 +133,8 @@ _PROTOS = {
     "nn_net_get_params": (_int, [_vp, _sz, _vp, _vp]),
     "nn_net_set_params": (_int, [_vp, _sz, _vp, _vp]),
     "nn_net_get_grads": (_int, [_vp, _sz, _vp, _vp]),
+    "nn_net_get_grad_block": (_int, [_vp, _vp, _sz]),
+    "nn_net_set_grad_block": (_int, [_vp, _vp, _sz]),
     "nn_forward": (_int, [_vp, _vp, _sz, _vp]),
     "nn_backward": (_int, [_vp, _i32, _vp, _P(_flt)]),
     "nn_backward_labels": (_int, [_vp, _vp, _P(_flt)]),
@@ -791,6 +796,20 @@ class Net(_Handle):
             b = np.empty(w.shape[1], dtype=np.float32)
             _check(_lib.nn_net_get_grads(h, i, _ptr(w), _ptr(b)))
             return w, b
+
+    def get_grad_block(self):
+        """All gradients of the last backward as one float32 vector of
+        num_params entries (each layer's weights then biases), as
+        data-parallel training all-reduces them (libnnfs.mpi)."""
+        g = np.empty(self.num_params, dtype=np.float32)
+        _check(_lib.nn_net_get_grad_block(self.handle, _ptr(g), g.size))
+        return g
+
+    def set_grad_block(self, g):
+        """Replace the gradients by g (num_params floats) for the next
+        optimizer step."""
+        g = _as_array(g, np.float32, "g", (self.num_params,))
+        _check(_lib.nn_net_set_grad_block(self.handle, _ptr(g), g.size))
 
     def set_layer_option(self, layer, **options):
         """l1_weights=, l2_weights=, l1_biases=, l2_biases=, dropout=."""
@@ -1561,3 +1580,20 @@ def set_num_threads(n):
 
 def get_num_threads():
     return _lib.nn_get_num_threads()
+
+
+_PARALLEL_MODES = ("auto", "blas", "replicas")   # NN_PARALLEL_* order
+
+
+def set_parallel_mode(mode):
+    """How the set_num_threads threads are used: "auto" (the default:
+    per step size), "blas" (the BLAS's own threads) or "replicas" (the
+    batch's rows split over the threads); see nn_set_parallel_mode."""
+    if mode not in _PARALLEL_MODES:
+        raise ValueError("parallel mode must be one of %s, not %r" %
+                         (", ".join(_PARALLEL_MODES), mode))
+    _check(_lib.nn_set_parallel_mode(_PARALLEL_MODES.index(mode)))
+
+
+def get_parallel_mode():
+    return _PARALLEL_MODES[_lib.nn_get_parallel_mode()]

@@ -89,6 +89,10 @@ check "missing model file" 1 "$nnfs" info "$work/missing.nnfs"
 has "missing file named" "missing.nnfs" "$work/err"
 head -c 100 "$work/m.nnfs" >"$work/cut.nnfs"
 check "truncated model file" 1 "$nnfs" info "$work/cut.nnfs"
+check "train on 2 replicas" 0 "$nnfs" train -q --epochs 200 \
+    --threads 2 --parallel replicas
+check "bad --parallel" 2 "$nnfs" train --parallel fast
+has "bad --parallel named" "unknown value 'fast' (one of: auto, blas, replicas)" "$work/err"
 check "help" 0 "$nnfs" train --help
 
 # ---- issue 13: options and inputs that were accepted but misused

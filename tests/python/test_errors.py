@@ -216,6 +216,23 @@ def main():
     # Handles alive at exit are freed by __del__ during shutdown.
     global leftover
     leftover = nn.Net([2, 3, 2], ["relu", "softmax"])
+    # parallel modes: replicas train the same net as one thread, within
+    # float rounding; a bad mode is a ValueError
+    expect(ValueError, nn.set_parallel_mode, "fast", contains="replicas")
+    outs = []
+    for mode, threads in (("blas", 1), ("replicas", 2)):
+        nn.set_num_threads(threads)
+        nn.set_parallel_mode(mode)
+        check(nn.get_parallel_mode() == mode, "mode %s set" % mode)
+        Xp, yp = nn.spiral_data(100, 3, seed=2)
+        with nn.Net([2, 32, 3], ["relu", "softmax"], seed=4) as npn:
+            with nn.Adam(npn, learning_rate=0.001) as op:
+                npn.fit(Xp, labels=yp, optimizer=op, epochs=20,
+                        progress=False)
+            outs.append(npn.predict(Xp))
+    check(np.allclose(outs[0], outs[1], rtol=1e-5, atol=1e-6),
+          "replicas match one thread")
+    nn.set_parallel_mode("auto")
     print("%d checks passed" % checks)
     return 0
 

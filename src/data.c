@@ -30,8 +30,7 @@ int nn_data_spiral(float *x, int32_t *labels, size_t samples, size_t classes,
 {
     struct nn__rng r;
     size_t c, i;
-    int st = nn__data_check("nn_data_spiral", x, samples, classes);
-    if (st != NN_OK) return st;
+    NN__FORWARD(nn__data_check("nn_data_spiral", x, samples, classes));
 
     nn__rng_seed(&r, seed);
     for (c = 0; c < classes; c++) {
@@ -57,8 +56,7 @@ int nn_data_vertical(float *x, int32_t *labels, size_t samples,
 {
     struct nn__rng r;
     size_t c, i;
-    int st = nn__data_check("nn_data_vertical", x, samples, classes);
-    if (st != NN_OK) return st;
+    NN__FORWARD(nn__data_check("nn_data_vertical", x, samples, classes));
 
     nn__rng_seed(&r, seed);
     for (c = 0; c < classes; c++) {
@@ -77,8 +75,7 @@ int nn_data_sine(float *x, float *y, size_t samples)
 {
     static const double two_pi = 6.28318530717958647692;
     size_t i;
-    int st = nn__data_check("nn_data_sine", x, samples, 1);
-    if (st != NN_OK) return st;
+    NN__FORWARD(nn__data_check("nn_data_sine", x, samples, 1));
     NN__CHECK(y == NULL, NN_ERR_INVALID_ARG, "nn_data_sine: y is NULL");
     for (i = 0; i < samples; i++) {
         /* nnfs: X = arange(samples) / samples, y = sin(2 pi X) */

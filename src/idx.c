@@ -406,15 +406,14 @@ static int nn__idx_parse_ex(const unsigned char *buf, size_t size,
                             const char *name)
 {
     size_t hdr = 0, payload;
-    int st;
 
     *data = NULL;
     *owned = NULL;
     if (nn__is_gzip(buf, size))
         return nn__idx_gunzip(buf, size, data, owned, count, sample_size,
                               ndims, fast, fn, name);
-    st = nn__idx_header(buf, size, &hdr, count, sample_size, ndims, fn, name);
-    if (st != NN_OK) return st;
+    NN__FORWARD(nn__idx_header(buf, size, &hdr, count, sample_size, ndims,
+                               fn, name));
     payload = *count * *sample_size;
     NN__CHECK(size - hdr < payload, NN_ERR_FORMAT, "%s: %s: truncated: the "
               "header declares %zu data bytes (%zu x %zu), the file holds "
@@ -496,7 +495,6 @@ int nn_idx_parse_buffer(const void *buf, size_t size, float *out,
     unsigned char *owned;
     size_t c, s;
     uint32_t nd;
-    int st;
 
     NN__CHECK_PTR(count, fn);
     NN__CHECK_PTR(sample_size, fn);
@@ -504,8 +502,8 @@ int nn_idx_parse_buffer(const void *buf, size_t size, float *out,
               "%s: buf is NULL with size %zu", fn, size);
     NN__CHECK(!nn__scale_ok(scale), NN_ERR_INVALID_ARG, "%s: scale %d is "
               "not an NN_SCALE_* value", fn, (int)scale);
-    st = nn__idx_parse(buf, size, &data, &owned, &c, &s, &nd, fn, "buffer");
-    if (st != NN_OK) return st;
+    NN__FORWARD(nn__idx_parse(buf, size, &data, &owned, &c, &s, &nd, fn,
+                              "buffer"));
     if (out != NULL && capacity < c * s) {
         nn__free(owned);
         return nn__fail(NN_ERR_SHAPE, "%s: capacity %zu floats is less than "
@@ -541,13 +539,11 @@ int nn_idx_info(const char *path, size_t *count, size_t *sample_size)
     const unsigned char *data;
     size_t c, s;
     uint32_t nd;
-    int st;
 
     NN__CHECK_PTR(path, fn);
     NN__CHECK_PTR(count, fn);
     NN__CHECK_PTR(sample_size, fn);
-    st = nn__idx_file(path, &file, &owned, &data, &c, &s, &nd, fn);
-    if (st != NN_OK) return st;
+    NN__FORWARD(nn__idx_file(path, &file, &owned, &data, &c, &s, &nd, fn));
     nn__free(owned);
     nn__free(file);
     *count = c;
@@ -563,14 +559,12 @@ int nn_idx_read(const char *path, float *out, size_t count,
     const unsigned char *data;
     size_t c, s;
     uint32_t nd;
-    int st;
 
     NN__CHECK_PTR(path, fn);
     NN__CHECK_PTR(out, fn);
     NN__CHECK(!nn__scale_ok(scale), NN_ERR_INVALID_ARG, "%s: scale %d is "
               "not an NN_SCALE_* value", fn, (int)scale);
-    st = nn__idx_file(path, &file, &owned, &data, &c, &s, &nd, fn);
-    if (st != NN_OK) return st;
+    NN__FORWARD(nn__idx_file(path, &file, &owned, &data, &c, &s, &nd, fn));
     if (c != count || s != sample_size) {
         nn__free(owned);
         nn__free(file);
@@ -591,12 +585,10 @@ int nn_idx_read_labels(const char *path, int32_t *labels, size_t count)
     const unsigned char *data;
     size_t c, s, i;
     uint32_t nd;
-    int st;
 
     NN__CHECK_PTR(path, fn);
     NN__CHECK_PTR(labels, fn);
-    st = nn__idx_file(path, &file, &owned, &data, &c, &s, &nd, fn);
-    if (st != NN_OK) return st;
+    NN__FORWARD(nn__idx_file(path, &file, &owned, &data, &c, &s, &nd, fn));
     if (nd != 1 || c != count) {
         nn__free(owned);
         nn__free(file);
@@ -670,8 +662,7 @@ int nn_idx_load(const char *path, int32_t scale, float **out, size_t *count,
     NN__CHECK_PTR(sample_size, fn);
     NN__CHECK(!nn__scale_ok(scale), NN_ERR_INVALID_ARG, "%s: scale %d is "
               "not an NN_SCALE_* value", fn, (int)scale);
-    st = nn__read_file(path, NN__IDX_MAX_FILE, &file, &size, fn);
-    if (st != NN_OK) return st;
+    NN__FORWARD(nn__read_file(path, NN__IDX_MAX_FILE, &file, &size, fn));
     st = nn__idx_load_fast(file, size, scale, out, count, sample_size, fn,
                            path);
     if (st != -1) {

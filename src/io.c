@@ -391,8 +391,8 @@ static int nn__parse_layr(const unsigned char *buf, struct nn__span s,
     NN__CHECK(s.len != nn__layr_bytes(n), NN_ERR_FORMAT,
               "%s: LAYR length at offset %zu is %zu, expected %zu for %zu "
               "layers", fn, s.off - 8, s.len, nn__layr_bytes(n), n);
-    st = nn__check_width(nn__rd32(p + 4), s.off + 4, "n_inputs", 0, fn);
-    if (st != NN_OK) return st;
+    NN__FORWARD(nn__check_width(nn__rd32(p + 4), s.off + 4, "n_inputs", 0,
+                                fn));
     shape->n_layers = n;
     shape->sizes[0] = nn__rd32(p + 4);
 
@@ -403,8 +403,7 @@ static int nn__parse_layr(const unsigned char *buf, struct nn__span s,
         uint32_t act = nn__rd32(q + 4), res = nn__rd32(q + 12);
         float rate = nn__bits_f32(nn__rd32(q + 8));
 
-        st = nn__check_width(nn__rd32(q), off, "n_out", i, fn);
-        if (st != NN_OK) return st;
+        NN__FORWARD(nn__check_width(nn__rd32(q), off, "n_out", i, fn));
         /* read as unsigned: a negative int32 is a huge value here */
         NN__CHECK(act >= (uint32_t)NN__N_ACT, NN_ERR_FORMAT,
                   "%s: LAYR activation of layer %zu at offset %zu is %ld, "
@@ -425,8 +424,7 @@ static int nn__parse_layr(const unsigned char *buf, struct nn__span s,
                   (unsigned long)res);
         for (k = 0; k < 4; k++) {
             size_t at = 16 + 8 * (size_t)k;
-            st = nn__check_coef(q + at, off + at, coef[k], i, fn);
-            if (st != NN_OK) return st;
+            NN__FORWARD(nn__check_coef(q + at, off + at, coef[k], i, fn));
         }
         shape->sizes[i + 1] = nn__rd32(q);
         shape->acts[i] = (int32_t)act;
@@ -574,8 +572,7 @@ static int nn__parse(nn_net **out, nn_optimizer **opt_out,
 
     *out = NULL;
     memset(&shape, 0, sizeof shape);
-    st = nn__check_header(buf, (uint64_t)size, fn);
-    if (st != NN_OK) return st;
+    NN__FORWARD(nn__check_header(buf, (uint64_t)size, fn));
 
 #ifndef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
     /* Early, so plain corruption gets the plainest message; the fuzz build
@@ -591,12 +588,9 @@ static int nn__parse(nn_net **out, nn_optimizer **opt_out,
 #endif
 
     memset(span, 0, sizeof span);
-    st = nn__find_sections(buf, size, span, fn);
-    if (st != NN_OK) return st;
-    st = nn__parse_layr(buf, span[NN__SEC_LAYR], &shape, fn);
-    if (st != NN_OK) return st;
-    st = nn__check_parm(buf, span[NN__SEC_PARM], &shape, fn);
-    if (st != NN_OK) return st;
+    NN__FORWARD(nn__find_sections(buf, size, span, fn));
+    NN__FORWARD(nn__parse_layr(buf, span[NN__SEC_LAYR], &shape, fn));
+    NN__FORWARD(nn__check_parm(buf, span[NN__SEC_PARM], &shape, fn));
     if (span[NN__SEC_OPTM].off != 0) {
         st = nn__check_optm(buf, span[NN__SEC_OPTM], shape.n_params, &ost,
                             fn);
@@ -605,8 +599,8 @@ static int nn__parse(nn_net **out, nn_optimizer **opt_out,
 
     /* Valid: only now allocate (params and grads are 4 * n_params bytes
        each, no more than the input). */
-    st = nn__net_alloc(&net, shape.n_layers, shape.sizes, shape.acts, fn);
-    if (st != NN_OK) return st;
+    NN__FORWARD(nn__net_alloc(&net, shape.n_layers, shape.sizes, shape.acts,
+                              fn));
 
     p = buf + span[NN__SEC_LAYR].off + NN__LAYR_FIXED_BYTES;
     for (i = 0; i < shape.n_layers; i++, p += NN__LAYER_BYTES) {
@@ -672,8 +666,7 @@ static int nn__save_buffer(const nn_net *net, const nn_optimizer *opt,
                            const char *fn)
 {
     size_t size;
-    int st = nn__check_pair(net, opt, fn);
-    if (st != NN_OK) return st;
+    NN__FORWARD(nn__check_pair(net, opt, fn));
     NN__CHECK(size_out == NULL, NN_ERR_INVALID_ARG, "%s: size_out is NULL",
               fn);
     size = nn__image_size(net, opt);
@@ -1397,8 +1390,7 @@ static int nn__save(const nn_net *net, const nn_optimizer *opt,
                     const char *path, const char *fn)
 {
     struct nn__net_image c;
-    int st = nn__check_pair(net, opt, fn);
-    if (st != NN_OK) return st;
+    NN__FORWARD(nn__check_pair(net, opt, fn));
     c.net = net;
     c.opt = opt;
     return nn__save_image(nn__image_size(net, opt), nn__net_image_fill, &c,

@@ -99,8 +99,7 @@ int nn_loss_compute_labels(const float *out, const int32_t *labels,
     if (st != NN_OK) return st;
     NN__CHECK(loss_out == NULL, NN_ERR_INVALID_ARG, "%s: loss_out is NULL",
               fn);
-    st = nn__check_finite(fn, "out", out, batch * n_out);
-    if (st != NN_OK) return st;
+    NN__FORWARD(nn__check_finite(fn, "out", out, batch * n_out));
     v = nn__kernels()->cce_labels(out, labels, NULL, batch, n_out);
     NN__CHECK(!isfinite(v), NN_ERR_NONFINITE, "%s: the loss is not finite",
               fn);

@@ -192,17 +192,14 @@ int nn_net_create(nn_net **out, size_t n_layers, const size_t *sizes,
     struct nn__rng r;
     nn_net *net;
     size_t i;
-    int st;
 
     NN__CHECK(out == NULL, NN_ERR_INVALID_ARG, "%s: out is NULL", fn);
     *out = NULL;
     NN__CHECK(sizes == NULL, NN_ERR_INVALID_ARG, "%s: sizes is NULL", fn);
     NN__CHECK(activations == NULL, NN_ERR_INVALID_ARG,
               "%s: activations is NULL", fn);
-    st = nn__net_check_shape(n_layers, sizes, activations, fn);
-    if (st != NN_OK) return st;
-    st = nn__net_alloc(&net, n_layers, sizes, activations, fn);
-    if (st != NN_OK) return st;
+    NN__FORWARD(nn__net_check_shape(n_layers, sizes, activations, fn));
+    NN__FORWARD(nn__net_alloc(&net, n_layers, sizes, activations, fn));
 
     nn__rng_seed(&r, seed);
     for (i = 0; i < n_layers; i++)
@@ -271,8 +268,7 @@ int nn_net_get_params(const nn_net *net, size_t layer, float *weights,
                       float *biases)
 {
     const struct nn__layer *l;
-    int st = nn__check_layer(net, layer, "nn_net_get_params");
-    if (st != NN_OK) return st;
+    NN__FORWARD(nn__check_layer(net, layer, "nn_net_get_params"));
     l = &net->layers[layer];
     if (weights != NULL)
         memcpy(weights, l->w, l->n_in * l->n_out * sizeof(float));
@@ -310,8 +306,7 @@ int nn_net_set_params(nn_net *net, size_t layer, const float *weights,
     struct nn__layer *l;
     size_t nw;
     uint32_t wmax, bmax;
-    int st = nn__check_layer(net, layer, fn);
-    if (st != NN_OK) return st;
+    NN__FORWARD(nn__check_layer(net, layer, fn));
     l = &net->layers[layer];
     nw = l->n_in * l->n_out;
 
@@ -337,8 +332,7 @@ int nn_net_get_grads(const nn_net *net, size_t layer, float *dweights,
 {
     static const char fn[] = "nn_net_get_grads";
     const struct nn__layer *l;
-    int st = nn__check_layer(net, layer, fn);
-    if (st != NN_OK) return st;
+    NN__FORWARD(nn__check_layer(net, layer, fn));
     NN__CHECK(!net->has_grads, NN_ERR_STATE,
               "%s: no nn_backward has succeeded on this net yet", fn);
     l = &net->layers[layer];
@@ -417,8 +411,7 @@ int nn__net_reserve(nn_net *net, size_t batch, const char *fn)
     float *p[5] = {NULL, NULL, NULL, NULL, NULL};
     struct nn__par_net *par = NULL;
     unsigned nw;
-    int st = nn__check_batch(net, batch, fn);
-    if (st != NN_OK) return st;
+    NN__FORWARD(nn__check_batch(net, batch, fn));
     need = batch * nn__cache_row(net);
     for (s = 0; s < 2; s++)
         if (net->cache_cap[s] < need &&
@@ -519,8 +512,7 @@ static int nn__forward_par(nn_net *net, const float *x, const size_t *rows,
     size_t i, n_in = net->layers[0].n_in;
     uint32_t xmax = 0;
     unsigned t;
-    int st = nn__par_net_reserve(net, nw, fn);
-    if (st != NN_OK) return st;
+    NN__FORWARD(nn__par_net_reserve(net, nw, fn));
     for (i = 0; i < net->n_layers; i++) {
         const struct nn__layer *l = &net->layers[i];
         if (l->dropout > 0.0f)
@@ -574,12 +566,10 @@ static int nn__forward(nn_net *net, const float *x, const size_t *rows,
     NN__CHECK(net == NULL, NN_ERR_INVALID_ARG, "%s: net is NULL", fn);
     NN__CHECK_HANDLE(net, NN__TAG_NET, "net", fn);
     NN__CHECK(x == NULL, NN_ERR_INVALID_ARG, "%s: x is NULL", fn);
-    st = nn__check_batch(net, batch, fn);
-    if (st != NN_OK) return st;
+    NN__FORWARD(nn__check_batch(net, batch, fn));
     n_in = net->layers[0].n_in;
     s = net->batch != 0 ? 1 - net->cur : net->cur;
-    st = nn__reserve(net, s, batch, fn);
-    if (st != NN_OK) return st;
+    NN__FORWARD(nn__reserve(net, s, batch, fn));
 
     /* x is copied into the slot that is not current and checked in the
        same pass (a separate check and copy read x twice) */
@@ -587,8 +577,7 @@ static int nn__forward(nn_net *net, const float *x, const size_t *rows,
     rng = net->rng;   /* dropout draws from a copy, committed on success */
     nw = nn__par_rows(net, batch);
     if (nw > 1) {
-        st = nn__forward_par(net, x, rows, batch, s, nw, &rng, fn);
-        if (st != NN_OK) return st;
+        NN__FORWARD(nn__forward_par(net, x, rows, batch, s, nw, &rng, fn));
         a = nn__slot_act(net, s, batch, net->n_layers - 1);
         goto publish;
     }
@@ -761,8 +750,7 @@ static int nn__backward_par(nn_net *net, int32_t loss, const float *targets,
     struct nn__par_bwd c;
     size_t L = net->n_layers, i;
     unsigned nw = nn__par_rows(net, net->batch), t;
-    int st = nn__par_net_reserve(net, nw, fn);
-    if (st != NN_OK) return st;
+    NN__FORWARD(nn__par_net_reserve(net, nw, fn));
     c.net = net;
     c.s = net->cur;
     c.batch = net->batch;
@@ -997,16 +985,14 @@ int nn_backward(nn_net *net, int32_t loss, const float *targets,
                 float *loss_out)
 {
     static const char fn[] = "nn_backward";
-    int st = nn__backward_check(net, loss, targets, 0, fn);
-    if (st != NN_OK) return st;
+    NN__FORWARD(nn__backward_check(net, loss, targets, 0, fn));
     return nn__backward(net, loss, targets, NULL, loss_out, NULL, fn);
 }
 
 int nn_backward_labels(nn_net *net, const int32_t *labels, float *loss_out)
 {
     static const char fn[] = "nn_backward_labels";
-    int st = nn__backward_check(net, NN_LOSS_CCE, labels, 1, fn);
-    if (st != NN_OK) return st;
+    NN__FORWARD(nn__backward_check(net, NN_LOSS_CCE, labels, 1, fn));
     return nn__backward(net, NN_LOSS_CCE, NULL, labels, loss_out, NULL,
                         fn);
 }
@@ -1097,8 +1083,7 @@ int nn_backward_sgd(nn_net *net, int32_t loss, const float *targets,
                     float learning_rate, float *loss_out)
 {
     static const char fn[] = "nn_backward_sgd";
-    int st = nn__backward_check(net, loss, targets, 0, fn);
-    if (st != NN_OK) return st;
+    NN__FORWARD(nn__backward_check(net, loss, targets, 0, fn));
     return nn__backward_sgd(net, loss, targets, NULL, learning_rate,
                             loss_out, fn);
 }
@@ -1107,8 +1092,7 @@ int nn_backward_labels_sgd(nn_net *net, const int32_t *labels,
                            float learning_rate, float *loss_out)
 {
     static const char fn[] = "nn_backward_labels_sgd";
-    int st = nn__backward_check(net, NN_LOSS_CCE, labels, 1, fn);
-    if (st != NN_OK) return st;
+    NN__FORWARD(nn__backward_check(net, NN_LOSS_CCE, labels, 1, fn));
     return nn__backward_sgd(net, NN_LOSS_CCE, NULL, labels, learning_rate,
                             loss_out, fn);
 }
@@ -1120,7 +1104,6 @@ int nn_predict(nn_net *net, const float *x, size_t batch, float *out)
     static const char fn[] = "nn_predict";
     const struct nn__kernels *k = nn__kernels();
     size_t r0, i, n_in, n_out;
-    int st;
 
     NN__CHECK(net == NULL, NN_ERR_INVALID_ARG, "%s: net is NULL", fn);
     NN__CHECK_HANDLE(net, NN__TAG_NET, "net", fn);
@@ -1162,8 +1145,7 @@ int nn_predict(nn_net *net, const float *x, size_t batch, float *out)
                              ? out + r0 * n_out
                              : net->pred + (i % 2) * NN__PREDICT_ROWS *
                                                net->width_max;
-            st = nn__gemm_fwd(in, l->w, dst, rows, l->n_in, l->n_out);
-            if (st != NN_OK) return st;
+            NN__FORWARD(nn__gemm_fwd(in, l->w, dst, rows, l->n_in, l->n_out));
             NN__CHECK(k->bias_act[l->act](dst, l->b, rows, l->n_out) >=
                       NN__NONFINITE_BITS, NN_ERR_NONFINITE,
                       "%s: layer %zu output is not finite for rows "
@@ -1181,8 +1163,7 @@ int nn_net_set_layer_option(nn_net *net, size_t layer, int32_t option,
 {
     static const char fn[] = "nn_net_set_layer_option";
     struct nn__layer *l;
-    int st = nn__check_layer(net, layer, fn);
-    if (st != NN_OK) return st;
+    NN__FORWARD(nn__check_layer(net, layer, fn));
     l = &net->layers[layer];
     NN__CHECK(option < NN_LAYER_L1_WEIGHTS || option > NN_LAYER_DROPOUT,
               NN_ERR_INVALID_ARG, "%s: option = %d is not an NN_LAYER_* "
@@ -1225,8 +1206,7 @@ int nn_net_get_layer_option(const nn_net *net, size_t layer, int32_t option,
 {
     static const char fn[] = "nn_net_get_layer_option";
     const struct nn__layer *l;
-    int st = nn__check_layer(net, layer, fn);
-    if (st != NN_OK) return st;
+    NN__FORWARD(nn__check_layer(net, layer, fn));
     NN__CHECK(value_out == NULL, NN_ERR_INVALID_ARG, "%s: value_out is NULL",
               fn);
     l = &net->layers[layer];

@@ -691,8 +691,7 @@ int nn_pca_load(nn_pca **out, const char *path)
     *out = NULL;
     NN__CHECK_PTR(path, fn);
     NN__CHECK(path[0] == '\0', NN_ERR_INVALID_ARG, "%s: path is empty", fn);
-    st = nn__read_file(path, NN__MAX_FILE_BYTES, &buf, &size, fn);
-    if (st != NN_OK) return st;
+    NN__FORWARD(nn__read_file(path, NN__MAX_FILE_BYTES, &buf, &size, fn));
     st = nn__pca_parse(out, buf, size, fn);
     nn__free(buf);
     return st;

@@ -305,8 +305,7 @@ static int nn__evaluate(nn_trainer *tr, const struct nn__fit *d, float *buf,
         size_t rows = d->n - r0 < NN__VAL_ROWS ? d->n - r0 : NN__VAL_ROWS, u;
         const float *t = d->t != NULL ? d->t + r0 * d->n_out : NULL;
         const int32_t *y = d->y != NULL ? d->y + r0 : NULL;
-        int st = nn_predict(tr->net, d->x + r0 * d->n_in, rows, buf);
-        if (st != NN_OK) return st;
+        NN__FORWARD(nn_predict(tr->net, d->x + r0 * d->n_in, rows, buf));
         lsum += (double)rows * (y != NULL
                     ? k->cce_labels(buf, y, NULL, rows, d->n_out)
                     : k->loss[loss](buf, t, NULL, rows, d->n_out));
@@ -397,13 +396,11 @@ int nn_trainer_fit(nn_trainer *trainer, const float *x, const float *targets,
     NN__CHECK(labels != NULL && d.acc != NN_ACCURACY_CATEGORICAL &&
               d.acc != NN_ACCURACY_NONE, NN_ERR_INVALID_ARG,
               "%s: labels call for categorical accuracy", fn);
-    st = nn__check_set(fn, "training", &d);
-    if (st != NN_OK) return st;
+    NN__FORWARD(nn__check_set(fn, "training", &d));
     v = d;
     v.x = val_x; v.t = val_targets; v.y = val_labels; v.n = n_val;
     if (have_val) {
-        st = nn__check_set(fn, "validation", &v);
-        if (st != NN_OK) return st;
+        NN__FORWARD(nn__check_set(fn, "validation", &v));
     }
 
     /* the course's regression precision: std(targets) / 250 */

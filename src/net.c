@@ -547,40 +547,17 @@ static int nn__forward_par(nn_net *net, const float *x, const size_t *rows,
     return NN_OK;
 }
 
-/* nn_forward, and nn__forward_rows for nn_trainer_fit: with rows set,
-   the batch is rows x[rows[0]], x[rows[1]], ... gathered straight into
-   the slot (one copy instead of the trainer's gather and then this
-   copy). */
-static int nn__forward(nn_net *net, const float *x, const size_t *rows,
-                       size_t batch, float *out, const char *fn)
+/* ---- x copied into slot s's input and checked in the same pass (a
+   separate check and copy read x twice); with rows set, row i is
+   x[rows[i]].  Its largest magnitude goes to act_max_next[0]. */
+static int nn__forward_input(nn_net *net, const struct nn__kernels *k,
+                             const float *x, const size_t *rows,
+                             size_t batch, int s, const char *fn)
 {
-    const struct nn__kernels *k = nn__kernels();
-    const struct nn__train_kernels *tk = nn__train_kernels();
-    struct nn__rng rng;
-    size_t i, n_in;
+    size_t i, n_in = net->layers[0].n_in;
+    float *xs = nn__slot_in(net, s, batch, 0);
     uint32_t xmax;
-    float *a = NULL, *xs;
-    unsigned nw;
-    int s, st;
 
-    NN__CHECK(net == NULL, NN_ERR_INVALID_ARG, "%s: net is NULL", fn);
-    NN__CHECK_HANDLE(net, NN__TAG_NET, "net", fn);
-    NN__CHECK(x == NULL, NN_ERR_INVALID_ARG, "%s: x is NULL", fn);
-    NN__FORWARD(nn__check_batch(net, batch, fn));
-    n_in = net->layers[0].n_in;
-    s = net->batch != 0 ? 1 - net->cur : net->cur;
-    NN__FORWARD(nn__reserve(net, s, batch, fn));
-
-    /* x is copied into the slot that is not current and checked in the
-       same pass (a separate check and copy read x twice) */
-    xs = nn__slot_in(net, s, batch, 0);
-    rng = net->rng;   /* dropout draws from a copy, committed on success */
-    nw = nn__par_rows(net, batch);
-    if (nw > 1) {
-        NN__FORWARD(nn__forward_par(net, x, rows, batch, s, nw, &rng, fn));
-        a = nn__slot_act(net, s, batch, net->n_layers - 1);
-        goto publish;
-    }
     if (rows == NULL) {
         xmax = k->copy_amax(xs, x, batch * n_in);
     } else {
@@ -591,23 +568,32 @@ static int nn__forward(nn_net *net, const float *x, const size_t *rows,
     }
     if (xmax >= NN__NONFINITE_BITS)
         return nn__x_nonfinite(x, rows, batch, n_in, xs, fn);
-
     net->act_max_next[0] = xmax;
+    return NN_OK;
+}
+
+/* ---- the layers on one thread, in slot s, dropout drawn from *rng */
+static int nn__forward_layers(nn_net *net, const struct nn__kernels *k,
+                              size_t batch, int s, struct nn__rng *rng,
+                              const char *fn)
+{
+    const struct nn__train_kernels *tk = nn__train_kernels();
+    size_t i;
+
     for (i = 0; i < net->n_layers; i++) {
         const struct nn__layer *l = &net->layers[i];
         size_t n = batch * l->n_out;
         uint32_t amax;
-        a = nn__slot_act(net, s, batch, i);
-        st = nn__gemm_fwd(nn__slot_in(net, s, batch, i), l->w, a, batch,
-                          l->n_in, l->n_out);
-        if (st != NN_OK) return st;
+        float *a = nn__slot_act(net, s, batch, i);
+        NN__FORWARD(nn__gemm_fwd(nn__slot_in(net, s, batch, i), l->w, a,
+                                 batch, l->n_in, l->n_out));
         amax = k->bias_act[l->act](a, l->b, batch, l->n_out);
         NN__CHECK(amax >= NN__NONFINITE_BITS, NN_ERR_NONFINITE,
                   "%s: layer %zu output is not finite (|x W + b| exceeds "
                   "the float range)", fn, i);
         if (l->dropout > 0.0f) {
             float *mask = nn__slot_mask(net, s, batch, i);
-            nn__dropout_mask(&rng, mask, n, l->dropout);
+            nn__dropout_mask(rng, mask, n, l->dropout);
             amax = tk->dropout_apply(mask + n, a, mask, n);
             NN__CHECK(amax >= NN__NONFINITE_BITS, NN_ERR_NONFINITE,
                       "%s: layer %zu output is not finite after dropout "
@@ -615,19 +601,54 @@ static int nn__forward(nn_net *net, const float *x, const size_t *rows,
         }
         net->act_max_next[i + 1] = amax;
     }
+    return NN_OK;
+}
 
-publish:
-    {
-        uint32_t *t = net->act_max;
-        net->act_max = net->act_max_next;
-        net->act_max_next = t;
-    }
+/* ---- publish: slot s becomes current, with its activation bounds and
+   the advanced rng; the output is copied out */
+static void nn__forward_publish(nn_net *net, int s, size_t batch,
+                                const struct nn__rng *rng, float *out)
+{
+    uint32_t *t = net->act_max;
+    net->act_max = net->act_max_next;
+    net->act_max_next = t;
     net->cur = s;
     net->batch = batch;
-    net->rng = rng;
+    net->rng = *rng;
     if (out != NULL)
-        memcpy(out, a, batch * net->layers[net->n_layers - 1].n_out *
-                           sizeof(float));
+        memcpy(out, nn__slot_act(net, s, batch, net->n_layers - 1),
+               batch * net->layers[net->n_layers - 1].n_out *
+                   sizeof(float));
+}
+
+/* nn_forward, and nn__forward_rows for nn_trainer_fit: with rows set,
+   the batch is rows x[rows[0]], x[rows[1]], ... gathered straight into
+   the slot (one copy instead of the trainer's gather and then this
+   copy). */
+static int nn__forward(nn_net *net, const float *x, const size_t *rows,
+                       size_t batch, float *out, const char *fn)
+{
+    const struct nn__kernels *k = nn__kernels();
+    struct nn__rng rng;
+    unsigned nw;
+    int s;
+
+    NN__CHECK(net == NULL, NN_ERR_INVALID_ARG, "%s: net is NULL", fn);
+    NN__CHECK_HANDLE(net, NN__TAG_NET, "net", fn);
+    NN__CHECK(x == NULL, NN_ERR_INVALID_ARG, "%s: x is NULL", fn);
+    NN__FORWARD(nn__check_batch(net, batch, fn));
+    s = net->batch != 0 ? 1 - net->cur : net->cur;
+    NN__FORWARD(nn__reserve(net, s, batch, fn));
+
+    rng = net->rng;   /* dropout draws from a copy, committed on success */
+    nw = nn__par_rows(net, batch);
+    if (nw > 1) {
+        NN__FORWARD(nn__forward_par(net, x, rows, batch, s, nw, &rng, fn));
+    } else {
+        NN__FORWARD(nn__forward_input(net, k, x, rows, batch, s, fn));
+        NN__FORWARD(nn__forward_layers(net, k, batch, s, &rng, fn));
+    }
+    nn__forward_publish(net, s, batch, &rng, out);
     return NN_OK;
 }
 

@@ -813,28 +813,12 @@ static int nn__backward_par(nn_net *net, int32_t loss, const float *targets,
     return NN_OK;
 }
 
-static int nn__backward(nn_net *net, int32_t loss, const float *targets,
-                        const int32_t *labels, float *loss_out,
-                        const float *fused_lr, const char *fn)
+/* ---- validate the batch's labels (in [0, n_out)) or targets (finite) */
+static int nn__backward_data(const nn_net *net, const struct nn__kernels *k,
+                             const float *targets, const int32_t *labels,
+                             size_t batch, const char *fn)
 {
-    const struct nn__kernels *k = nn__kernels();
-    const struct nn__train_kernels *tk = nn__train_kernels();
-    const struct nn__layer *last;
-    size_t batch, n_out, L, i;
-    const float *p;
-    float *dz;
-    double value;
-    int s = net->cur, st;
-    /* a layer whose bound cannot rule out overflow: its exact gradient is
-       computed into net->gcheck (taken once, the first time it is
-       needed, or up front by nn_trainer_fit) and checked before publishing */
-    float *tmp[NN_MAX_LAYERS];
-
-    L = net->n_layers;
-    last = &net->layers[L - 1];
-    batch = net->batch;
-    n_out = last->n_out;
-    p = nn__slot_act(net, s, batch, L - 1);
+    size_t i, n_out = net->layers[net->n_layers - 1].n_out;
 
     if (labels != NULL) {
         for (i = 0; i < batch; i++)
@@ -847,23 +831,22 @@ static int nn__backward(nn_net *net, int32_t loss, const float *targets,
             return nn__fail_nonfinite(fn, "targets", targets, batch * n_out,
                                       n_out);
     }
+    return NN_OK;
+}
 
-    if (nn__par_rows(net, batch) > 1) {
-        int done;
-        st = nn__backward_par(net, loss, targets, labels, fused_lr, &value,
-                              &done, fn);
-        if (st != NN_OK) return st;
-        if (done != 0) {
-            if (loss_out != NULL) *loss_out = (float)value;
-            return NN_OK;
-        }
-        /* not provable: the serial code finishes from the dL/dz and bias
-           sums the replicas left in its scratch */
-        goto products;
-    }
+/* ---- dL/dz of the last layer, into scratch, and the loss */
+static int nn__backward_last(nn_net *net, const struct nn__kernels *k,
+                             int32_t loss, const float *targets,
+                             const int32_t *labels, int s, size_t batch,
+                             double *value_out, const char *fn)
+{
+    size_t L = net->n_layers;
+    const struct nn__layer *last = &net->layers[L - 1];
+    size_t n_out = last->n_out;
+    const float *p = nn__slot_act(net, s, batch, L - 1);
+    float *dz = nn__dz(net, batch, L - 1);
+    double value;
 
-    /* dL/dz of the last layer, and the loss */
-    dz = nn__dz(net, batch, L - 1);
     if (last->act == NN_ACT_SOFTMAX && loss == NN_LOSS_CCE) {
         value = labels != NULL
                     ? k->softmax_cce_labels(p, labels, dz, batch, n_out)
@@ -882,16 +865,23 @@ static int nn__backward(nn_net *net, int32_t loss, const float *targets,
               "%s: the loss is not finite", fn);
     NN__CHECK(net->dz_max[L - 1] >= NN__NONFINITE_BITS, NN_ERR_NONFINITE,
               "%s: the gradient of layer %zu is not finite", fn, L - 1);
+    *value_out = value;
+    return NN_OK;
+}
 
-    /* dL/dz of the hidden layers: dA_i = dZ_{i+1} W_{i+1}^T, then through
-       the activation; all into scratch */
-    for (i = L - 1; i-- > 0;) {
+/* ---- dL/dz of the hidden layers: dA_i = dZ_{i+1} W_{i+1}^T, then
+   through the activation; all into scratch */
+static int nn__backward_hidden(nn_net *net, const struct nn__kernels *k,
+                               const struct nn__train_kernels *tk, int s,
+                               size_t batch, const char *fn)
+{
+    size_t i;
+    for (i = net->n_layers - 1; i-- > 0;) {
         const struct nn__layer *l = &net->layers[i];
         const struct nn__layer *nx = &net->layers[i + 1];
         float *dzi = nn__dz(net, batch, i);
-        st = nn__gemm_dx(nn__dz(net, batch, i + 1), nx->w, dzi, batch,
-                         nx->n_in, nx->n_out);
-        if (st != NN_OK) return st;
+        NN__FORWARD(nn__gemm_dx(nn__dz(net, batch, i + 1), nx->w, dzi,
+                                batch, nx->n_in, nx->n_out));
         if (l->dropout > 0.0f)   /* through the mask of the forward */
             tk->dropout_back(dzi, nn__slot_mask(net, s, batch, i),
                              batch * l->n_out);
@@ -901,20 +891,45 @@ static int nn__backward(nn_net *net, int32_t loss, const float *targets,
         NN__CHECK(net->dz_max[i] >= NN__NONFINITE_BITS, NN_ERR_NONFINITE,
                   "%s: the gradient of layer %zu is not finite", fn, i);
     }
+    return NN_OK;
+}
 
-products:
-    if (fused_lr != NULL && nn__fused_sgd(net, *fused_lr)) {
-        if (loss_out != NULL) *loss_out = (float)value;
-        return NN_OK;
-    }
+/* Layer i's exact gradient (weights, then biases, with the penalties)
+   into g, and checked finite. */
+static int nn__backward_exact(const nn_net *net,
+                              const struct nn__train_kernels *tk, int s,
+                              size_t batch, size_t i, float *g,
+                              const char *fn)
+{
+    const struct nn__layer *l = &net->layers[i];
+    size_t nw = l->n_in * l->n_out;
+    float *tb = g + nw;
+    uint32_t m;
 
-    /* Prove each gradient finite before writing any: |dW| <= batch
-       max|X| max|dZ| (+ the penalty terms <= l1 + 2 l2 max|W|).  Where
-       that bound is too loose to decide, compute the gradient exactly into
-       temporary memory and check it. */
-    for (i = 0; i < L; i++) {
+    NN__FORWARD(nn__gemm_dw(nn__slot_in(net, s, batch, i),
+                            nn__dz(net, batch, i), g, batch, l->n_in,
+                            l->n_out, 1.0f, 0.0f));
+    memcpy(tb, nn__db(net, i), l->n_out * sizeof(float));
+    m = nn__umax(tk->regularize(g, l->w, nw, (float)l->l1_w,
+                                (float)(2.0 * l->l2_w)),
+                 tk->regularize(tb, l->b, l->n_out, (float)l->l1_b,
+                                (float)(2.0 * l->l2_b)));
+    NN__CHECK(m >= NN__NONFINITE_BITS, NN_ERR_NONFINITE, "%s: the gradient "
+              "of layer %zu overflows the float range", fn, i);
+    return NN_OK;
+}
+
+/* ---- Prove each gradient finite before writing any: |dW| <= batch
+   max|X| max|dZ| (+ the penalty terms <= l1 + 2 l2 max|W|).  Where that
+   bound is too loose to decide, compute the gradient exactly into
+   tmp[i] (in net->gcheck) and check it; tmp[i] is NULL elsewhere. */
+static int nn__backward_prove(nn_net *net,
+                              const struct nn__train_kernels *tk, int s,
+                              size_t batch, float **tmp, const char *fn)
+{
+    size_t i;
+    for (i = 0; i < net->n_layers; i++) {
         const struct nn__layer *l = &net->layers[i];
-        size_t nw = l->n_in * l->n_out;
         double pen = l->l1_w + l->l1_b +
                      2.0 * (l->l2_w + l->l2_b) * nn__amaxd(l->pmax);
         tmp[i] = NULL;
@@ -931,26 +946,20 @@ products:
                       "%zu's gradient (%zu floats)", fn, i, net->n_params);
         }
         tmp[i] = net->gcheck + (l->dw - net->grads);
-        st = nn__gemm_dw(nn__slot_in(net, s, batch, i),
-                         nn__dz(net, batch, i), tmp[i], batch, l->n_in,
-                         l->n_out, 1.0f, 0.0f);
-        if (st == NN_OK) {
-            float *tb = tmp[i] + nw;
-            uint32_t m;
-            memcpy(tb, nn__db(net, i), l->n_out * sizeof(float));
-            m = nn__umax(tk->regularize(tmp[i], l->w, nw, (float)l->l1_w,
-                                        (float)(2.0 * l->l2_w)),
-                         tk->regularize(tb, l->b, l->n_out, (float)l->l1_b,
-                                        (float)(2.0 * l->l2_b)));
-            if (m >= NN__NONFINITE_BITS)
-                st = nn__fail(NN_ERR_NONFINITE, "%s: the gradient of layer "
-                              "%zu overflows the float range", fn, i);
-        }
-        if (st != NN_OK) return st;
+        NN__FORWARD(nn__backward_exact(net, tk, s, batch, i, tmp[i], fn));
     }
+    return NN_OK;
+}
 
-    /* publish */
-    for (i = 0; i < L; i++) {
+/* ---- publish: each layer's gradient, copied from tmp[i] where it was
+   computed exactly, else computed in place, with its bound */
+static void nn__backward_publish(nn_net *net, const struct nn__kernels *k,
+                                 const struct nn__train_kernels *tk, int s,
+                                 size_t batch, float *const *tmp)
+{
+    size_t i;
+    int st;
+    for (i = 0; i < net->n_layers; i++) {
         struct nn__layer *l = &net->layers[i];
         size_t nw = l->n_in * l->n_out;
         if (tmp[i] != NULL) {
@@ -979,6 +988,45 @@ products:
         }
     }
     net->has_grads = 1;
+}
+
+static int nn__backward(nn_net *net, int32_t loss, const float *targets,
+                        const int32_t *labels, float *loss_out,
+                        const float *fused_lr, const char *fn)
+{
+    const struct nn__kernels *k = nn__kernels();
+    const struct nn__train_kernels *tk = nn__train_kernels();
+    size_t batch = net->batch;
+    double value;
+    int s = net->cur;
+    /* a layer whose bound cannot rule out overflow: its exact gradient is
+       computed into net->gcheck (taken once, the first time it is
+       needed, or up front by nn_trainer_fit) and checked before publishing */
+    float *tmp[NN_MAX_LAYERS];
+
+    NN__FORWARD(nn__backward_data(net, k, targets, labels, batch, fn));
+    if (nn__par_rows(net, batch) > 1) {
+        int done;
+        NN__FORWARD(nn__backward_par(net, loss, targets, labels, fused_lr,
+                                     &value, &done, fn));
+        if (done != 0) {
+            if (loss_out != NULL) *loss_out = (float)value;
+            return NN_OK;
+        }
+        /* not provable: the serial code finishes from the dL/dz and bias
+           sums the replicas left in its scratch */
+    } else {
+        NN__FORWARD(nn__backward_last(net, k, loss, targets, labels, s,
+                                      batch, &value, fn));
+        NN__FORWARD(nn__backward_hidden(net, k, tk, s, batch, fn));
+    }
+
+    if (fused_lr != NULL && nn__fused_sgd(net, *fused_lr)) {
+        if (loss_out != NULL) *loss_out = (float)value;
+        return NN_OK;
+    }
+    NN__FORWARD(nn__backward_prove(net, tk, s, batch, tmp, fn));
+    nn__backward_publish(net, k, tk, s, batch, tmp);
     if (loss_out != NULL) *loss_out = (float)value;
     return NN_OK;
 }

@@ -602,16 +602,13 @@ int nn_pca_save(const nn_pca *pca, const char *path)
                           nn__pca_image_fill, pca, path, fn);
 }
 
-/* Parse and check an image completely, then allocate. */
-static int nn__pca_parse(nn_pca **out, const unsigned char *buf, size_t size,
-                         const char *fn)
+/* ---- the frame: length, magic, version, byte order, declared size and
+   the CRC */
+static int nn__pca_check_frame(const unsigned char *buf, size_t size,
+                               const char *fn)
 {
-    uint32_t version, bom, cols32, k32, flags, reserved;
+    uint32_t version, bom;
     uint64_t declared;
-    size_t cols, k, i, j, want;
-    double epsilon, total, prev;
-    const unsigned char *p;
-    nn_pca *pca;
 
     NN__CHECK(size < NN__PCA_HEAD + NN__PCA_CRC, NN_ERR_FORMAT,
               "%s: truncated: %zu bytes is shorter than the %u-byte header "
@@ -645,10 +642,20 @@ static int nn__pca_parse(nn_pca **out, const unsigned char *buf, size_t size,
                   (unsigned long)stored, (unsigned long)crc);
     }
 #endif
-    cols32 = nn__rd32(buf + 24);
-    k32 = nn__rd32(buf + 28);
-    flags = nn__rd32(buf + 32);
-    reserved = nn__rd32(buf + 36);
+    return NN_OK;
+}
+
+/* ---- the header's fields: shape (which must give the input's size),
+   flags, the reserved word, epsilon and the total variance */
+static int nn__pca_check_head(const unsigned char *buf, size_t size,
+                              size_t *cols_out, size_t *k_out,
+                              const char *fn)
+{
+    uint32_t cols32 = nn__rd32(buf + 24), k32 = nn__rd32(buf + 28);
+    uint32_t flags = nn__rd32(buf + 32), reserved = nn__rd32(buf + 36);
+    size_t cols, k, want;
+    double epsilon, total;
+
     NN__CHECK(cols32 == 0 || cols32 > NN_MAX_WIDTH, NN_ERR_FORMAT,
               "%s: cols at offset 24 is %lu, outside [1, %u]", fn,
               (unsigned long)cols32, NN_MAX_WIDTH);
@@ -674,8 +681,20 @@ static int nn__pca_parse(nn_pca **out, const unsigned char *buf, size_t size,
     NN__CHECK(!isfinite(total) || total < 0.0, NN_ERR_FORMAT,
               "%s: total variance at offset 48 is %.9g, not finite and "
               ">= 0", fn, total);
-    p = buf + NN__PCA_HEAD;
-    prev = INFINITY;
+    *cols_out = cols;
+    *k_out = k;
+    return NN_OK;
+}
+
+/* ---- the arrays: variances finite, >= 0 and descending, means finite,
+   components finite unit vectors */
+static int nn__pca_check_arrays(const unsigned char *buf, size_t cols,
+                                size_t k, const char *fn)
+{
+    const unsigned char *p = buf + NN__PCA_HEAD;
+    double prev = INFINITY;
+    size_t i, j;
+
     for (j = 0; j < k; j++, p += 8) {
         double v = nn__bits_f64(nn__rd64(p));
         NN__CHECK(!(v >= 0.0 && v <= prev) || isinf(v), NN_ERR_FORMAT,
@@ -701,14 +720,22 @@ static int nn__pca_parse(nn_pca **out, const unsigned char *buf, size_t size,
         NN__CHECK(fabs(nrm - 1.0) > 1e-3, NN_ERR_FORMAT, "%s: component "
                   "%zu has squared norm %.9g, not 1", fn, j, nrm);
     }
+    return NN_OK;
+}
 
-    pca = nn__pca_alloc(cols, k);
+/* ---- allocate the handle and read a checked image into it */
+static int nn__pca_build(nn_pca **out, const unsigned char *buf,
+                         size_t cols, size_t k, const char *fn)
+{
+    const unsigned char *p = buf + NN__PCA_HEAD;
+    size_t i, j;
+    nn_pca *pca = nn__pca_alloc(cols, k);
+
     NN__CHECK(pca == NULL, NN_ERR_NOMEM, "%s: out of memory for a PCA of "
               "%zu components of %zu features", fn, k, cols);
-    pca->flags = (int32_t)flags;
-    pca->epsilon = epsilon;
-    pca->total = total;
-    p = buf + NN__PCA_HEAD;
+    pca->flags = (int32_t)nn__rd32(buf + 32);
+    pca->epsilon = nn__bits_f64(nn__rd64(buf + 40));
+    pca->total = nn__bits_f64(nn__rd64(buf + 48));
     for (j = 0; j < k; j++, p += 8)
         pca->var[j] = nn__bits_f64(nn__rd64(p));
     for (i = 0; i < cols; i++, p += 8)
@@ -723,6 +750,17 @@ static int nn__pca_parse(nn_pca **out, const unsigned char *buf, size_t size,
     }
     *out = pca;
     return NN_OK;
+}
+
+/* Parse and check an image completely, then allocate. */
+static int nn__pca_parse(nn_pca **out, const unsigned char *buf, size_t size,
+                         const char *fn)
+{
+    size_t cols = 0, k = 0;
+    NN__FORWARD(nn__pca_check_frame(buf, size, fn));
+    NN__FORWARD(nn__pca_check_head(buf, size, &cols, &k, fn));
+    NN__FORWARD(nn__pca_check_arrays(buf, cols, k, fn));
+    return nn__pca_build(out, buf, cols, k, fn);
 }
 
 int nn_pca_load_buffer(nn_pca **out, const void *buf, size_t size)

@@ -370,70 +370,53 @@ static int nn__check_coef(const unsigned char *p, size_t off,
     return NN_OK;
 }
 
-static int nn__parse_layr(const unsigned char *buf, struct nn__span s,
-                          struct nn__shape *shape, const char *fn)
+/* ---- one row of the LAYR table: layer i of n at q */
+static int nn__parse_layr_row(const unsigned char *buf,
+                              const unsigned char *q, size_t i, size_t n,
+                              struct nn__shape *shape, const char *fn)
 {
     static const char *const coef[4] = {"l1_w", "l2_w", "l1_b", "l2_b"};
-    const unsigned char *p = buf + s.off;
-    size_t n, i, total = 0;
-    uint32_t v;
-    int st, k;
+    size_t off = (size_t)(q - buf);
+    uint32_t act = nn__rd32(q + 4), res = nn__rd32(q + 12);
+    float rate = nn__bits_f32(nn__rd32(q + 8));
+    int k;
+
+    NN__FORWARD(nn__check_width(nn__rd32(q), off, "n_out", i, fn));
+    /* read as unsigned: a negative int32 is a huge value here */
+    NN__CHECK(act >= (uint32_t)NN__N_ACT, NN_ERR_FORMAT,
+              "%s: LAYR activation of layer %zu at offset %zu is %ld, "
+              "not an NN_ACT_* value", fn, i, off + 4, (long)(int32_t)act);
+    /* written so that NaN fails too */
+    NN__CHECK(!(rate >= 0.0f && rate < 1.0f), NN_ERR_FORMAT,
+              "%s: LAYR dropout of layer %zu at offset %zu is %g, "
+              "outside [0, 1)", fn, i, off + 8, (double)rate);
+    /* as nn_net_set_layer_option: the output layer never drops */
+    NN__CHECK(i + 1 == n && rate > 0.0f, NN_ERR_FORMAT,
+              "%s: LAYR dropout of layer %zu (the output layer) at "
+              "offset %zu is %g; only hidden layers may drop", fn, i,
+              off + 8, (double)rate);
+    NN__CHECK(res != 0, NN_ERR_FORMAT,
+              "%s: LAYR reserved word of layer %zu at offset %zu is "
+              "0x%08lX (must be 0)", fn, i, off + 12, (unsigned long)res);
+    for (k = 0; k < 4; k++) {
+        size_t at = 16 + 8 * (size_t)k;
+        NN__FORWARD(nn__check_coef(q + at, off + at, coef[k], i, fn));
+    }
+    shape->sizes[i + 1] = nn__rd32(q);
+    shape->acts[i] = (int32_t)act;
+    return NN_OK;
+}
+
+/* ---- the parameter limit, through the same check nn_net_create uses
+   so the two can never disagree (its message is kept after ours), then
+   the parameter count */
+static int nn__parse_layr_limits(struct nn__span s, struct nn__shape *shape,
+                                 const char *fn)
+{
+    size_t i, n = shape->n_layers, total = 0;
     char inner[512];
 
-    NN__CHECK(s.len < NN__LAYR_FIXED_BYTES, NN_ERR_FORMAT,
-              "%s: LAYR length at offset %zu is %zu, shorter than its "
-              "%u-byte counts", fn, s.off - 8, s.len, NN__LAYR_FIXED_BYTES);
-    v = nn__rd32(p);
-    NN__CHECK(v == 0 || v > NN_MAX_LAYERS, NN_ERR_FORMAT,
-              "%s: LAYR n_layers at offset %zu is %lu, outside [1, %u]", fn,
-              s.off, (unsigned long)v, NN_MAX_LAYERS);
-    n = v;
-    NN__CHECK(s.len != nn__layr_bytes(n), NN_ERR_FORMAT,
-              "%s: LAYR length at offset %zu is %zu, expected %zu for %zu "
-              "layers", fn, s.off - 8, s.len, nn__layr_bytes(n), n);
-    NN__FORWARD(nn__check_width(nn__rd32(p + 4), s.off + 4, "n_inputs", 0,
-                                fn));
-    shape->n_layers = n;
-    shape->sizes[0] = nn__rd32(p + 4);
-
-    for (i = 0; i < n; i++) {
-        const unsigned char *q = p + NN__LAYR_FIXED_BYTES +
-                                 NN__LAYER_BYTES * i;
-        size_t off = (size_t)(q - buf);
-        uint32_t act = nn__rd32(q + 4), res = nn__rd32(q + 12);
-        float rate = nn__bits_f32(nn__rd32(q + 8));
-
-        NN__FORWARD(nn__check_width(nn__rd32(q), off, "n_out", i, fn));
-        /* read as unsigned: a negative int32 is a huge value here */
-        NN__CHECK(act >= (uint32_t)NN__N_ACT, NN_ERR_FORMAT,
-                  "%s: LAYR activation of layer %zu at offset %zu is %ld, "
-                  "not an NN_ACT_* value", fn, i, off + 4,
-                  (long)(int32_t)act);
-        /* written so that NaN fails too */
-        NN__CHECK(!(rate >= 0.0f && rate < 1.0f), NN_ERR_FORMAT,
-                  "%s: LAYR dropout of layer %zu at offset %zu is %g, "
-                  "outside [0, 1)", fn, i, off + 8, (double)rate);
-        /* as nn_net_set_layer_option: the output layer never drops */
-        NN__CHECK(i + 1 == n && rate > 0.0f, NN_ERR_FORMAT,
-                  "%s: LAYR dropout of layer %zu (the output layer) at "
-                  "offset %zu is %g; only hidden layers may drop", fn, i,
-                  off + 8, (double)rate);
-        NN__CHECK(res != 0, NN_ERR_FORMAT,
-                  "%s: LAYR reserved word of layer %zu at offset %zu is "
-                  "0x%08lX (must be 0)", fn, i, off + 12,
-                  (unsigned long)res);
-        for (k = 0; k < 4; k++) {
-            size_t at = 16 + 8 * (size_t)k;
-            NN__FORWARD(nn__check_coef(q + at, off + at, coef[k], i, fn));
-        }
-        shape->sizes[i + 1] = nn__rd32(q);
-        shape->acts[i] = (int32_t)act;
-    }
-
-    /* The parameter limit, through the same check nn_net_create uses so
-       the two can never disagree; its message is kept after ours. */
-    st = nn__net_check_shape(n, shape->sizes, shape->acts, fn);
-    if (st != NN_OK) {
+    if (nn__net_check_shape(n, shape->sizes, shape->acts, fn) != NN_OK) {
         const char *m = nn_last_error();
         size_t fl = strlen(fn);
         if (strncmp(m, fn, fl) == 0 && strncmp(m + fl, ": ", 2) == 0)
@@ -452,6 +435,35 @@ static int nn__parse_layr(const unsigned char *buf, struct nn__span s,
     }
     shape->n_params = total;
     return NN_OK;
+}
+
+static int nn__parse_layr(const unsigned char *buf, struct nn__span s,
+                          struct nn__shape *shape, const char *fn)
+{
+    const unsigned char *p = buf + s.off;
+    size_t n, i;
+    uint32_t v;
+
+    NN__CHECK(s.len < NN__LAYR_FIXED_BYTES, NN_ERR_FORMAT,
+              "%s: LAYR length at offset %zu is %zu, shorter than its "
+              "%u-byte counts", fn, s.off - 8, s.len, NN__LAYR_FIXED_BYTES);
+    v = nn__rd32(p);
+    NN__CHECK(v == 0 || v > NN_MAX_LAYERS, NN_ERR_FORMAT,
+              "%s: LAYR n_layers at offset %zu is %lu, outside [1, %u]", fn,
+              s.off, (unsigned long)v, NN_MAX_LAYERS);
+    n = v;
+    NN__CHECK(s.len != nn__layr_bytes(n), NN_ERR_FORMAT,
+              "%s: LAYR length at offset %zu is %zu, expected %zu for %zu "
+              "layers", fn, s.off - 8, s.len, nn__layr_bytes(n), n);
+    NN__FORWARD(nn__check_width(nn__rd32(p + 4), s.off + 4, "n_inputs", 0,
+                                fn));
+    shape->n_layers = n;
+    shape->sizes[0] = nn__rd32(p + 4);
+    for (i = 0; i < n; i++)
+        NN__FORWARD(nn__parse_layr_row(buf, p + NN__LAYR_FIXED_BYTES +
+                                                NN__LAYER_BYTES * i,
+                                       i, n, shape, fn));
+    return nn__parse_layr_limits(s, shape, fn);
 }
 
 /* Index of the first of n floats at p that is NaN or infinite, n if none.

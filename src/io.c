@@ -569,21 +569,13 @@ static int nn__check_optm(const unsigned char *buf, struct nn__span s,
     return NN_OK;
 }
 
-static int nn__parse(nn_net **out, nn_optimizer **opt_out,
-                     const unsigned char *buf, size_t size, const char *fn)
+/* ---- check a whole image (header, CRC, sections, layers, parameters,
+   optimizer state) before anything is allocated */
+static int nn__parse_check(const unsigned char *buf, size_t size,
+                           struct nn__span *span, struct nn__shape *shape,
+                           struct nn__opt_state *ost, const char *fn)
 {
-    struct nn__opt_state ost;
-    memset(&ost, 0, sizeof ost);
-    if (opt_out != NULL) *opt_out = NULL;
-    struct nn__span span[NN__V1_KINDS];
-    struct nn__shape shape;
-    const unsigned char *p;
-    nn_net *net;
-    size_t i, k;
-    int st;
-
-    *out = NULL;
-    memset(&shape, 0, sizeof shape);
+    memset(shape, 0, sizeof *shape);
     NN__FORWARD(nn__check_header(buf, (uint64_t)size, fn));
 
 #ifndef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
@@ -599,23 +591,26 @@ static int nn__parse(nn_net **out, nn_optimizer **opt_out,
     }
 #endif
 
-    memset(span, 0, sizeof span);
+    memset(span, 0, NN__V1_KINDS * sizeof *span);
     NN__FORWARD(nn__find_sections(buf, size, span, fn));
-    NN__FORWARD(nn__parse_layr(buf, span[NN__SEC_LAYR], &shape, fn));
-    NN__FORWARD(nn__check_parm(buf, span[NN__SEC_PARM], &shape, fn));
-    if (span[NN__SEC_OPTM].off != 0) {
-        st = nn__check_optm(buf, span[NN__SEC_OPTM], shape.n_params, &ost,
-                            fn);
-        if (st != NN_OK) return st;
-    }
+    NN__FORWARD(nn__parse_layr(buf, span[NN__SEC_LAYR], shape, fn));
+    NN__FORWARD(nn__check_parm(buf, span[NN__SEC_PARM], shape, fn));
+    if (span[NN__SEC_OPTM].off != 0)
+        NN__FORWARD(nn__check_optm(buf, span[NN__SEC_OPTM],
+                                   shape->n_params, ost, fn));
+    return NN_OK;
+}
 
-    /* Valid: only now allocate (params and grads are 4 * n_params bytes
-       each, no more than the input). */
-    NN__FORWARD(nn__net_alloc(&net, shape.n_layers, shape.sizes, shape.acts,
-                              fn));
+/* ---- a checked image's layer options, rng state and parameters into
+   a net allocated for its shape */
+static void nn__parse_fill(nn_net *net, const unsigned char *buf,
+                           const struct nn__span *span)
+{
+    const unsigned char *p;
+    size_t i, k;
 
     p = buf + span[NN__SEC_LAYR].off + NN__LAYR_FIXED_BYTES;
-    for (i = 0; i < shape.n_layers; i++, p += NN__LAYER_BYTES) {
+    for (i = 0; i < net->n_layers; i++, p += NN__LAYER_BYTES) {
         struct nn__layer *l = &net->layers[i];
         l->dropout = nn__bits_f32(nn__rd32(p + 8));
         l->l1_w = nn__bits_f64(nn__rd64(p + 16));
@@ -626,7 +621,7 @@ static int nn__parse(nn_net **out, nn_optimizer **opt_out,
     for (k = 0; k < 4; k++, p += 8) net->rng.s[k] = nn__rd64(p);
 
     p = buf + span[NN__SEC_PARM].off;
-    for (i = 0; i < shape.n_layers; i++) {
+    for (i = 0; i < net->n_layers; i++) {
         struct nn__layer *l = &net->layers[i];
         nn__get_floats(l->w, p, l->n_in * l->n_out);
         p += 4 * l->n_in * l->n_out;
@@ -634,21 +629,52 @@ static int nn__parse(nn_net **out, nn_optimizer **opt_out,
         p += 4 * l->n_out;
     }
     nn__net_refresh_pmax(net);
+}
+
+/* ---- the optimizer of a checked OPTM section, for net */
+static int nn__parse_optm(nn_optimizer **opt_out, nn_net *net,
+                          const unsigned char *buf, struct nn__span s,
+                          const struct nn__opt_state *ost, const char *fn)
+{
+    const unsigned char *p = buf + s.off + NN__OPTM_FIXED_BYTES;
+    float *s1, *s2;
+    nn_optimizer *opt;
+
+    NN__FORWARD(nn__optimizer_import(&opt, net, ost, fn));
+    nn__optimizer_arrays(opt, &s1, &s2);
+    nn__get_floats(s1, p, net->n_params);
+    if (s2 != NULL) nn__get_floats(s2, p + 4 * net->n_params,
+                                   net->n_params);
+    nn__optimizer_refresh_bounds(opt);
+    *opt_out = opt;
+    return NN_OK;
+}
+
+static int nn__parse(nn_net **out, nn_optimizer **opt_out,
+                     const unsigned char *buf, size_t size, const char *fn)
+{
+    struct nn__opt_state ost;
+    struct nn__span span[NN__V1_KINDS];
+    struct nn__shape shape;
+    nn_net *net;
+    int st;
+
+    memset(&ost, 0, sizeof ost);
+    if (opt_out != NULL) *opt_out = NULL;
+    *out = NULL;
+    NN__FORWARD(nn__parse_check(buf, size, span, &shape, &ost, fn));
+
+    /* Valid: only now allocate (params and grads are 4 * n_params bytes
+       each, no more than the input). */
+    NN__FORWARD(nn__net_alloc(&net, shape.n_layers, shape.sizes, shape.acts,
+                              fn));
+    nn__parse_fill(net, buf, span);
     if (opt_out != NULL && span[NN__SEC_OPTM].off != 0) {
-        float *s1, *s2;
-        nn_optimizer *opt;
-        st = nn__optimizer_import(&opt, net, &ost, fn);
+        st = nn__parse_optm(opt_out, net, buf, span[NN__SEC_OPTM], &ost, fn);
         if (st != NN_OK) {
             nn_net_destroy(net);
             return st;
         }
-        nn__optimizer_arrays(opt, &s1, &s2);
-        p = buf + span[NN__SEC_OPTM].off + NN__OPTM_FIXED_BYTES;
-        nn__get_floats(s1, p, net->n_params);
-        if (s2 != NULL) nn__get_floats(s2, p + 4 * net->n_params,
-                                       net->n_params);
-        nn__optimizer_refresh_bounds(opt);
-        *opt_out = opt;
     }
     *out = net;
     return NN_OK;

@@ -919,15 +919,102 @@ static int nn__close_checked(int fd)
 
 /*====== nn_net_load ======*/
 
+/* The failures of a model file's read: a system call's (errno read
+   first), a file that shrank or grew while being read. */
+static int nn__load_sys(const char *what, const char *path, const char *fn)
+{
+    char et[128];
+    int e = errno;
+    return nn__fail(NN_ERR_IO, "%s: %s of \"%s\" failed: %s", fn, what,
+                    path, nn__errtext(e, et, sizeof et));
+}
+
+static int nn__load_shrank(const char *path, size_t got, size_t size,
+                           const char *fn)
+{
+    return nn__fail(NN_ERR_FORMAT, "%s: truncated: \"%s\" ended after %zu "
+                    "bytes while being read, fstat said %zu", fn, path, got,
+                    size);
+}
+
+static int nn__load_grew(const char *path, size_t size, const char *fn)
+{
+    return nn__fail(NN_ERR_FORMAT, "%s: \"%s\" holds more than the %zu "
+                    "bytes fstat reported (written to while being read?)",
+                    fn, path, size);
+}
+
+/* ---- fd's size by fstat (a regular file), within the model limit */
+static int nn__load_size(int fd, const char *path, size_t *size_out,
+                         const char *fn)
+{
+    uint64_t size64 = 0;
+    int r;
+    do r = nn__io.fstat_size(fd, &size64);
+    while (r != 0 && errno == EINTR);
+    if (r != 0) return nn__load_sys("fstat (or not a regular file)", path, fn);
+    NN__CHECK(size64 > NN__MAX_FILE_BYTES || size64 > SIZE_MAX,
+              NN_ERR_FORMAT, "%s: \"%s\" is %llu bytes, over the limit of "
+              "%llu for a model file", fn, path, (unsigned long long)size64,
+              (unsigned long long)NN__MAX_FILE_BYTES);
+    *size_out = (size_t)size64;
+    return NN_OK;
+}
+
+/* ---- the end: one more byte must hit end of file (the file did not
+   grow after fstat: a concurrent writer, or the image would be cut
+   short), then fd is closed and the close checked; *fd is -1 once
+   closed */
+static int nn__load_finish(int *fd, const char *path, size_t size,
+                           const char *fn)
+{
+    unsigned char probe;
+    size_t got;
+    if (nn__read_full(*fd, &probe, 1, &got) != 0)
+        return nn__load_sys("read", path, fn);
+    if (got != 0) return nn__load_grew(path, size, fn);
+    if (nn__close_checked(*fd) != 0) {
+        *fd = -1;
+        return nn__load_sys("close", path, fn);
+    }
+    *fd = -1;
+    return NN_OK;
+}
+
+/* ---- the header first: a foreign or mislabeled file is refused
+   before the whole of it is allocated and read.  A file too small to be
+   a model is read whole into head and closed (*fd = -1): the parser
+   says why. */
+static int nn__load_head(int *fd, unsigned char *head, size_t head_size,
+                         size_t size, const char *path, const char *fn)
+{
+    size_t hn = size < head_size ? size : head_size, got;
+    if (nn__read_full(*fd, head, hn, &got) != 0)
+        return nn__load_sys("read", path, fn);
+    if (got < hn) return nn__load_shrank(path, got, size, fn);
+    if (size < head_size) return nn__load_finish(fd, path, size, fn);
+    return nn__check_header(head, (uint64_t)size, fn);
+}
+
+/* ---- the rest of the file after its head_size bytes, into buf */
+static int nn__load_body(int fd, unsigned char *buf, size_t head_size,
+                         size_t size, const char *path, const char *fn)
+{
+    size_t got;
+    if (nn__read_full(fd, buf + head_size, size - head_size, &got) != 0)
+        return nn__load_sys("read", path, fn);
+    if (got < size - head_size)
+        return nn__load_shrank(path, got + head_size, size, fn);
+    return NN_OK;
+}
+
 static int nn__load(nn_net **out, nn_optimizer **opt_out, const char *path,
                     const char *fn)
 {
-    unsigned char head[NN__HEADER_BYTES + NN__CRC_BYTES], probe;
+    unsigned char head[NN__HEADER_BYTES + NN__CRC_BYTES];
     unsigned char *buf = NULL;
-    uint64_t size64 = 0;
-    size_t size, got;
+    size_t size = 0;
     int fd, st, e;
-    const char *what;
     char et[128];
 
     NN__CHECK(path == NULL, NN_ERR_INVALID_ARG, "%s: path is NULL", fn);
@@ -940,104 +1027,31 @@ static int nn__load(nn_net **out, nn_optimizer **opt_out, const char *path,
         return nn__fail(NN_ERR_IO, "%s: cannot open \"%s\": %s", fn, path,
                         nn__errtext(e, et, sizeof et));
     }
-    {
-        int r;
-        do r = nn__io.fstat_size(fd, &size64);
-        while (r != 0 && errno == EINTR);
-        if (r != 0) {
-            what = "fstat (or not a regular file)";
-            goto sys_fail;
-        }
-    }
-    if (size64 > NN__MAX_FILE_BYTES || size64 > SIZE_MAX) {
-        (void)nn__io.close(fd);
-        return nn__fail(NN_ERR_FORMAT, "%s: \"%s\" is %llu bytes, over the "
-                        "limit of %llu for a model file", fn, path,
-                        (unsigned long long)size64,
-                        (unsigned long long)NN__MAX_FILE_BYTES);
-    }
-    size = (size_t)size64;
-
-    /* The header first: a foreign or mislabeled file is refused before
-       the whole of it is allocated and read. */
-    {
-        size_t hn = size < sizeof head ? size : sizeof head;
-        if (nn__read_full(fd, head, hn, &got) != 0) {
-            what = "read";
-            goto sys_fail;
-        }
-        if (got < hn) goto shrank;
-        if (size < sizeof head) {
-            /* too small to be a model: let the parser say why, after
-               making sure the file holds no more than fstat said */
-            if (nn__read_full(fd, &probe, 1, &got) != 0) {
-                what = "read";
-                goto sys_fail;
-            }
-            if (got != 0) goto grew;
-            if (nn__close_checked(fd) != 0) {
-                fd = -1;
-                what = "close";
-                goto sys_fail;
-            }
-            return nn__parse(out, opt_out, head, size, fn);
-        }
-        st = nn__check_header(head, size64, fn);
-        if (st != NN_OK) {
-            (void)nn__io.close(fd);
-            return st;
-        }
-    }
+    st = nn__load_size(fd, path, &size, fn);
+    if (st != NN_OK) goto fail;
+    st = nn__load_head(&fd, head, sizeof head, size, path, fn);
+    if (st != NN_OK) goto fail;
+    if (fd < 0) return nn__parse(out, opt_out, head, size, fn);
 
     buf = nn__malloc(size);
     if (buf == NULL) {
-        (void)nn__io.close(fd);
-        return nn__fail(NN_ERR_NOMEM, "%s: out of memory reading the %zu "
-                        "bytes of \"%s\"", fn, size, path);
+        st = nn__fail(NN_ERR_NOMEM, "%s: out of memory reading the %zu "
+                      "bytes of \"%s\"", fn, size, path);
+        goto fail;
     }
     memcpy(buf, head, sizeof head);
-    if (nn__read_full(fd, buf + sizeof head, size - sizeof head, &got) != 0) {
-        what = "read";
-        goto sys_fail;
-    }
-    if (got < size - sizeof head) {
-        got += sizeof head;
-        goto shrank;
-    }
-    /* One more byte must hit end of file: the file did not grow after
-       fstat (a concurrent writer), or the image would be cut short. */
-    if (nn__read_full(fd, &probe, 1, &got) != 0) {
-        what = "read";
-        goto sys_fail;
-    }
-    if (got != 0) goto grew;
-    if (nn__close_checked(fd) != 0) {
-        fd = -1;
-        what = "close";
-        goto sys_fail;
-    }
+    st = nn__load_body(fd, buf, sizeof head, size, path, fn);
+    if (st != NN_OK) goto fail;
+    st = nn__load_finish(&fd, path, size, fn);
+    if (st != NN_OK) goto fail;
     st = nn__parse(out, opt_out, buf, size, fn);
     nn__free(buf);
     return st;
 
-sys_fail:
-    e = errno;
+fail:
     if (fd >= 0) (void)nn__io.close(fd);
     nn__free(buf);
-    return nn__fail(NN_ERR_IO, "%s: %s of \"%s\" failed: %s", fn, what,
-                    path, nn__errtext(e, et, sizeof et));
-shrank:
-    (void)nn__io.close(fd);
-    nn__free(buf);
-    return nn__fail(NN_ERR_FORMAT, "%s: truncated: \"%s\" ended after %zu "
-                    "bytes while being read, fstat said %zu", fn, path, got,
-                    size);
-grew:
-    (void)nn__io.close(fd);
-    nn__free(buf);
-    return nn__fail(NN_ERR_FORMAT, "%s: \"%s\" holds more than the %zu "
-                    "bytes fstat reported (written to while being read?)",
-                    fn, path, size);
+    return st;
 }
 
 /*====== Whole-file reader for other formats (idx.c) ======*/

@@ -1335,61 +1335,65 @@ static int nn__save_fail(struct nn__saving *s, const char *what, int e)
                     s->tmp);
 }
 
-int nn__save_image(size_t size, nn__image_writer write_image,
-                   const void *ctx, const char *path, const char *fn)
+/* ---- validate path and name its parts in s; *plen_out is its length */
+static int nn__save_check(struct nn__saving *s, const char *path,
+                          size_t *plen_out, const char *fn)
 {
-    struct nn__saving s;
+    const char *slash;
     size_t plen;
-    unsigned char *img = NULL;
-    char *dir = NULL;
-    const char *slash, *what;
-    int fd, r, st, e;
-    char et[128];
 
     NN__CHECK(path == NULL, NN_ERR_INVALID_ARG, "%s: path is NULL", fn);
     NN__CHECK(path[0] == '\0', NN_ERR_INVALID_ARG, "%s: path is empty", fn);
     plen = strlen(path);
     NN__CHECK(plen > INT_MAX - 2, NN_ERR_INVALID_ARG, "%s: path is %zu "
               "bytes long", fn, plen);
-    s.path = path;
-    s.fn = fn;
+    s->path = path;
+    s->fn = fn;
     slash = strrchr(path, '/');
-    s.base = slash == NULL ? path : slash + 1;
-    s.pre = (int)(s.base - path);
-    s.dfd = -1;
-    if (s.base[0] == '\0')
+    s->base = slash == NULL ? path : slash + 1;
+    s->pre = (int)(s->base - path);
+    s->dfd = -1;
+    if (s->base[0] == '\0')
         return nn__fail(NN_ERR_IO, "%s: \"%s\" ends in '/', so it names a "
                         "directory, not a regular file; nothing was written",
                         fn, path);
+    *plen_out = plen;
+    return NN_OK;
+}
 
-    img = nn__malloc(size);
-    dir = nn__malloc(plen + 2);
+/* ---- the image buffer, and the target checked (its directory open in
+   s->dfd); rename is atomic only within one file system, so the
+   temporary file lives in the target's directory */
+static int nn__save_prepare(struct nn__saving *s, size_t size, size_t plen,
+                            unsigned char **img_out)
+{
+    unsigned char *img = nn__malloc(size);
+    char *dir = nn__malloc(plen + 2);
+    int st;
+
     if (img == NULL || dir == NULL) {
         nn__free(img);
         nn__free(dir);
         return nn__fail(NN_ERR_NOMEM, "%s: out of memory for the %zu-byte "
-                        "image of \"%s\"", fn, size, path);
+                        "image of \"%s\"", s->fn, size, s->path);
     }
-    /* rename is atomic only within one file system, so the temporary file
-       lives in the target's directory */
-    st = nn__save_target(&s, dir);
+    st = nn__save_target(s, dir);
     nn__free(dir);
     if (st != NN_OK) {
         nn__free(img);
         return st;
     }
-    write_image(ctx, img);
+    *img_out = img;
+    return NN_OK;
+}
 
-    fd = nn__save_tmp_open(&s);
-    if (fd < 0) {
-        e = errno;
-        (void)nn__io.close(s.dfd);
-        nn__free(img);
-        return nn__fail(NN_ERR_IO, "%s: cannot save \"%s\": open of a new "
-                        "temporary file failed: %s; nothing was written "
-                        "(temporary file \"%.*s%s\")", fn, path,
-                        nn__errtext(e, et, sizeof et), s.pre, path, s.tmp);
-    }
+/* ---- the image into the open temporary file fd, on disk, then renamed
+   over the target; fd is closed on every path */
+static int nn__save_commit(struct nn__saving *s, int fd,
+                           const unsigned char *img, size_t size)
+{
+    const char *what;
+    int r, e;
 
     if (nn__write_full(fd, img, size) != 0) {
         what = "write";
@@ -1402,31 +1406,54 @@ int nn__save_image(size_t size, nn__image_writer write_image,
     }
     /* the descriptor is gone from here on, even when close fails */
     if (nn__close_checked(fd) != 0) {
-        what = "close";
-        goto fail_closed;
+        e = errno;
+        return nn__save_fail(s, "close", e);
     }
     /* Between nn__save_target's lstat and this rename another process
        could put a FIFO or device at path; nothing short of renameat2's
        flags (which have no "only a regular file" mode) closes that
        window, and the header says so. */
-    do r = nn__io.rename(s.dfd, s.tmp, s.base);
+    do r = nn__io.rename(s->dfd, s->tmp, s->base);
     while (r != 0 && errno == EINTR);
     if (r != 0) {
-        what = "rename";
-        goto fail_closed;
+        e = errno;
+        return nn__save_fail(s, "rename", e);
     }
-    nn__free(img);
-    return nn__sync_dir(&s);
+    return NN_OK;
 
 fail_open:
     e = errno;
     (void)nn__io.close(fd);
+    return nn__save_fail(s, what, e);
+}
+
+int nn__save_image(size_t size, nn__image_writer write_image,
+                   const void *ctx, const char *path, const char *fn)
+{
+    struct nn__saving s;
+    size_t plen = 0;
+    unsigned char *img = NULL;
+    int fd, st, e;
+    char et[128];
+
+    NN__FORWARD(nn__save_check(&s, path, &plen, fn));
+    NN__FORWARD(nn__save_prepare(&s, size, plen, &img));
+    write_image(ctx, img);
+
+    fd = nn__save_tmp_open(&s);
+    if (fd < 0) {
+        e = errno;
+        (void)nn__io.close(s.dfd);
+        nn__free(img);
+        return nn__fail(NN_ERR_IO, "%s: cannot save \"%s\": open of a new "
+                        "temporary file failed: %s; nothing was written "
+                        "(temporary file \"%.*s%s\")", fn, path,
+                        nn__errtext(e, et, sizeof et), s.pre, path, s.tmp);
+    }
+    st = nn__save_commit(&s, fd, img, size);
     nn__free(img);
-    return nn__save_fail(&s, what, e);
-fail_closed:
-    e = errno;
-    nn__free(img);
-    return nn__save_fail(&s, what, e);
+    if (st != NN_OK) return st;
+    return nn__sync_dir(&s);
 }
 
 /* nn__save_image's writer for a model or checkpoint image */

@@ -175,10 +175,8 @@ int nn_net_init(nn_net *net, size_t layer, int32_t scheme, double gain,
     size_t i, lo, hi;
     NN__CHECK(net == NULL, NN_ERR_INVALID_ARG, "%s: net is NULL", fn);
     NN__CHECK_HANDLE(net, NN__TAG_NET, "net", fn);
-    if (layer != NN_ALL_LAYERS) {
-        int st = nn__check_layer(net, layer, fn);
-        if (st != NN_OK) return st;
-    }
+    if (layer != NN_ALL_LAYERS)
+        NN__FORWARD(nn__check_layer(net, layer, fn));
     NN__CHECK(scheme < NN_INIT_DEFAULT || scheme > NN_INIT_ORTHOGONAL,
               NN_ERR_INVALID_ARG, "%s: scheme = %d is not an NN_INIT_* "
               "value", fn, (int)scheme);

@@ -582,8 +582,8 @@ static int nn__idx_file(const char *path, unsigned char **file,
                         size_t *c, size_t *s, uint32_t *nd, const char *fn)
 {
     size_t size;
-    int st = nn__read_file(path, NN__IDX_MAX_FILE, file, &size, fn);
-    if (st != NN_OK) return st;
+    int st;
+    NN__FORWARD(nn__read_file(path, NN__IDX_MAX_FILE, file, &size, fn));
     st = nn__idx_parse(*file, size, data, owned, c, s, nd, fn, path);
     if (st != NN_OK) {
         nn__free(*file);

@@ -530,7 +530,6 @@ static int nn__check_optm(const unsigned char *buf, struct nn__span s,
     const unsigned char *p = buf + s.off;
     size_t i, want, bad;
     uint32_t reserved;
-    int st_;
 
     NN__CHECK(s.len < NN__OPTM_FIXED_BYTES, NN_ERR_FORMAT,
               "%s: section \"OPTM\" is %zu bytes, less than its %u fixed "
@@ -544,8 +543,7 @@ static int nn__check_optm(const unsigned char *buf, struct nn__span s,
     for (i = 0; i < NN__OPT_N_SETTINGS; i++)
         st->set[i] = nn__bits_f64(nn__rd64(p + 8 + 8 * i));
     st->iterations = nn__rd64(p + 64);
-    st_ = nn__optimizer_check(st, fn);
-    if (st_ != NN_OK) return st_;
+    NN__FORWARD(nn__optimizer_check(st, fn));
     want = nn__optm_bytes(n_params, st->kind);
     NN__CHECK(s.len != want, NN_ERR_FORMAT, "%s: section \"OPTM\" is %zu "
               "bytes; %zu parameters of optimizer kind %d need %zu", fn,

@@ -1126,9 +1126,8 @@ static int nn__backward_sgd(nn_net *net, int32_t loss, const float *targets,
     NN__CHECK(!isfinite(learning_rate), NN_ERR_NONFINITE,
               "%s: learning_rate is %s", fn,
               isnan(learning_rate) ? "NaN" : "infinite");
-    st = nn__backward(net, loss, targets, labels, &value, &learning_rate,
-                      fn);
-    if (st != NN_OK) return st;
+    NN__FORWARD(nn__backward(net, loss, targets, labels, &value,
+                             &learning_rate, fn));
     if (net->has_grads) {
         /* the fused path was not provable (or a penalty is set): the
            gradients were stored; step with them */

@@ -381,9 +381,9 @@ int nn_pca_transform(const nn_pca *pca, const float *x, size_t rows,
     double worst = 0.0;
     size_t worst_row = 0;
     float *blk;
+    int st;
 
-    int st = nn__pca_rows_check(pca, x, "x", rows, out, fn);
-    if (st != NN_OK) return st;
+    NN__FORWARD(nn__pca_rows_check(pca, x, "x", rows, out, fn));
     cols = pca->cols;
     k = pca->k;
     /* blocks of rows are written while later ones are still to be read */
@@ -445,8 +445,7 @@ int nn_pca_inverse_transform(const nn_pca *pca, const float *y, size_t rows,
     double worst = 0.0, mmax = 0.0;
     size_t worst_row = 0;
 
-    int st = nn__pca_rows_check(pca, y, "y", rows, out, fn);
-    if (st != NN_OK) return st;
+    NN__FORWARD(nn__pca_rows_check(pca, y, "y", rows, out, fn));
     cols = pca->cols;
     k = pca->k;
     NN__CHECK(nn__overlap(y, rows * k * sizeof(float), out,
@@ -472,9 +471,9 @@ int nn_pca_inverse_transform(const nn_pca *pca, const float *y, size_t rows,
     for (r0 = 0; r0 < rows; r0 += nb) {
         float *o = out + r0 * cols;
         nb = rows - r0 < NN__PCA_BLOCK ? rows - r0 : NN__PCA_BLOCK;
-        /* X[nb][cols] = Y[nb][k] * back^T, back stored [cols][k] */
-        st = nn__gemm_dx(y + r0 * k, pca->back, o, nb, cols, k);
-        if (st != NN_OK) return st;  /* not reached: sizes <= INT_MAX */
+        /* X[nb][cols] = Y[nb][k] * back^T, back stored [cols][k]
+           (a failure is not reached: sizes <= INT_MAX) */
+        NN__FORWARD(nn__gemm_dx(y + r0 * k, pca->back, o, nb, cols, k));
         for (i = 0; i < nb; i++)
             for (j = 0; j < cols; j++)
                 o[i * cols + j] = (float)((double)o[i * cols + j] +

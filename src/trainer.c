@@ -536,11 +536,10 @@ static int nn__fit_step(struct nn__fit_run *f, size_t r0, size_t rows,
     *by_out = by;
     /* the shuffled rows of x are gathered by the forward's own copy of
        its input */
-    st = f->perm != NULL
-             ? nn__forward_rows(net, d->x, f->perm + r0, rows, f->ob,
-                                "nn_forward")
-             : nn_forward(net, d->x + r0 * d->n_in, rows, f->ob);
-    if (st != NN_OK) return st;
+    NN__FORWARD(f->perm != NULL
+                    ? nn__forward_rows(net, d->x, f->perm + r0, rows, f->ob,
+                                       "nn_forward")
+                    : nn_forward(net, d->x + r0 * d->n_in, rows, f->ob));
     if (nn__optimizer_plain_sgd(f->tr->opt, &lr)) {
         /* plain SGD: the update fused into the gradient product
            (nn_backward_sgd), then counted as the optimizer's */

@@ -30,8 +30,7 @@ int nn_data_spiral(float *x, int32_t *labels, size_t samples, size_t classes,
 {
     struct nn__rng r;
     size_t c, i;
-    int st = nn__data_check("nn_data_spiral", x, samples, classes);
-    if (st != NN_OK) return st;
+    NN__FORWARD(nn__data_check("nn_data_spiral", x, samples, classes));
 
     nn__rng_seed(&r, seed);
     for (c = 0; c < classes; c++) {
@@ -57,8 +56,7 @@ int nn_data_vertical(float *x, int32_t *labels, size_t samples,
 {
     struct nn__rng r;
     size_t c, i;
-    int st = nn__data_check("nn_data_vertical", x, samples, classes);
-    if (st != NN_OK) return st;
+    NN__FORWARD(nn__data_check("nn_data_vertical", x, samples, classes));
 
     nn__rng_seed(&r, seed);
     for (c = 0; c < classes; c++) {
@@ -77,8 +75,7 @@ int nn_data_sine(float *x, float *y, size_t samples)
 {
     static const double two_pi = 6.28318530717958647692;
     size_t i;
-    int st = nn__data_check("nn_data_sine", x, samples, 1);
-    if (st != NN_OK) return st;
+    NN__FORWARD(nn__data_check("nn_data_sine", x, samples, 1));
     NN__CHECK(y == NULL, NN_ERR_INVALID_ARG, "nn_data_sine: y is NULL");
     for (i = 0; i < samples; i++) {
         /* nnfs: X = arange(samples) / samples, y = sin(2 pi X) */
@@ -178,10 +175,8 @@ int nn_net_init(nn_net *net, size_t layer, int32_t scheme, double gain,
     size_t i, lo, hi;
     NN__CHECK(net == NULL, NN_ERR_INVALID_ARG, "%s: net is NULL", fn);
     NN__CHECK_HANDLE(net, NN__TAG_NET, "net", fn);
-    if (layer != NN_ALL_LAYERS) {
-        int st = nn__check_layer(net, layer, fn);
-        if (st != NN_OK) return st;
-    }
+    if (layer != NN_ALL_LAYERS)
+        NN__FORWARD(nn__check_layer(net, layer, fn));
     NN__CHECK(scheme < NN_INIT_DEFAULT || scheme > NN_INIT_ORTHOGONAL,
               NN_ERR_INVALID_ARG, "%s: scheme = %d is not an NN_INIT_* "
               "value", fn, (int)scheme);

@@ -47,8 +47,7 @@ static int nn__dims_ok(const char *what, size_t batch, size_t n_in,
 int nn__gemm_fwd(const float *x, const float *w, float *z, size_t batch,
                  size_t n_in, size_t n_out)
 {
-    int st = nn__dims_ok("forward", batch, n_in, n_out);
-    if (st != NN_OK) return st;
+    NN__FORWARD(nn__dims_ok("forward", batch, n_in, n_out));
     /* Z <- X * W (+ Z, cleared): M = batch, N = n_out, K = n_in;
        lda = n_in, ldb = n_out, ldc = n_out. */
     nn__clear(z, batch, n_out);
@@ -61,8 +60,7 @@ int nn__gemm_fwd(const float *x, const float *w, float *z, size_t batch,
 int nn__gemm_dw(const float *x, const float *dz, float *dw, size_t batch,
                 size_t n_in, size_t n_out, float alpha, float beta)
 {
-    int st = nn__dims_ok("weight gradient", batch, n_in, n_out);
-    if (st != NN_OK) return st;
+    NN__FORWARD(nn__dims_ok("weight gradient", batch, n_in, n_out));
     /* dW <- alpha * X^T * dZ + beta * dW: M = n_in, N = n_out, K = batch;
        X is stored [batch][n_in] so lda = n_in (transposed), ldb = n_out,
        ldc = n_out.  beta = 0 is done as a clear and beta = 1. */
@@ -80,8 +78,7 @@ int nn__gemm_dw_ld(const float *x, size_t ldx, const float *dz, float *dw,
                    size_t batch, size_t m, size_t n_out, float alpha,
                    float beta)
 {
-    int st = nn__dims_ok("weight gradient", batch, ldx, n_out);
-    if (st != NN_OK) return st;
+    NN__FORWARD(nn__dims_ok("weight gradient", batch, ldx, n_out));
     /* dW <- alpha * X[:, j0:j0+m]^T * dZ + beta * dW: M = m, N = n_out,
        K = batch; x points at column j0 of X stored [batch][ldx], so
        lda = ldx (transposed), ldb = n_out, ldc = n_out.  Each element is
@@ -98,8 +95,7 @@ int nn__gemm_dw_ld(const float *x, size_t ldx, const float *dz, float *dw,
 
 int nn__syrk_xtx(const float *x, float *c, size_t rows, size_t cols)
 {
-    int st = nn__dims_ok("covariance", rows, cols, cols);
-    if (st != NN_OK) return st;
+    NN__FORWARD(nn__dims_ok("covariance", rows, cols, cols));
     /* C <- X^T * X (upper triangle only, beta = 0): N = cols, K = rows;
        X is stored [rows][cols] and read transposed, so lda = cols; C is
        [cols][cols], ldc = cols.  Entries below the diagonal are not
@@ -113,8 +109,7 @@ int nn__syrk_xtx(const float *x, float *c, size_t rows, size_t cols)
 int nn__gemm_dx(const float *dz, const float *w, float *dx, size_t batch,
                 size_t n_in, size_t n_out)
 {
-    int st = nn__dims_ok("input gradient", batch, n_in, n_out);
-    if (st != NN_OK) return st;
+    NN__FORWARD(nn__dims_ok("input gradient", batch, n_in, n_out));
     /* dX <- dZ * W^T (+ dX, cleared): M = batch, N = n_in, K = n_out;
        lda = n_out, W is [n_in][n_out] read transposed so ldb = n_out,
        ldc = n_in. */

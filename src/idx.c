@@ -240,157 +240,217 @@ static int nn__gz_fast_fits(const unsigned char *dst, size_t total,
     return total - *hdr == *count * *sample;
 }
 
+/* ---- the fast path: the whole stream decoded in one call into a block
+   of the size the gzip trailer claims.  *done is set when it gave a
+   valid IDX image; else the zlib path reads the stream again. */
+static int nn__idx_gunzip_fast(const unsigned char *buf, size_t size,
+                               size_t have, const unsigned char **data,
+                               unsigned char **owned, size_t *count,
+                               size_t *sample, uint32_t *ndims, int *done,
+                               const char *fn, const char *name)
+{
+    unsigned char *out = nn__malloc(have);
+    size_t hdr = 0;
+
+    if (out == NULL)
+        return nn__fail(NN_ERR_NOMEM, "%s: %s: out of memory for the "
+                        "%zu bytes of IDX data", fn, name, have);
+    nn__idx_hugepages(out, have);
+    if (nn__gz_fast(buf, size, out, have) &&
+        nn__gz_fast_fits(out, have, &hdr, count, sample, ndims, fn, name)) {
+        *data = out + hdr;
+        *owned = out;
+        *done = 1;
+        return NN_OK;
+    }
+    nn__free(out);
+    return NN_OK;
+}
+
+static int nn__gz_nomem(const char *fn, const char *name)
+{
+    return nn__fail(NN_ERR_NOMEM, "%s: %s: out of memory in zlib", fn, name);
+}
+
+static int nn__gz_nomem_data(size_t payload, const char *fn,
+                             const char *name)
+{
+    return nn__fail(NN_ERR_NOMEM, "%s: %s: out of memory for the %zu "
+                    "bytes of IDX data", fn, name, payload);
+}
+
+/* zlib's message belongs to the stream: formatted before it ends */
+static int nn__gz_damaged(const z_stream *zs, int zr, const char *fn,
+                          const char *name)
+{
+    const char *msg = zs->msg ? zs->msg : "no detail";
+    return nn__fail(NN_ERR_FORMAT, "%s: %s: damaged gzip data: zlib says "
+                    "\"%s\" (%d)", fn, name, msg, zr);
+}
+
+/* ---- a zlib stream on buf, through the library's allocator */
+static int nn__gz_open(z_stream *zs, const unsigned char *buf, size_t size,
+                       const char *fn, const char *name)
+{
+    int zr;
+    memset(zs, 0, sizeof *zs);
+    zs->zalloc = nn__zalloc;
+    zs->zfree = nn__zfree;
+    zs->next_in = (Bytef *)(uintptr_t)buf;   /* zlib does not write it */
+    zs->avail_in = (uInt)size;
+    zr = inflateInit2(zs, 16 + MAX_WBITS);   /* gzip wrapper only */
+    if (zr == Z_MEM_ERROR)
+        return nn__fail(NN_ERR_NOMEM, "%s: %s: out of memory starting zlib",
+                        fn, name);
+    NN__CHECK(zr != Z_OK, NN_ERR_FORMAT, "%s: %s: zlib inflateInit2 failed "
+              "(%d)", fn, name, zr);
+    return NN_OK;
+}
+
+/* ---- the IDX header: the 4-byte magic, then the dimensions it
+   announces, inflated and checked; *zr_out is zlib's last status */
+static int nn__gz_head(z_stream *zs, size_t *count, size_t *sample,
+                       uint32_t *ndims, int *zr_out, const char *fn,
+                       const char *name)
+{
+    unsigned char head[NN__IDX_MAX_HEADER];
+    size_t got, hdr = 0;
+    int zr;
+
+    nn__inflate_into(zs, head, 4, &got, &zr);
+    if (got == 4 && head[0] == 0 && head[1] == 0 && head[2] == 0x08 &&
+        head[3] >= 1 && head[3] <= NN__IDX_MAX_DIMS) {
+        size_t more = 4 * (size_t)head[3], g2;
+        nn__inflate_into(zs, head + 4, more, &g2, &zr);
+        got += g2;
+    }
+    *zr_out = zr;
+    if (zr == Z_MEM_ERROR) return nn__gz_nomem(fn, name);
+    if (zr != Z_OK && zr != Z_STREAM_END && zr != Z_BUF_ERROR)
+        return nn__gz_damaged(zs, zr, fn, name);
+    return nn__idx_header(head, got, &hdr, count, sample, ndims, fn, name);
+}
+
+/* ---- the payload, into *out.  The buffer grows with the data actually
+   inflated (doubling, from 64 KiB or 8 times the compressed size), so a
+   small stream that declares a huge payload cannot cause a huge
+   allocation: the largest block is at most twice what the stream really
+   holds, or that start.  A well-compressed real file (ratio under 8)
+   takes one block.  *out is the caller's to free, also on failure. */
+static int nn__gz_payload(z_stream *zs, size_t size, size_t payload,
+                          unsigned char **out, size_t *have_out,
+                          int *zr_out, const char *fn, const char *name)
+{
+    size_t cap, have = 0;
+    int zr;
+
+    cap = size > SIZE_MAX / 8 ? payload : size * 8;
+    if (cap < ((size_t)1 << 16)) cap = (size_t)1 << 16;
+    if (cap > payload) cap = payload;
+    *out = nn__malloc(cap);
+    if (*out == NULL) return nn__gz_nomem_data(payload, fn, name);
+    for (;;) {
+        size_t g;
+        unsigned char *grown;
+        nn__inflate_into(zs, *out + have, cap - have, &g, &zr);
+        have += g;
+        if (have < cap || cap == payload || zr == Z_STREAM_END) break;
+        g = cap > payload / 2 ? payload : cap * 2;
+        grown = nn__malloc(g);
+        if (grown == NULL) return nn__gz_nomem_data(payload, fn, name);
+        memcpy(grown, *out, have);
+        nn__free(*out);
+        *out = grown;
+        cap = g;
+    }
+    *have_out = have;
+    *zr_out = zr;
+    if (zr == Z_MEM_ERROR) return nn__gz_nomem(fn, name);
+    return NN_OK;
+}
+
+/* ---- the stream after the payload: complete, then ended (its trailer,
+   CRC-32 and length, checked by zlib), with no bytes after it */
+static int nn__gz_tail(z_stream *zs, size_t payload, size_t have, int zr,
+                       size_t count, size_t sample, const char *fn,
+                       const char *name)
+{
+    unsigned char extra;
+    size_t got;
+
+    if (have < payload) {
+        if (zr == Z_DATA_ERROR || zr == Z_NEED_DICT || zr == Z_STREAM_ERROR)
+            return nn__gz_damaged(zs, zr, fn, name);
+        return nn__fail(NN_ERR_FORMAT, "%s: %s: truncated: the header "
+                        "declares %zu data bytes (%zu x %zu), the gzip "
+                        "stream holds %zu", fn, name, payload, count,
+                        sample, have);
+    }
+    if (zr != Z_STREAM_END) {
+        /* the payload is complete: the stream must end here */
+        nn__inflate_into(zs, &extra, 1, &got, &zr);
+        NN__CHECK(got != 0, NN_ERR_FORMAT, "%s: %s: the gzip stream holds "
+                  "more than the %zu data bytes the header declares", fn,
+                  name, payload);
+        if (zr == Z_MEM_ERROR) return nn__gz_nomem(fn, name);
+        if (zr != Z_STREAM_END) {
+            if (zr == Z_DATA_ERROR) return nn__gz_damaged(zs, zr, fn, name);
+            return nn__fail(NN_ERR_FORMAT, "%s: %s: truncated gzip stream "
+                            "(no end or trailer)", fn, name);
+        }
+    }
+    NN__CHECK(zs->avail_in != 0, NN_ERR_FORMAT, "%s: %s: %zu bytes after "
+              "the end of the gzip stream", fn, name, (size_t)zs->avail_in);
+    return NN_OK;
+}
+
+/* ---- the zlib path on an open stream: header, payload, tail */
+static int nn__gz_inflate(z_stream *zs, size_t size, unsigned char **out,
+                          size_t *count, size_t *sample, uint32_t *ndims,
+                          const char *fn, const char *name)
+{
+    size_t payload, have = 0;
+    int zr;
+
+    NN__FORWARD(nn__gz_head(zs, count, sample, ndims, &zr, fn, name));
+    payload = *count * *sample;   /* checked against the limit */
+    NN__CHECK(zr == Z_STREAM_END && payload > 0, NN_ERR_FORMAT, "%s: %s: "
+              "truncated: the gzip stream ends after the IDX header", fn,
+              name);
+    NN__FORWARD(nn__gz_payload(zs, size, payload, out, &have, &zr, fn,
+                               name));
+    return nn__gz_tail(zs, payload, have, zr, *count, *sample, fn, name);
+}
+
 static int nn__idx_gunzip(const unsigned char *buf, size_t size,
                           const unsigned char **data, unsigned char **owned,
                           size_t *count, size_t *sample, uint32_t *ndims,
                           int fast, const char *fn, const char *name)
 {
     z_stream zs;
-    unsigned char head[NN__IDX_MAX_HEADER], extra;
     unsigned char *out = NULL;
-    size_t got, hdr = 0, payload, have, cap;
-    int zr, st;
+    size_t have;
+    int st, done = 0;
 
     NN__CHECK(size > NN__IDX_MAX_FILE, NN_ERR_FORMAT, "%s: %s: %zu bytes of "
               "gzip data is over the limit of %llu", fn, name, size,
               (unsigned long long)NN__IDX_MAX_FILE);
     have = nn__gz_claim(buf, size);
     if (NN__HAVE_FAST_GZIP && fast && have != 0) {
-        out = nn__malloc(have);
-        if (out == NULL)
-            return nn__fail(NN_ERR_NOMEM, "%s: %s: out of memory for the "
-                            "%zu bytes of IDX data", fn, name, have);
-        nn__idx_hugepages(out, have);
-        if (nn__gz_fast(buf, size, out, have) &&
-            nn__gz_fast_fits(out, have, &hdr, count, sample, ndims, fn,
-                             name)) {
-            *data = out + hdr;
-            *owned = out;
-            return NN_OK;
-        }
-        nn__free(out);
-        out = NULL;
+        NN__FORWARD(nn__idx_gunzip_fast(buf, size, have, data, owned, count,
+                                        sample, ndims, &done, fn, name));
+        if (done) return NN_OK;
     }
-    memset(&zs, 0, sizeof zs);
-    zs.zalloc = nn__zalloc;
-    zs.zfree = nn__zfree;
-    zs.next_in = (Bytef *)(uintptr_t)buf;   /* zlib does not write it */
-    zs.avail_in = (uInt)size;
-    zr = inflateInit2(&zs, 16 + MAX_WBITS);   /* gzip wrapper only */
-    if (zr == Z_MEM_ERROR)
-        return nn__fail(NN_ERR_NOMEM, "%s: %s: out of memory starting zlib",
-                        fn, name);
-    NN__CHECK(zr != Z_OK, NN_ERR_FORMAT, "%s: %s: zlib inflateInit2 failed "
-              "(%d)", fn, name, zr);
-
-    /* the 4-byte magic, then the dimensions it announces */
-    nn__inflate_into(&zs, head, 4, &got, &zr);
-    if (got == 4 && head[0] == 0 && head[1] == 0 && head[2] == 0x08 &&
-        head[3] >= 1 && head[3] <= NN__IDX_MAX_DIMS) {
-        size_t more = 4 * (size_t)head[3], g2;
-        nn__inflate_into(&zs, head + 4, more, &g2, &zr);
-        got += g2;
-    }
-    if (zr == Z_MEM_ERROR) goto nomem;
-    if (zr != Z_OK && zr != Z_STREAM_END && zr != Z_BUF_ERROR) goto damaged;
-    st = nn__idx_header(head, got, &hdr, count, sample, ndims, fn, name);
+    NN__FORWARD(nn__gz_open(&zs, buf, size, fn, name));
+    st = nn__gz_inflate(&zs, size, &out, count, sample, ndims, fn, name);
+    inflateEnd(&zs);
     if (st != NN_OK) {
-        inflateEnd(&zs);
+        nn__free(out);
         return st;
     }
-    payload = *count * *sample;   /* checked against the limit */
-    if (zr == Z_STREAM_END && payload > 0) goto truncated_at_header;
-
-    /* The buffer grows with the data actually inflated (doubling, from
-       64 KiB or 8 times the compressed size), so a small stream that
-       declares a huge payload cannot cause a huge allocation: the largest
-       block is at most twice what the stream really holds, or that start.
-       A well-compressed real file (ratio under 8) takes one block. */
-    cap = size > SIZE_MAX / 8 ? payload : size * 8;
-    if (cap < ((size_t)1 << 16)) cap = (size_t)1 << 16;
-    if (cap > payload) cap = payload;
-    out = nn__malloc(cap);
-    if (out == NULL) goto nomem_data;
-    have = 0;
-    for (;;) {
-        size_t g;
-        unsigned char *grown;
-        nn__inflate_into(&zs, out + have, cap - have, &g, &zr);
-        have += g;
-        if (have < cap || cap == payload || zr == Z_STREAM_END) break;
-        g = cap > payload / 2 ? payload : cap * 2;
-        grown = nn__malloc(g);
-        if (grown == NULL) goto nomem_data;
-        memcpy(grown, out, have);
-        nn__free(out);
-        out = grown;
-        cap = g;
-    }
-    if (zr == Z_MEM_ERROR) goto nomem;
-    if (have < payload) {
-        if (zr == Z_DATA_ERROR || zr == Z_NEED_DICT || zr == Z_STREAM_ERROR)
-            goto damaged;
-        inflateEnd(&zs);
-        nn__free(out);
-        return nn__fail(NN_ERR_FORMAT, "%s: %s: truncated: the header "
-                        "declares %zu data bytes (%zu x %zu), the gzip "
-                        "stream holds %zu", fn, name, payload, *count,
-                        *sample, have);
-    }
-    if (zr != Z_STREAM_END) {
-        /* the payload is complete: the stream must end here, with its
-           trailer (CRC-32 and length) checked by zlib */
-        nn__inflate_into(&zs, &extra, 1, &got, &zr);
-        if (got != 0) {
-            inflateEnd(&zs);
-            nn__free(out);
-            return nn__fail(NN_ERR_FORMAT, "%s: %s: the gzip stream holds "
-                            "more than the %zu data bytes the header "
-                            "declares", fn, name, payload);
-        }
-        if (zr == Z_MEM_ERROR) goto nomem;
-        if (zr != Z_STREAM_END) {
-            if (zr == Z_DATA_ERROR) goto damaged;
-            inflateEnd(&zs);
-            nn__free(out);
-            return nn__fail(NN_ERR_FORMAT, "%s: %s: truncated gzip stream "
-                            "(no end or trailer)", fn, name);
-        }
-    }
-    if (zs.avail_in != 0) {
-        size_t left = zs.avail_in;
-        inflateEnd(&zs);
-        nn__free(out);
-        return nn__fail(NN_ERR_FORMAT, "%s: %s: %zu bytes after the end of "
-                        "the gzip stream", fn, name, left);
-    }
-    inflateEnd(&zs);
     *data = out;
     *owned = out;
     return NN_OK;
-
-truncated_at_header:
-    inflateEnd(&zs);
-    return nn__fail(NN_ERR_FORMAT, "%s: %s: truncated: the gzip stream ends "
-                    "after the IDX header", fn, name);
-nomem:
-    inflateEnd(&zs);
-    nn__free(out);
-    return nn__fail(NN_ERR_NOMEM, "%s: %s: out of memory in zlib", fn, name);
-nomem_data:
-    inflateEnd(&zs);
-    nn__free(out);
-    return nn__fail(NN_ERR_NOMEM, "%s: %s: out of memory for the %zu "
-                    "bytes of IDX data", fn, name, payload);
-damaged:
-    {
-        const char *msg = zs.msg ? zs.msg : "no detail";
-        int st2 = nn__fail(NN_ERR_FORMAT, "%s: %s: damaged gzip data: zlib "
-                           "says \"%s\" (%d)", fn, name, msg, zr);
-        inflateEnd(&zs);
-        nn__free(out);
-        return st2;
-    }
 }
 
 static int nn__is_gzip(const unsigned char *buf, size_t size)
@@ -406,15 +466,14 @@ static int nn__idx_parse_ex(const unsigned char *buf, size_t size,
                             const char *name)
 {
     size_t hdr = 0, payload;
-    int st;
 
     *data = NULL;
     *owned = NULL;
     if (nn__is_gzip(buf, size))
         return nn__idx_gunzip(buf, size, data, owned, count, sample_size,
                               ndims, fast, fn, name);
-    st = nn__idx_header(buf, size, &hdr, count, sample_size, ndims, fn, name);
-    if (st != NN_OK) return st;
+    NN__FORWARD(nn__idx_header(buf, size, &hdr, count, sample_size, ndims,
+                               fn, name));
     payload = *count * *sample_size;
     NN__CHECK(size - hdr < payload, NN_ERR_FORMAT, "%s: %s: truncated: the "
               "header declares %zu data bytes (%zu x %zu), the file holds "
@@ -496,7 +555,6 @@ int nn_idx_parse_buffer(const void *buf, size_t size, float *out,
     unsigned char *owned;
     size_t c, s;
     uint32_t nd;
-    int st;
 
     NN__CHECK_PTR(count, fn);
     NN__CHECK_PTR(sample_size, fn);
@@ -504,8 +562,8 @@ int nn_idx_parse_buffer(const void *buf, size_t size, float *out,
               "%s: buf is NULL with size %zu", fn, size);
     NN__CHECK(!nn__scale_ok(scale), NN_ERR_INVALID_ARG, "%s: scale %d is "
               "not an NN_SCALE_* value", fn, (int)scale);
-    st = nn__idx_parse(buf, size, &data, &owned, &c, &s, &nd, fn, "buffer");
-    if (st != NN_OK) return st;
+    NN__FORWARD(nn__idx_parse(buf, size, &data, &owned, &c, &s, &nd, fn,
+                              "buffer"));
     if (out != NULL && capacity < c * s) {
         nn__free(owned);
         return nn__fail(NN_ERR_SHAPE, "%s: capacity %zu floats is less than "
@@ -524,8 +582,8 @@ static int nn__idx_file(const char *path, unsigned char **file,
                         size_t *c, size_t *s, uint32_t *nd, const char *fn)
 {
     size_t size;
-    int st = nn__read_file(path, NN__IDX_MAX_FILE, file, &size, fn);
-    if (st != NN_OK) return st;
+    int st;
+    NN__FORWARD(nn__read_file(path, NN__IDX_MAX_FILE, file, &size, fn));
     st = nn__idx_parse(*file, size, data, owned, c, s, nd, fn, path);
     if (st != NN_OK) {
         nn__free(*file);
@@ -541,13 +599,11 @@ int nn_idx_info(const char *path, size_t *count, size_t *sample_size)
     const unsigned char *data;
     size_t c, s;
     uint32_t nd;
-    int st;
 
     NN__CHECK_PTR(path, fn);
     NN__CHECK_PTR(count, fn);
     NN__CHECK_PTR(sample_size, fn);
-    st = nn__idx_file(path, &file, &owned, &data, &c, &s, &nd, fn);
-    if (st != NN_OK) return st;
+    NN__FORWARD(nn__idx_file(path, &file, &owned, &data, &c, &s, &nd, fn));
     nn__free(owned);
     nn__free(file);
     *count = c;
@@ -563,14 +619,12 @@ int nn_idx_read(const char *path, float *out, size_t count,
     const unsigned char *data;
     size_t c, s;
     uint32_t nd;
-    int st;
 
     NN__CHECK_PTR(path, fn);
     NN__CHECK_PTR(out, fn);
     NN__CHECK(!nn__scale_ok(scale), NN_ERR_INVALID_ARG, "%s: scale %d is "
               "not an NN_SCALE_* value", fn, (int)scale);
-    st = nn__idx_file(path, &file, &owned, &data, &c, &s, &nd, fn);
-    if (st != NN_OK) return st;
+    NN__FORWARD(nn__idx_file(path, &file, &owned, &data, &c, &s, &nd, fn));
     if (c != count || s != sample_size) {
         nn__free(owned);
         nn__free(file);
@@ -591,12 +645,10 @@ int nn_idx_read_labels(const char *path, int32_t *labels, size_t count)
     const unsigned char *data;
     size_t c, s, i;
     uint32_t nd;
-    int st;
 
     NN__CHECK_PTR(path, fn);
     NN__CHECK_PTR(labels, fn);
-    st = nn__idx_file(path, &file, &owned, &data, &c, &s, &nd, fn);
-    if (st != NN_OK) return st;
+    NN__FORWARD(nn__idx_file(path, &file, &owned, &data, &c, &s, &nd, fn));
     if (nd != 1 || c != count) {
         nn__free(owned);
         nn__free(file);
@@ -670,8 +722,7 @@ int nn_idx_load(const char *path, int32_t scale, float **out, size_t *count,
     NN__CHECK_PTR(sample_size, fn);
     NN__CHECK(!nn__scale_ok(scale), NN_ERR_INVALID_ARG, "%s: scale %d is "
               "not an NN_SCALE_* value", fn, (int)scale);
-    st = nn__read_file(path, NN__IDX_MAX_FILE, &file, &size, fn);
-    if (st != NN_OK) return st;
+    NN__FORWARD(nn__read_file(path, NN__IDX_MAX_FILE, &file, &size, fn));
     st = nn__idx_load_fast(file, size, scale, out, count, sample_size, fn,
                            path);
     if (st != -1) {

@@ -65,6 +65,13 @@ int nn__fail(int status, const char *fmt, ...) NN__PRINTF(2, 3);
             return (status);                                            \
         }                                                               \
     } while (0)
+/* Pass a failed status up unchanged (zstd's FORWARD_IF_ERROR); the
+   callee has already written the message. */
+#define NN__FORWARD(expr)                                               \
+    do {                                                                \
+        int nn__st = (expr);                                            \
+        if (NN__UNLIKELY(nn__st != NN_OK)) return nn__st;               \
+    } while (0)
 #define NN__CHECK_PTR(p, fn) \
     NN__CHECK((p) == NULL, NN_ERR_INVALID_ARG, "%s: %s is NULL", (fn), #p)
 

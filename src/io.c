@@ -370,72 +370,53 @@ static int nn__check_coef(const unsigned char *p, size_t off,
     return NN_OK;
 }
 
-static int nn__parse_layr(const unsigned char *buf, struct nn__span s,
-                          struct nn__shape *shape, const char *fn)
+/* ---- one row of the LAYR table: layer i of n at q */
+static int nn__parse_layr_row(const unsigned char *buf,
+                              const unsigned char *q, size_t i, size_t n,
+                              struct nn__shape *shape, const char *fn)
 {
     static const char *const coef[4] = {"l1_w", "l2_w", "l1_b", "l2_b"};
-    const unsigned char *p = buf + s.off;
-    size_t n, i, total = 0;
-    uint32_t v;
-    int st, k;
+    size_t off = (size_t)(q - buf);
+    uint32_t act = nn__rd32(q + 4), res = nn__rd32(q + 12);
+    float rate = nn__bits_f32(nn__rd32(q + 8));
+    int k;
+
+    NN__FORWARD(nn__check_width(nn__rd32(q), off, "n_out", i, fn));
+    /* read as unsigned: a negative int32 is a huge value here */
+    NN__CHECK(act >= (uint32_t)NN__N_ACT, NN_ERR_FORMAT,
+              "%s: LAYR activation of layer %zu at offset %zu is %ld, "
+              "not an NN_ACT_* value", fn, i, off + 4, (long)(int32_t)act);
+    /* written so that NaN fails too */
+    NN__CHECK(!(rate >= 0.0f && rate < 1.0f), NN_ERR_FORMAT,
+              "%s: LAYR dropout of layer %zu at offset %zu is %g, "
+              "outside [0, 1)", fn, i, off + 8, (double)rate);
+    /* as nn_net_set_layer_option: the output layer never drops */
+    NN__CHECK(i + 1 == n && rate > 0.0f, NN_ERR_FORMAT,
+              "%s: LAYR dropout of layer %zu (the output layer) at "
+              "offset %zu is %g; only hidden layers may drop", fn, i,
+              off + 8, (double)rate);
+    NN__CHECK(res != 0, NN_ERR_FORMAT,
+              "%s: LAYR reserved word of layer %zu at offset %zu is "
+              "0x%08lX (must be 0)", fn, i, off + 12, (unsigned long)res);
+    for (k = 0; k < 4; k++) {
+        size_t at = 16 + 8 * (size_t)k;
+        NN__FORWARD(nn__check_coef(q + at, off + at, coef[k], i, fn));
+    }
+    shape->sizes[i + 1] = nn__rd32(q);
+    shape->acts[i] = (int32_t)act;
+    return NN_OK;
+}
+
+/* ---- the parameter limit, through the same check nn_net_create uses
+   so the two can never disagree (its message is kept after ours), then
+   the parameter count */
+static int nn__parse_layr_limits(struct nn__span s, struct nn__shape *shape,
+                                 const char *fn)
+{
+    size_t i, n = shape->n_layers, total = 0;
     char inner[512];
 
-    NN__CHECK(s.len < NN__LAYR_FIXED_BYTES, NN_ERR_FORMAT,
-              "%s: LAYR length at offset %zu is %zu, shorter than its "
-              "%u-byte counts", fn, s.off - 8, s.len, NN__LAYR_FIXED_BYTES);
-    v = nn__rd32(p);
-    NN__CHECK(v == 0 || v > NN_MAX_LAYERS, NN_ERR_FORMAT,
-              "%s: LAYR n_layers at offset %zu is %lu, outside [1, %u]", fn,
-              s.off, (unsigned long)v, NN_MAX_LAYERS);
-    n = v;
-    NN__CHECK(s.len != nn__layr_bytes(n), NN_ERR_FORMAT,
-              "%s: LAYR length at offset %zu is %zu, expected %zu for %zu "
-              "layers", fn, s.off - 8, s.len, nn__layr_bytes(n), n);
-    st = nn__check_width(nn__rd32(p + 4), s.off + 4, "n_inputs", 0, fn);
-    if (st != NN_OK) return st;
-    shape->n_layers = n;
-    shape->sizes[0] = nn__rd32(p + 4);
-
-    for (i = 0; i < n; i++) {
-        const unsigned char *q = p + NN__LAYR_FIXED_BYTES +
-                                 NN__LAYER_BYTES * i;
-        size_t off = (size_t)(q - buf);
-        uint32_t act = nn__rd32(q + 4), res = nn__rd32(q + 12);
-        float rate = nn__bits_f32(nn__rd32(q + 8));
-
-        st = nn__check_width(nn__rd32(q), off, "n_out", i, fn);
-        if (st != NN_OK) return st;
-        /* read as unsigned: a negative int32 is a huge value here */
-        NN__CHECK(act >= (uint32_t)NN__N_ACT, NN_ERR_FORMAT,
-                  "%s: LAYR activation of layer %zu at offset %zu is %ld, "
-                  "not an NN_ACT_* value", fn, i, off + 4,
-                  (long)(int32_t)act);
-        /* written so that NaN fails too */
-        NN__CHECK(!(rate >= 0.0f && rate < 1.0f), NN_ERR_FORMAT,
-                  "%s: LAYR dropout of layer %zu at offset %zu is %g, "
-                  "outside [0, 1)", fn, i, off + 8, (double)rate);
-        /* as nn_net_set_layer_option: the output layer never drops */
-        NN__CHECK(i + 1 == n && rate > 0.0f, NN_ERR_FORMAT,
-                  "%s: LAYR dropout of layer %zu (the output layer) at "
-                  "offset %zu is %g; only hidden layers may drop", fn, i,
-                  off + 8, (double)rate);
-        NN__CHECK(res != 0, NN_ERR_FORMAT,
-                  "%s: LAYR reserved word of layer %zu at offset %zu is "
-                  "0x%08lX (must be 0)", fn, i, off + 12,
-                  (unsigned long)res);
-        for (k = 0; k < 4; k++) {
-            size_t at = 16 + 8 * (size_t)k;
-            st = nn__check_coef(q + at, off + at, coef[k], i, fn);
-            if (st != NN_OK) return st;
-        }
-        shape->sizes[i + 1] = nn__rd32(q);
-        shape->acts[i] = (int32_t)act;
-    }
-
-    /* The parameter limit, through the same check nn_net_create uses so
-       the two can never disagree; its message is kept after ours. */
-    st = nn__net_check_shape(n, shape->sizes, shape->acts, fn);
-    if (st != NN_OK) {
+    if (nn__net_check_shape(n, shape->sizes, shape->acts, fn) != NN_OK) {
         const char *m = nn_last_error();
         size_t fl = strlen(fn);
         if (strncmp(m, fn, fl) == 0 && strncmp(m + fl, ": ", 2) == 0)
@@ -454,6 +435,35 @@ static int nn__parse_layr(const unsigned char *buf, struct nn__span s,
     }
     shape->n_params = total;
     return NN_OK;
+}
+
+static int nn__parse_layr(const unsigned char *buf, struct nn__span s,
+                          struct nn__shape *shape, const char *fn)
+{
+    const unsigned char *p = buf + s.off;
+    size_t n, i;
+    uint32_t v;
+
+    NN__CHECK(s.len < NN__LAYR_FIXED_BYTES, NN_ERR_FORMAT,
+              "%s: LAYR length at offset %zu is %zu, shorter than its "
+              "%u-byte counts", fn, s.off - 8, s.len, NN__LAYR_FIXED_BYTES);
+    v = nn__rd32(p);
+    NN__CHECK(v == 0 || v > NN_MAX_LAYERS, NN_ERR_FORMAT,
+              "%s: LAYR n_layers at offset %zu is %lu, outside [1, %u]", fn,
+              s.off, (unsigned long)v, NN_MAX_LAYERS);
+    n = v;
+    NN__CHECK(s.len != nn__layr_bytes(n), NN_ERR_FORMAT,
+              "%s: LAYR length at offset %zu is %zu, expected %zu for %zu "
+              "layers", fn, s.off - 8, s.len, nn__layr_bytes(n), n);
+    NN__FORWARD(nn__check_width(nn__rd32(p + 4), s.off + 4, "n_inputs", 0,
+                                fn));
+    shape->n_layers = n;
+    shape->sizes[0] = nn__rd32(p + 4);
+    for (i = 0; i < n; i++)
+        NN__FORWARD(nn__parse_layr_row(buf, p + NN__LAYR_FIXED_BYTES +
+                                                NN__LAYER_BYTES * i,
+                                       i, n, shape, fn));
+    return nn__parse_layr_limits(s, shape, fn);
 }
 
 /* Index of the first of n floats at p that is NaN or infinite, n if none.
@@ -520,7 +530,6 @@ static int nn__check_optm(const unsigned char *buf, struct nn__span s,
     const unsigned char *p = buf + s.off;
     size_t i, want, bad;
     uint32_t reserved;
-    int st_;
 
     NN__CHECK(s.len < NN__OPTM_FIXED_BYTES, NN_ERR_FORMAT,
               "%s: section \"OPTM\" is %zu bytes, less than its %u fixed "
@@ -534,8 +543,7 @@ static int nn__check_optm(const unsigned char *buf, struct nn__span s,
     for (i = 0; i < NN__OPT_N_SETTINGS; i++)
         st->set[i] = nn__bits_f64(nn__rd64(p + 8 + 8 * i));
     st->iterations = nn__rd64(p + 64);
-    st_ = nn__optimizer_check(st, fn);
-    if (st_ != NN_OK) return st_;
+    NN__FORWARD(nn__optimizer_check(st, fn));
     want = nn__optm_bytes(n_params, st->kind);
     NN__CHECK(s.len != want, NN_ERR_FORMAT, "%s: section \"OPTM\" is %zu "
               "bytes; %zu parameters of optimizer kind %d need %zu", fn,
@@ -559,23 +567,14 @@ static int nn__check_optm(const unsigned char *buf, struct nn__span s,
     return NN_OK;
 }
 
-static int nn__parse(nn_net **out, nn_optimizer **opt_out,
-                     const unsigned char *buf, size_t size, const char *fn)
+/* ---- check a whole image (header, CRC, sections, layers, parameters,
+   optimizer state) before anything is allocated */
+static int nn__parse_check(const unsigned char *buf, size_t size,
+                           struct nn__span *span, struct nn__shape *shape,
+                           struct nn__opt_state *ost, const char *fn)
 {
-    struct nn__opt_state ost;
-    memset(&ost, 0, sizeof ost);
-    if (opt_out != NULL) *opt_out = NULL;
-    struct nn__span span[NN__V1_KINDS];
-    struct nn__shape shape;
-    const unsigned char *p;
-    nn_net *net;
-    size_t i, k;
-    int st;
-
-    *out = NULL;
-    memset(&shape, 0, sizeof shape);
-    st = nn__check_header(buf, (uint64_t)size, fn);
-    if (st != NN_OK) return st;
+    memset(shape, 0, sizeof *shape);
+    NN__FORWARD(nn__check_header(buf, (uint64_t)size, fn));
 
 #ifndef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
     /* Early, so plain corruption gets the plainest message; the fuzz build
@@ -590,26 +589,26 @@ static int nn__parse(nn_net **out, nn_optimizer **opt_out,
     }
 #endif
 
-    memset(span, 0, sizeof span);
-    st = nn__find_sections(buf, size, span, fn);
-    if (st != NN_OK) return st;
-    st = nn__parse_layr(buf, span[NN__SEC_LAYR], &shape, fn);
-    if (st != NN_OK) return st;
-    st = nn__check_parm(buf, span[NN__SEC_PARM], &shape, fn);
-    if (st != NN_OK) return st;
-    if (span[NN__SEC_OPTM].off != 0) {
-        st = nn__check_optm(buf, span[NN__SEC_OPTM], shape.n_params, &ost,
-                            fn);
-        if (st != NN_OK) return st;
-    }
+    memset(span, 0, NN__V1_KINDS * sizeof *span);
+    NN__FORWARD(nn__find_sections(buf, size, span, fn));
+    NN__FORWARD(nn__parse_layr(buf, span[NN__SEC_LAYR], shape, fn));
+    NN__FORWARD(nn__check_parm(buf, span[NN__SEC_PARM], shape, fn));
+    if (span[NN__SEC_OPTM].off != 0)
+        NN__FORWARD(nn__check_optm(buf, span[NN__SEC_OPTM],
+                                   shape->n_params, ost, fn));
+    return NN_OK;
+}
 
-    /* Valid: only now allocate (params and grads are 4 * n_params bytes
-       each, no more than the input). */
-    st = nn__net_alloc(&net, shape.n_layers, shape.sizes, shape.acts, fn);
-    if (st != NN_OK) return st;
+/* ---- a checked image's layer options, rng state and parameters into
+   a net allocated for its shape */
+static void nn__parse_fill(nn_net *net, const unsigned char *buf,
+                           const struct nn__span *span)
+{
+    const unsigned char *p;
+    size_t i, k;
 
     p = buf + span[NN__SEC_LAYR].off + NN__LAYR_FIXED_BYTES;
-    for (i = 0; i < shape.n_layers; i++, p += NN__LAYER_BYTES) {
+    for (i = 0; i < net->n_layers; i++, p += NN__LAYER_BYTES) {
         struct nn__layer *l = &net->layers[i];
         l->dropout = nn__bits_f32(nn__rd32(p + 8));
         l->l1_w = nn__bits_f64(nn__rd64(p + 16));
@@ -620,7 +619,7 @@ static int nn__parse(nn_net **out, nn_optimizer **opt_out,
     for (k = 0; k < 4; k++, p += 8) net->rng.s[k] = nn__rd64(p);
 
     p = buf + span[NN__SEC_PARM].off;
-    for (i = 0; i < shape.n_layers; i++) {
+    for (i = 0; i < net->n_layers; i++) {
         struct nn__layer *l = &net->layers[i];
         nn__get_floats(l->w, p, l->n_in * l->n_out);
         p += 4 * l->n_in * l->n_out;
@@ -628,21 +627,52 @@ static int nn__parse(nn_net **out, nn_optimizer **opt_out,
         p += 4 * l->n_out;
     }
     nn__net_refresh_pmax(net);
+}
+
+/* ---- the optimizer of a checked OPTM section, for net */
+static int nn__parse_optm(nn_optimizer **opt_out, nn_net *net,
+                          const unsigned char *buf, struct nn__span s,
+                          const struct nn__opt_state *ost, const char *fn)
+{
+    const unsigned char *p = buf + s.off + NN__OPTM_FIXED_BYTES;
+    float *s1, *s2;
+    nn_optimizer *opt;
+
+    NN__FORWARD(nn__optimizer_import(&opt, net, ost, fn));
+    nn__optimizer_arrays(opt, &s1, &s2);
+    nn__get_floats(s1, p, net->n_params);
+    if (s2 != NULL) nn__get_floats(s2, p + 4 * net->n_params,
+                                   net->n_params);
+    nn__optimizer_refresh_bounds(opt);
+    *opt_out = opt;
+    return NN_OK;
+}
+
+static int nn__parse(nn_net **out, nn_optimizer **opt_out,
+                     const unsigned char *buf, size_t size, const char *fn)
+{
+    struct nn__opt_state ost;
+    struct nn__span span[NN__V1_KINDS];
+    struct nn__shape shape;
+    nn_net *net;
+    int st;
+
+    memset(&ost, 0, sizeof ost);
+    if (opt_out != NULL) *opt_out = NULL;
+    *out = NULL;
+    NN__FORWARD(nn__parse_check(buf, size, span, &shape, &ost, fn));
+
+    /* Valid: only now allocate (params and grads are 4 * n_params bytes
+       each, no more than the input). */
+    NN__FORWARD(nn__net_alloc(&net, shape.n_layers, shape.sizes, shape.acts,
+                              fn));
+    nn__parse_fill(net, buf, span);
     if (opt_out != NULL && span[NN__SEC_OPTM].off != 0) {
-        float *s1, *s2;
-        nn_optimizer *opt;
-        st = nn__optimizer_import(&opt, net, &ost, fn);
+        st = nn__parse_optm(opt_out, net, buf, span[NN__SEC_OPTM], &ost, fn);
         if (st != NN_OK) {
             nn_net_destroy(net);
             return st;
         }
-        nn__optimizer_arrays(opt, &s1, &s2);
-        p = buf + span[NN__SEC_OPTM].off + NN__OPTM_FIXED_BYTES;
-        nn__get_floats(s1, p, net->n_params);
-        if (s2 != NULL) nn__get_floats(s2, p + 4 * net->n_params,
-                                       net->n_params);
-        nn__optimizer_refresh_bounds(opt);
-        *opt_out = opt;
     }
     *out = net;
     return NN_OK;
@@ -672,8 +702,7 @@ static int nn__save_buffer(const nn_net *net, const nn_optimizer *opt,
                            const char *fn)
 {
     size_t size;
-    int st = nn__check_pair(net, opt, fn);
-    if (st != NN_OK) return st;
+    NN__FORWARD(nn__check_pair(net, opt, fn));
     NN__CHECK(size_out == NULL, NN_ERR_INVALID_ARG, "%s: size_out is NULL",
               fn);
     size = nn__image_size(net, opt);
@@ -888,15 +917,102 @@ static int nn__close_checked(int fd)
 
 /*====== nn_net_load ======*/
 
+/* The failures of a model file's read: a system call's (errno read
+   first), a file that shrank or grew while being read. */
+static int nn__load_sys(const char *what, const char *path, const char *fn)
+{
+    char et[128];
+    int e = errno;
+    return nn__fail(NN_ERR_IO, "%s: %s of \"%s\" failed: %s", fn, what,
+                    path, nn__errtext(e, et, sizeof et));
+}
+
+static int nn__load_shrank(const char *path, size_t got, size_t size,
+                           const char *fn)
+{
+    return nn__fail(NN_ERR_FORMAT, "%s: truncated: \"%s\" ended after %zu "
+                    "bytes while being read, fstat said %zu", fn, path, got,
+                    size);
+}
+
+static int nn__load_grew(const char *path, size_t size, const char *fn)
+{
+    return nn__fail(NN_ERR_FORMAT, "%s: \"%s\" holds more than the %zu "
+                    "bytes fstat reported (written to while being read?)",
+                    fn, path, size);
+}
+
+/* ---- fd's size by fstat (a regular file), within the model limit */
+static int nn__load_size(int fd, const char *path, size_t *size_out,
+                         const char *fn)
+{
+    uint64_t size64 = 0;
+    int r;
+    do r = nn__io.fstat_size(fd, &size64);
+    while (r != 0 && errno == EINTR);
+    if (r != 0) return nn__load_sys("fstat (or not a regular file)", path, fn);
+    NN__CHECK(size64 > NN__MAX_FILE_BYTES || size64 > SIZE_MAX,
+              NN_ERR_FORMAT, "%s: \"%s\" is %llu bytes, over the limit of "
+              "%llu for a model file", fn, path, (unsigned long long)size64,
+              (unsigned long long)NN__MAX_FILE_BYTES);
+    *size_out = (size_t)size64;
+    return NN_OK;
+}
+
+/* ---- the end: one more byte must hit end of file (the file did not
+   grow after fstat: a concurrent writer, or the image would be cut
+   short), then fd is closed and the close checked; *fd is -1 once
+   closed */
+static int nn__load_finish(int *fd, const char *path, size_t size,
+                           const char *fn)
+{
+    unsigned char probe;
+    size_t got;
+    if (nn__read_full(*fd, &probe, 1, &got) != 0)
+        return nn__load_sys("read", path, fn);
+    if (got != 0) return nn__load_grew(path, size, fn);
+    if (nn__close_checked(*fd) != 0) {
+        *fd = -1;
+        return nn__load_sys("close", path, fn);
+    }
+    *fd = -1;
+    return NN_OK;
+}
+
+/* ---- the header first: a foreign or mislabeled file is refused
+   before the whole of it is allocated and read.  A file too small to be
+   a model is read whole into head and closed (*fd = -1): the parser
+   says why. */
+static int nn__load_head(int *fd, unsigned char *head, size_t head_size,
+                         size_t size, const char *path, const char *fn)
+{
+    size_t hn = size < head_size ? size : head_size, got;
+    if (nn__read_full(*fd, head, hn, &got) != 0)
+        return nn__load_sys("read", path, fn);
+    if (got < hn) return nn__load_shrank(path, got, size, fn);
+    if (size < head_size) return nn__load_finish(fd, path, size, fn);
+    return nn__check_header(head, (uint64_t)size, fn);
+}
+
+/* ---- the rest of the file after its head_size bytes, into buf */
+static int nn__load_body(int fd, unsigned char *buf, size_t head_size,
+                         size_t size, const char *path, const char *fn)
+{
+    size_t got;
+    if (nn__read_full(fd, buf + head_size, size - head_size, &got) != 0)
+        return nn__load_sys("read", path, fn);
+    if (got < size - head_size)
+        return nn__load_shrank(path, got + head_size, size, fn);
+    return NN_OK;
+}
+
 static int nn__load(nn_net **out, nn_optimizer **opt_out, const char *path,
                     const char *fn)
 {
-    unsigned char head[NN__HEADER_BYTES + NN__CRC_BYTES], probe;
+    unsigned char head[NN__HEADER_BYTES + NN__CRC_BYTES];
     unsigned char *buf = NULL;
-    uint64_t size64 = 0;
-    size_t size, got;
+    size_t size = 0;
     int fd, st, e;
-    const char *what;
     char et[128];
 
     NN__CHECK(path == NULL, NN_ERR_INVALID_ARG, "%s: path is NULL", fn);
@@ -909,104 +1025,31 @@ static int nn__load(nn_net **out, nn_optimizer **opt_out, const char *path,
         return nn__fail(NN_ERR_IO, "%s: cannot open \"%s\": %s", fn, path,
                         nn__errtext(e, et, sizeof et));
     }
-    {
-        int r;
-        do r = nn__io.fstat_size(fd, &size64);
-        while (r != 0 && errno == EINTR);
-        if (r != 0) {
-            what = "fstat (or not a regular file)";
-            goto sys_fail;
-        }
-    }
-    if (size64 > NN__MAX_FILE_BYTES || size64 > SIZE_MAX) {
-        (void)nn__io.close(fd);
-        return nn__fail(NN_ERR_FORMAT, "%s: \"%s\" is %llu bytes, over the "
-                        "limit of %llu for a model file", fn, path,
-                        (unsigned long long)size64,
-                        (unsigned long long)NN__MAX_FILE_BYTES);
-    }
-    size = (size_t)size64;
-
-    /* The header first: a foreign or mislabeled file is refused before
-       the whole of it is allocated and read. */
-    {
-        size_t hn = size < sizeof head ? size : sizeof head;
-        if (nn__read_full(fd, head, hn, &got) != 0) {
-            what = "read";
-            goto sys_fail;
-        }
-        if (got < hn) goto shrank;
-        if (size < sizeof head) {
-            /* too small to be a model: let the parser say why, after
-               making sure the file holds no more than fstat said */
-            if (nn__read_full(fd, &probe, 1, &got) != 0) {
-                what = "read";
-                goto sys_fail;
-            }
-            if (got != 0) goto grew;
-            if (nn__close_checked(fd) != 0) {
-                fd = -1;
-                what = "close";
-                goto sys_fail;
-            }
-            return nn__parse(out, opt_out, head, size, fn);
-        }
-        st = nn__check_header(head, size64, fn);
-        if (st != NN_OK) {
-            (void)nn__io.close(fd);
-            return st;
-        }
-    }
+    st = nn__load_size(fd, path, &size, fn);
+    if (st != NN_OK) goto fail;
+    st = nn__load_head(&fd, head, sizeof head, size, path, fn);
+    if (st != NN_OK) goto fail;
+    if (fd < 0) return nn__parse(out, opt_out, head, size, fn);
 
     buf = nn__malloc(size);
     if (buf == NULL) {
-        (void)nn__io.close(fd);
-        return nn__fail(NN_ERR_NOMEM, "%s: out of memory reading the %zu "
-                        "bytes of \"%s\"", fn, size, path);
+        st = nn__fail(NN_ERR_NOMEM, "%s: out of memory reading the %zu "
+                      "bytes of \"%s\"", fn, size, path);
+        goto fail;
     }
     memcpy(buf, head, sizeof head);
-    if (nn__read_full(fd, buf + sizeof head, size - sizeof head, &got) != 0) {
-        what = "read";
-        goto sys_fail;
-    }
-    if (got < size - sizeof head) {
-        got += sizeof head;
-        goto shrank;
-    }
-    /* One more byte must hit end of file: the file did not grow after
-       fstat (a concurrent writer), or the image would be cut short. */
-    if (nn__read_full(fd, &probe, 1, &got) != 0) {
-        what = "read";
-        goto sys_fail;
-    }
-    if (got != 0) goto grew;
-    if (nn__close_checked(fd) != 0) {
-        fd = -1;
-        what = "close";
-        goto sys_fail;
-    }
+    st = nn__load_body(fd, buf, sizeof head, size, path, fn);
+    if (st != NN_OK) goto fail;
+    st = nn__load_finish(&fd, path, size, fn);
+    if (st != NN_OK) goto fail;
     st = nn__parse(out, opt_out, buf, size, fn);
     nn__free(buf);
     return st;
 
-sys_fail:
-    e = errno;
+fail:
     if (fd >= 0) (void)nn__io.close(fd);
     nn__free(buf);
-    return nn__fail(NN_ERR_IO, "%s: %s of \"%s\" failed: %s", fn, what,
-                    path, nn__errtext(e, et, sizeof et));
-shrank:
-    (void)nn__io.close(fd);
-    nn__free(buf);
-    return nn__fail(NN_ERR_FORMAT, "%s: truncated: \"%s\" ended after %zu "
-                    "bytes while being read, fstat said %zu", fn, path, got,
-                    size);
-grew:
-    (void)nn__io.close(fd);
-    nn__free(buf);
-    return nn__fail(NN_ERR_FORMAT, "%s: \"%s\" holds more than the %zu "
-                    "bytes fstat reported (written to while being read?)",
-                    fn, path, size);
+    return st;
 }
 
 /*====== Whole-file reader for other formats (idx.c) ======*/
@@ -1290,61 +1333,65 @@ static int nn__save_fail(struct nn__saving *s, const char *what, int e)
                     s->tmp);
 }
 
-int nn__save_image(size_t size, nn__image_writer write_image,
-                   const void *ctx, const char *path, const char *fn)
+/* ---- validate path and name its parts in s; *plen_out is its length */
+static int nn__save_check(struct nn__saving *s, const char *path,
+                          size_t *plen_out, const char *fn)
 {
-    struct nn__saving s;
+    const char *slash;
     size_t plen;
-    unsigned char *img = NULL;
-    char *dir = NULL;
-    const char *slash, *what;
-    int fd, r, st, e;
-    char et[128];
 
     NN__CHECK(path == NULL, NN_ERR_INVALID_ARG, "%s: path is NULL", fn);
     NN__CHECK(path[0] == '\0', NN_ERR_INVALID_ARG, "%s: path is empty", fn);
     plen = strlen(path);
     NN__CHECK(plen > INT_MAX - 2, NN_ERR_INVALID_ARG, "%s: path is %zu "
               "bytes long", fn, plen);
-    s.path = path;
-    s.fn = fn;
+    s->path = path;
+    s->fn = fn;
     slash = strrchr(path, '/');
-    s.base = slash == NULL ? path : slash + 1;
-    s.pre = (int)(s.base - path);
-    s.dfd = -1;
-    if (s.base[0] == '\0')
+    s->base = slash == NULL ? path : slash + 1;
+    s->pre = (int)(s->base - path);
+    s->dfd = -1;
+    if (s->base[0] == '\0')
         return nn__fail(NN_ERR_IO, "%s: \"%s\" ends in '/', so it names a "
                         "directory, not a regular file; nothing was written",
                         fn, path);
+    *plen_out = plen;
+    return NN_OK;
+}
 
-    img = nn__malloc(size);
-    dir = nn__malloc(plen + 2);
+/* ---- the image buffer, and the target checked (its directory open in
+   s->dfd); rename is atomic only within one file system, so the
+   temporary file lives in the target's directory */
+static int nn__save_prepare(struct nn__saving *s, size_t size, size_t plen,
+                            unsigned char **img_out)
+{
+    unsigned char *img = nn__malloc(size);
+    char *dir = nn__malloc(plen + 2);
+    int st;
+
     if (img == NULL || dir == NULL) {
         nn__free(img);
         nn__free(dir);
         return nn__fail(NN_ERR_NOMEM, "%s: out of memory for the %zu-byte "
-                        "image of \"%s\"", fn, size, path);
+                        "image of \"%s\"", s->fn, size, s->path);
     }
-    /* rename is atomic only within one file system, so the temporary file
-       lives in the target's directory */
-    st = nn__save_target(&s, dir);
+    st = nn__save_target(s, dir);
     nn__free(dir);
     if (st != NN_OK) {
         nn__free(img);
         return st;
     }
-    write_image(ctx, img);
+    *img_out = img;
+    return NN_OK;
+}
 
-    fd = nn__save_tmp_open(&s);
-    if (fd < 0) {
-        e = errno;
-        (void)nn__io.close(s.dfd);
-        nn__free(img);
-        return nn__fail(NN_ERR_IO, "%s: cannot save \"%s\": open of a new "
-                        "temporary file failed: %s; nothing was written "
-                        "(temporary file \"%.*s%s\")", fn, path,
-                        nn__errtext(e, et, sizeof et), s.pre, path, s.tmp);
-    }
+/* ---- the image into the open temporary file fd, on disk, then renamed
+   over the target; fd is closed on every path */
+static int nn__save_commit(struct nn__saving *s, int fd,
+                           const unsigned char *img, size_t size)
+{
+    const char *what;
+    int r, e;
 
     if (nn__write_full(fd, img, size) != 0) {
         what = "write";
@@ -1357,31 +1404,54 @@ int nn__save_image(size_t size, nn__image_writer write_image,
     }
     /* the descriptor is gone from here on, even when close fails */
     if (nn__close_checked(fd) != 0) {
-        what = "close";
-        goto fail_closed;
+        e = errno;
+        return nn__save_fail(s, "close", e);
     }
     /* Between nn__save_target's lstat and this rename another process
        could put a FIFO or device at path; nothing short of renameat2's
        flags (which have no "only a regular file" mode) closes that
        window, and the header says so. */
-    do r = nn__io.rename(s.dfd, s.tmp, s.base);
+    do r = nn__io.rename(s->dfd, s->tmp, s->base);
     while (r != 0 && errno == EINTR);
     if (r != 0) {
-        what = "rename";
-        goto fail_closed;
+        e = errno;
+        return nn__save_fail(s, "rename", e);
     }
-    nn__free(img);
-    return nn__sync_dir(&s);
+    return NN_OK;
 
 fail_open:
     e = errno;
     (void)nn__io.close(fd);
+    return nn__save_fail(s, what, e);
+}
+
+int nn__save_image(size_t size, nn__image_writer write_image,
+                   const void *ctx, const char *path, const char *fn)
+{
+    struct nn__saving s;
+    size_t plen = 0;
+    unsigned char *img = NULL;
+    int fd, st, e;
+    char et[128];
+
+    NN__FORWARD(nn__save_check(&s, path, &plen, fn));
+    NN__FORWARD(nn__save_prepare(&s, size, plen, &img));
+    write_image(ctx, img);
+
+    fd = nn__save_tmp_open(&s);
+    if (fd < 0) {
+        e = errno;
+        (void)nn__io.close(s.dfd);
+        nn__free(img);
+        return nn__fail(NN_ERR_IO, "%s: cannot save \"%s\": open of a new "
+                        "temporary file failed: %s; nothing was written "
+                        "(temporary file \"%.*s%s\")", fn, path,
+                        nn__errtext(e, et, sizeof et), s.pre, path, s.tmp);
+    }
+    st = nn__save_commit(&s, fd, img, size);
     nn__free(img);
-    return nn__save_fail(&s, what, e);
-fail_closed:
-    e = errno;
-    nn__free(img);
-    return nn__save_fail(&s, what, e);
+    if (st != NN_OK) return st;
+    return nn__sync_dir(&s);
 }
 
 /* nn__save_image's writer for a model or checkpoint image */
@@ -1397,8 +1467,7 @@ static int nn__save(const nn_net *net, const nn_optimizer *opt,
                     const char *path, const char *fn)
 {
     struct nn__net_image c;
-    int st = nn__check_pair(net, opt, fn);
-    if (st != NN_OK) return st;
+    NN__FORWARD(nn__check_pair(net, opt, fn));
     c.net = net;
     c.opt = opt;
     return nn__save_image(nn__image_size(net, opt), nn__net_image_fill, &c,

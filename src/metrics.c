@@ -45,9 +45,8 @@ int nn_accuracy(const float *out, size_t batch, size_t n_out,
 {
     static const char fn[] = "nn_accuracy";
     size_t i, j, hits = 0;
-    int st = nn__check_out(fn, out, batch, n_out);
-    if (st == NN_OK) st = nn__check_labels(fn, labels, batch, n_out);
-    if (st != NN_OK) return st;
+    NN__FORWARD(nn__check_out(fn, out, batch, n_out));
+    NN__FORWARD(nn__check_labels(fn, labels, batch, n_out));
     NN__CHECK(accuracy_out == NULL, NN_ERR_INVALID_ARG,
               "%s: accuracy_out is NULL", fn);
     for (i = 0; i < batch; i++) {
@@ -71,17 +70,14 @@ int nn_loss_compute(int32_t loss, const float *out, const float *targets,
 {
     static const char fn[] = "nn_loss_compute";
     double v;
-    int st = nn__check_out(fn, out, batch, n_out);
-    if (st != NN_OK) return st;
+    NN__FORWARD(nn__check_out(fn, out, batch, n_out));
     NN__CHECK(targets == NULL, NN_ERR_INVALID_ARG, "%s: targets is NULL", fn);
     NN__CHECK(loss_out == NULL, NN_ERR_INVALID_ARG, "%s: loss_out is NULL",
               fn);
     NN__CHECK(loss < 0 || loss >= NN__N_LOSS, NN_ERR_INVALID_ARG,
               "%s: loss = %d is not an NN_LOSS_* value", fn, (int)loss);
-    st = nn__check_finite(fn, "out", out, batch * n_out);
-    if (st == NN_OK)
-        st = nn__check_finite(fn, "targets", targets, batch * n_out);
-    if (st != NN_OK) return st;
+    NN__FORWARD(nn__check_finite(fn, "out", out, batch * n_out));
+    NN__FORWARD(nn__check_finite(fn, "targets", targets, batch * n_out));
     v = nn__kernels()->loss[loss](out, targets, NULL, batch, n_out);
     NN__CHECK(!isfinite(v), NN_ERR_NONFINITE, "%s: the loss is not finite",
               fn);
@@ -94,13 +90,11 @@ int nn_loss_compute_labels(const float *out, const int32_t *labels,
 {
     static const char fn[] = "nn_loss_compute_labels";
     double v;
-    int st = nn__check_out(fn, out, batch, n_out);
-    if (st == NN_OK) st = nn__check_labels(fn, labels, batch, n_out);
-    if (st != NN_OK) return st;
+    NN__FORWARD(nn__check_out(fn, out, batch, n_out));
+    NN__FORWARD(nn__check_labels(fn, labels, batch, n_out));
     NN__CHECK(loss_out == NULL, NN_ERR_INVALID_ARG, "%s: loss_out is NULL",
               fn);
-    st = nn__check_finite(fn, "out", out, batch * n_out);
-    if (st != NN_OK) return st;
+    NN__FORWARD(nn__check_finite(fn, "out", out, batch * n_out));
     v = nn__kernels()->cce_labels(out, labels, NULL, batch, n_out);
     NN__CHECK(!isfinite(v), NN_ERR_NONFINITE, "%s: the loss is not finite",
               fn);
@@ -113,15 +107,13 @@ int nn_accuracy_binary(const float *out, const float *targets, size_t batch,
 {
     static const char fn[] = "nn_accuracy_binary";
     size_t i, n, hits = 0;
-    int st = nn__check_out(fn, out, batch, n_out);
-    if (st != NN_OK) return st;
+    NN__FORWARD(nn__check_out(fn, out, batch, n_out));
     NN__CHECK(targets == NULL, NN_ERR_INVALID_ARG, "%s: targets is NULL", fn);
     NN__CHECK(accuracy_out == NULL, NN_ERR_INVALID_ARG,
               "%s: accuracy_out is NULL", fn);
     n = batch * n_out;
-    st = nn__check_finite(fn, "out", out, n);
-    if (st == NN_OK) st = nn__check_finite(fn, "targets", targets, n);
-    if (st != NN_OK) return st;
+    NN__FORWARD(nn__check_finite(fn, "out", out, n));
+    NN__FORWARD(nn__check_finite(fn, "targets", targets, n));
     for (i = 0; i < n; i++) hits += (out[i] > 0.5f) == (targets[i] > 0.5f);
     *accuracy_out = (float)((double)hits / (double)n);
     return NN_OK;
@@ -133,8 +125,7 @@ int nn_accuracy_regression(const float *out, const float *targets,
 {
     static const char fn[] = "nn_accuracy_regression";
     size_t i, n, hits = 0;
-    int st = nn__check_out(fn, out, batch, n_out);
-    if (st != NN_OK) return st;
+    NN__FORWARD(nn__check_out(fn, out, batch, n_out));
     NN__CHECK(targets == NULL, NN_ERR_INVALID_ARG, "%s: targets is NULL", fn);
     NN__CHECK(accuracy_out == NULL, NN_ERR_INVALID_ARG,
               "%s: accuracy_out is NULL", fn);
@@ -142,9 +133,8 @@ int nn_accuracy_regression(const float *out, const float *targets,
               NN_ERR_INVALID_ARG, "%s: precision = %g must be finite and > 0",
               fn, (double)precision);
     n = batch * n_out;
-    st = nn__check_finite(fn, "out", out, n);
-    if (st == NN_OK) st = nn__check_finite(fn, "targets", targets, n);
-    if (st != NN_OK) return st;
+    NN__FORWARD(nn__check_finite(fn, "out", out, n));
+    NN__FORWARD(nn__check_finite(fn, "targets", targets, n));
     for (i = 0; i < n; i++) hits += fabsf(out[i] - targets[i]) < precision;
     *accuracy_out = (float)((double)hits / (double)n);
     return NN_OK;

@@ -192,17 +192,14 @@ int nn_net_create(nn_net **out, size_t n_layers, const size_t *sizes,
     struct nn__rng r;
     nn_net *net;
     size_t i;
-    int st;
 
     NN__CHECK(out == NULL, NN_ERR_INVALID_ARG, "%s: out is NULL", fn);
     *out = NULL;
     NN__CHECK(sizes == NULL, NN_ERR_INVALID_ARG, "%s: sizes is NULL", fn);
     NN__CHECK(activations == NULL, NN_ERR_INVALID_ARG,
               "%s: activations is NULL", fn);
-    st = nn__net_check_shape(n_layers, sizes, activations, fn);
-    if (st != NN_OK) return st;
-    st = nn__net_alloc(&net, n_layers, sizes, activations, fn);
-    if (st != NN_OK) return st;
+    NN__FORWARD(nn__net_check_shape(n_layers, sizes, activations, fn));
+    NN__FORWARD(nn__net_alloc(&net, n_layers, sizes, activations, fn));
 
     nn__rng_seed(&r, seed);
     for (i = 0; i < n_layers; i++)
@@ -271,8 +268,7 @@ int nn_net_get_params(const nn_net *net, size_t layer, float *weights,
                       float *biases)
 {
     const struct nn__layer *l;
-    int st = nn__check_layer(net, layer, "nn_net_get_params");
-    if (st != NN_OK) return st;
+    NN__FORWARD(nn__check_layer(net, layer, "nn_net_get_params"));
     l = &net->layers[layer];
     if (weights != NULL)
         memcpy(weights, l->w, l->n_in * l->n_out * sizeof(float));
@@ -310,8 +306,7 @@ int nn_net_set_params(nn_net *net, size_t layer, const float *weights,
     struct nn__layer *l;
     size_t nw;
     uint32_t wmax, bmax;
-    int st = nn__check_layer(net, layer, fn);
-    if (st != NN_OK) return st;
+    NN__FORWARD(nn__check_layer(net, layer, fn));
     l = &net->layers[layer];
     nw = l->n_in * l->n_out;
 
@@ -337,8 +332,7 @@ int nn_net_get_grads(const nn_net *net, size_t layer, float *dweights,
 {
     static const char fn[] = "nn_net_get_grads";
     const struct nn__layer *l;
-    int st = nn__check_layer(net, layer, fn);
-    if (st != NN_OK) return st;
+    NN__FORWARD(nn__check_layer(net, layer, fn));
     NN__CHECK(!net->has_grads, NN_ERR_STATE,
               "%s: no nn_backward has succeeded on this net yet", fn);
     l = &net->layers[layer];
@@ -417,8 +411,7 @@ int nn__net_reserve(nn_net *net, size_t batch, const char *fn)
     float *p[5] = {NULL, NULL, NULL, NULL, NULL};
     struct nn__par_net *par = NULL;
     unsigned nw;
-    int st = nn__check_batch(net, batch, fn);
-    if (st != NN_OK) return st;
+    NN__FORWARD(nn__check_batch(net, batch, fn));
     need = batch * nn__cache_row(net);
     for (s = 0; s < 2; s++)
         if (net->cache_cap[s] < need &&
@@ -519,8 +512,7 @@ static int nn__forward_par(nn_net *net, const float *x, const size_t *rows,
     size_t i, n_in = net->layers[0].n_in;
     uint32_t xmax = 0;
     unsigned t;
-    int st = nn__par_net_reserve(net, nw, fn);
-    if (st != NN_OK) return st;
+    NN__FORWARD(nn__par_net_reserve(net, nw, fn));
     for (i = 0; i < net->n_layers; i++) {
         const struct nn__layer *l = &net->layers[i];
         if (l->dropout > 0.0f)
@@ -555,43 +547,17 @@ static int nn__forward_par(nn_net *net, const float *x, const size_t *rows,
     return NN_OK;
 }
 
-/* nn_forward, and nn__forward_rows for nn_trainer_fit: with rows set,
-   the batch is rows x[rows[0]], x[rows[1]], ... gathered straight into
-   the slot (one copy instead of the trainer's gather and then this
-   copy). */
-static int nn__forward(nn_net *net, const float *x, const size_t *rows,
-                       size_t batch, float *out, const char *fn)
+/* ---- x copied into slot s's input and checked in the same pass (a
+   separate check and copy read x twice); with rows set, row i is
+   x[rows[i]].  Its largest magnitude goes to act_max_next[0]. */
+static int nn__forward_input(nn_net *net, const struct nn__kernels *k,
+                             const float *x, const size_t *rows,
+                             size_t batch, int s, const char *fn)
 {
-    const struct nn__kernels *k = nn__kernels();
-    const struct nn__train_kernels *tk = nn__train_kernels();
-    struct nn__rng rng;
-    size_t i, n_in;
+    size_t i, n_in = net->layers[0].n_in;
+    float *xs = nn__slot_in(net, s, batch, 0);
     uint32_t xmax;
-    float *a = NULL, *xs;
-    unsigned nw;
-    int s, st;
 
-    NN__CHECK(net == NULL, NN_ERR_INVALID_ARG, "%s: net is NULL", fn);
-    NN__CHECK_HANDLE(net, NN__TAG_NET, "net", fn);
-    NN__CHECK(x == NULL, NN_ERR_INVALID_ARG, "%s: x is NULL", fn);
-    st = nn__check_batch(net, batch, fn);
-    if (st != NN_OK) return st;
-    n_in = net->layers[0].n_in;
-    s = net->batch != 0 ? 1 - net->cur : net->cur;
-    st = nn__reserve(net, s, batch, fn);
-    if (st != NN_OK) return st;
-
-    /* x is copied into the slot that is not current and checked in the
-       same pass (a separate check and copy read x twice) */
-    xs = nn__slot_in(net, s, batch, 0);
-    rng = net->rng;   /* dropout draws from a copy, committed on success */
-    nw = nn__par_rows(net, batch);
-    if (nw > 1) {
-        st = nn__forward_par(net, x, rows, batch, s, nw, &rng, fn);
-        if (st != NN_OK) return st;
-        a = nn__slot_act(net, s, batch, net->n_layers - 1);
-        goto publish;
-    }
     if (rows == NULL) {
         xmax = k->copy_amax(xs, x, batch * n_in);
     } else {
@@ -602,23 +568,32 @@ static int nn__forward(nn_net *net, const float *x, const size_t *rows,
     }
     if (xmax >= NN__NONFINITE_BITS)
         return nn__x_nonfinite(x, rows, batch, n_in, xs, fn);
-
     net->act_max_next[0] = xmax;
+    return NN_OK;
+}
+
+/* ---- the layers on one thread, in slot s, dropout drawn from *rng */
+static int nn__forward_layers(nn_net *net, const struct nn__kernels *k,
+                              size_t batch, int s, struct nn__rng *rng,
+                              const char *fn)
+{
+    const struct nn__train_kernels *tk = nn__train_kernels();
+    size_t i;
+
     for (i = 0; i < net->n_layers; i++) {
         const struct nn__layer *l = &net->layers[i];
         size_t n = batch * l->n_out;
         uint32_t amax;
-        a = nn__slot_act(net, s, batch, i);
-        st = nn__gemm_fwd(nn__slot_in(net, s, batch, i), l->w, a, batch,
-                          l->n_in, l->n_out);
-        if (st != NN_OK) return st;
+        float *a = nn__slot_act(net, s, batch, i);
+        NN__FORWARD(nn__gemm_fwd(nn__slot_in(net, s, batch, i), l->w, a,
+                                 batch, l->n_in, l->n_out));
         amax = k->bias_act[l->act](a, l->b, batch, l->n_out);
         NN__CHECK(amax >= NN__NONFINITE_BITS, NN_ERR_NONFINITE,
                   "%s: layer %zu output is not finite (|x W + b| exceeds "
                   "the float range)", fn, i);
         if (l->dropout > 0.0f) {
             float *mask = nn__slot_mask(net, s, batch, i);
-            nn__dropout_mask(&rng, mask, n, l->dropout);
+            nn__dropout_mask(rng, mask, n, l->dropout);
             amax = tk->dropout_apply(mask + n, a, mask, n);
             NN__CHECK(amax >= NN__NONFINITE_BITS, NN_ERR_NONFINITE,
                       "%s: layer %zu output is not finite after dropout "
@@ -626,19 +601,54 @@ static int nn__forward(nn_net *net, const float *x, const size_t *rows,
         }
         net->act_max_next[i + 1] = amax;
     }
+    return NN_OK;
+}
 
-publish:
-    {
-        uint32_t *t = net->act_max;
-        net->act_max = net->act_max_next;
-        net->act_max_next = t;
-    }
+/* ---- publish: slot s becomes current, with its activation bounds and
+   the advanced rng; the output is copied out */
+static void nn__forward_publish(nn_net *net, int s, size_t batch,
+                                const struct nn__rng *rng, float *out)
+{
+    uint32_t *t = net->act_max;
+    net->act_max = net->act_max_next;
+    net->act_max_next = t;
     net->cur = s;
     net->batch = batch;
-    net->rng = rng;
+    net->rng = *rng;
     if (out != NULL)
-        memcpy(out, a, batch * net->layers[net->n_layers - 1].n_out *
-                           sizeof(float));
+        memcpy(out, nn__slot_act(net, s, batch, net->n_layers - 1),
+               batch * net->layers[net->n_layers - 1].n_out *
+                   sizeof(float));
+}
+
+/* nn_forward, and nn__forward_rows for nn_trainer_fit: with rows set,
+   the batch is rows x[rows[0]], x[rows[1]], ... gathered straight into
+   the slot (one copy instead of the trainer's gather and then this
+   copy). */
+static int nn__forward(nn_net *net, const float *x, const size_t *rows,
+                       size_t batch, float *out, const char *fn)
+{
+    const struct nn__kernels *k = nn__kernels();
+    struct nn__rng rng;
+    unsigned nw;
+    int s;
+
+    NN__CHECK(net == NULL, NN_ERR_INVALID_ARG, "%s: net is NULL", fn);
+    NN__CHECK_HANDLE(net, NN__TAG_NET, "net", fn);
+    NN__CHECK(x == NULL, NN_ERR_INVALID_ARG, "%s: x is NULL", fn);
+    NN__FORWARD(nn__check_batch(net, batch, fn));
+    s = net->batch != 0 ? 1 - net->cur : net->cur;
+    NN__FORWARD(nn__reserve(net, s, batch, fn));
+
+    rng = net->rng;   /* dropout draws from a copy, committed on success */
+    nw = nn__par_rows(net, batch);
+    if (nw > 1) {
+        NN__FORWARD(nn__forward_par(net, x, rows, batch, s, nw, &rng, fn));
+    } else {
+        NN__FORWARD(nn__forward_input(net, k, x, rows, batch, s, fn));
+        NN__FORWARD(nn__forward_layers(net, k, batch, s, &rng, fn));
+    }
+    nn__forward_publish(net, s, batch, &rng, out);
     return NN_OK;
 }
 
@@ -761,8 +771,7 @@ static int nn__backward_par(nn_net *net, int32_t loss, const float *targets,
     struct nn__par_bwd c;
     size_t L = net->n_layers, i;
     unsigned nw = nn__par_rows(net, net->batch), t;
-    int st = nn__par_net_reserve(net, nw, fn);
-    if (st != NN_OK) return st;
+    NN__FORWARD(nn__par_net_reserve(net, nw, fn));
     c.net = net;
     c.s = net->cur;
     c.batch = net->batch;
@@ -804,28 +813,12 @@ static int nn__backward_par(nn_net *net, int32_t loss, const float *targets,
     return NN_OK;
 }
 
-static int nn__backward(nn_net *net, int32_t loss, const float *targets,
-                        const int32_t *labels, float *loss_out,
-                        const float *fused_lr, const char *fn)
+/* ---- validate the batch's labels (in [0, n_out)) or targets (finite) */
+static int nn__backward_data(const nn_net *net, const struct nn__kernels *k,
+                             const float *targets, const int32_t *labels,
+                             size_t batch, const char *fn)
 {
-    const struct nn__kernels *k = nn__kernels();
-    const struct nn__train_kernels *tk = nn__train_kernels();
-    const struct nn__layer *last;
-    size_t batch, n_out, L, i;
-    const float *p;
-    float *dz;
-    double value;
-    int s = net->cur, st;
-    /* a layer whose bound cannot rule out overflow: its exact gradient is
-       computed into net->gcheck (taken once, the first time it is
-       needed, or up front by nn_trainer_fit) and checked before publishing */
-    float *tmp[NN_MAX_LAYERS];
-
-    L = net->n_layers;
-    last = &net->layers[L - 1];
-    batch = net->batch;
-    n_out = last->n_out;
-    p = nn__slot_act(net, s, batch, L - 1);
+    size_t i, n_out = net->layers[net->n_layers - 1].n_out;
 
     if (labels != NULL) {
         for (i = 0; i < batch; i++)
@@ -838,23 +831,22 @@ static int nn__backward(nn_net *net, int32_t loss, const float *targets,
             return nn__fail_nonfinite(fn, "targets", targets, batch * n_out,
                                       n_out);
     }
+    return NN_OK;
+}
 
-    if (nn__par_rows(net, batch) > 1) {
-        int done;
-        st = nn__backward_par(net, loss, targets, labels, fused_lr, &value,
-                              &done, fn);
-        if (st != NN_OK) return st;
-        if (done != 0) {
-            if (loss_out != NULL) *loss_out = (float)value;
-            return NN_OK;
-        }
-        /* not provable: the serial code finishes from the dL/dz and bias
-           sums the replicas left in its scratch */
-        goto products;
-    }
+/* ---- dL/dz of the last layer, into scratch, and the loss */
+static int nn__backward_last(nn_net *net, const struct nn__kernels *k,
+                             int32_t loss, const float *targets,
+                             const int32_t *labels, int s, size_t batch,
+                             double *value_out, const char *fn)
+{
+    size_t L = net->n_layers;
+    const struct nn__layer *last = &net->layers[L - 1];
+    size_t n_out = last->n_out;
+    const float *p = nn__slot_act(net, s, batch, L - 1);
+    float *dz = nn__dz(net, batch, L - 1);
+    double value;
 
-    /* dL/dz of the last layer, and the loss */
-    dz = nn__dz(net, batch, L - 1);
     if (last->act == NN_ACT_SOFTMAX && loss == NN_LOSS_CCE) {
         value = labels != NULL
                     ? k->softmax_cce_labels(p, labels, dz, batch, n_out)
@@ -873,16 +865,23 @@ static int nn__backward(nn_net *net, int32_t loss, const float *targets,
               "%s: the loss is not finite", fn);
     NN__CHECK(net->dz_max[L - 1] >= NN__NONFINITE_BITS, NN_ERR_NONFINITE,
               "%s: the gradient of layer %zu is not finite", fn, L - 1);
+    *value_out = value;
+    return NN_OK;
+}
 
-    /* dL/dz of the hidden layers: dA_i = dZ_{i+1} W_{i+1}^T, then through
-       the activation; all into scratch */
-    for (i = L - 1; i-- > 0;) {
+/* ---- dL/dz of the hidden layers: dA_i = dZ_{i+1} W_{i+1}^T, then
+   through the activation; all into scratch */
+static int nn__backward_hidden(nn_net *net, const struct nn__kernels *k,
+                               const struct nn__train_kernels *tk, int s,
+                               size_t batch, const char *fn)
+{
+    size_t i;
+    for (i = net->n_layers - 1; i-- > 0;) {
         const struct nn__layer *l = &net->layers[i];
         const struct nn__layer *nx = &net->layers[i + 1];
         float *dzi = nn__dz(net, batch, i);
-        st = nn__gemm_dx(nn__dz(net, batch, i + 1), nx->w, dzi, batch,
-                         nx->n_in, nx->n_out);
-        if (st != NN_OK) return st;
+        NN__FORWARD(nn__gemm_dx(nn__dz(net, batch, i + 1), nx->w, dzi,
+                                batch, nx->n_in, nx->n_out));
         if (l->dropout > 0.0f)   /* through the mask of the forward */
             tk->dropout_back(dzi, nn__slot_mask(net, s, batch, i),
                              batch * l->n_out);
@@ -892,20 +891,45 @@ static int nn__backward(nn_net *net, int32_t loss, const float *targets,
         NN__CHECK(net->dz_max[i] >= NN__NONFINITE_BITS, NN_ERR_NONFINITE,
                   "%s: the gradient of layer %zu is not finite", fn, i);
     }
+    return NN_OK;
+}
 
-products:
-    if (fused_lr != NULL && nn__fused_sgd(net, *fused_lr)) {
-        if (loss_out != NULL) *loss_out = (float)value;
-        return NN_OK;
-    }
+/* Layer i's exact gradient (weights, then biases, with the penalties)
+   into g, and checked finite. */
+static int nn__backward_exact(const nn_net *net,
+                              const struct nn__train_kernels *tk, int s,
+                              size_t batch, size_t i, float *g,
+                              const char *fn)
+{
+    const struct nn__layer *l = &net->layers[i];
+    size_t nw = l->n_in * l->n_out;
+    float *tb = g + nw;
+    uint32_t m;
 
-    /* Prove each gradient finite before writing any: |dW| <= batch
-       max|X| max|dZ| (+ the penalty terms <= l1 + 2 l2 max|W|).  Where
-       that bound is too loose to decide, compute the gradient exactly into
-       temporary memory and check it. */
-    for (i = 0; i < L; i++) {
+    NN__FORWARD(nn__gemm_dw(nn__slot_in(net, s, batch, i),
+                            nn__dz(net, batch, i), g, batch, l->n_in,
+                            l->n_out, 1.0f, 0.0f));
+    memcpy(tb, nn__db(net, i), l->n_out * sizeof(float));
+    m = nn__umax(tk->regularize(g, l->w, nw, (float)l->l1_w,
+                                (float)(2.0 * l->l2_w)),
+                 tk->regularize(tb, l->b, l->n_out, (float)l->l1_b,
+                                (float)(2.0 * l->l2_b)));
+    NN__CHECK(m >= NN__NONFINITE_BITS, NN_ERR_NONFINITE, "%s: the gradient "
+              "of layer %zu overflows the float range", fn, i);
+    return NN_OK;
+}
+
+/* ---- Prove each gradient finite before writing any: |dW| <= batch
+   max|X| max|dZ| (+ the penalty terms <= l1 + 2 l2 max|W|).  Where that
+   bound is too loose to decide, compute the gradient exactly into
+   tmp[i] (in net->gcheck) and check it; tmp[i] is NULL elsewhere. */
+static int nn__backward_prove(nn_net *net,
+                              const struct nn__train_kernels *tk, int s,
+                              size_t batch, float **tmp, const char *fn)
+{
+    size_t i;
+    for (i = 0; i < net->n_layers; i++) {
         const struct nn__layer *l = &net->layers[i];
-        size_t nw = l->n_in * l->n_out;
         double pen = l->l1_w + l->l1_b +
                      2.0 * (l->l2_w + l->l2_b) * nn__amaxd(l->pmax);
         tmp[i] = NULL;
@@ -922,26 +946,20 @@ products:
                       "%zu's gradient (%zu floats)", fn, i, net->n_params);
         }
         tmp[i] = net->gcheck + (l->dw - net->grads);
-        st = nn__gemm_dw(nn__slot_in(net, s, batch, i),
-                         nn__dz(net, batch, i), tmp[i], batch, l->n_in,
-                         l->n_out, 1.0f, 0.0f);
-        if (st == NN_OK) {
-            float *tb = tmp[i] + nw;
-            uint32_t m;
-            memcpy(tb, nn__db(net, i), l->n_out * sizeof(float));
-            m = nn__umax(tk->regularize(tmp[i], l->w, nw, (float)l->l1_w,
-                                        (float)(2.0 * l->l2_w)),
-                         tk->regularize(tb, l->b, l->n_out, (float)l->l1_b,
-                                        (float)(2.0 * l->l2_b)));
-            if (m >= NN__NONFINITE_BITS)
-                st = nn__fail(NN_ERR_NONFINITE, "%s: the gradient of layer "
-                              "%zu overflows the float range", fn, i);
-        }
-        if (st != NN_OK) return st;
+        NN__FORWARD(nn__backward_exact(net, tk, s, batch, i, tmp[i], fn));
     }
+    return NN_OK;
+}
 
-    /* publish */
-    for (i = 0; i < L; i++) {
+/* ---- publish: each layer's gradient, copied from tmp[i] where it was
+   computed exactly, else computed in place, with its bound */
+static void nn__backward_publish(nn_net *net, const struct nn__kernels *k,
+                                 const struct nn__train_kernels *tk, int s,
+                                 size_t batch, float *const *tmp)
+{
+    size_t i;
+    int st;
+    for (i = 0; i < net->n_layers; i++) {
         struct nn__layer *l = &net->layers[i];
         size_t nw = l->n_in * l->n_out;
         if (tmp[i] != NULL) {
@@ -970,6 +988,45 @@ products:
         }
     }
     net->has_grads = 1;
+}
+
+static int nn__backward(nn_net *net, int32_t loss, const float *targets,
+                        const int32_t *labels, float *loss_out,
+                        const float *fused_lr, const char *fn)
+{
+    const struct nn__kernels *k = nn__kernels();
+    const struct nn__train_kernels *tk = nn__train_kernels();
+    size_t batch = net->batch;
+    double value;
+    int s = net->cur;
+    /* a layer whose bound cannot rule out overflow: its exact gradient is
+       computed into net->gcheck (taken once, the first time it is
+       needed, or up front by nn_trainer_fit) and checked before publishing */
+    float *tmp[NN_MAX_LAYERS];
+
+    NN__FORWARD(nn__backward_data(net, k, targets, labels, batch, fn));
+    if (nn__par_rows(net, batch) > 1) {
+        int done;
+        NN__FORWARD(nn__backward_par(net, loss, targets, labels, fused_lr,
+                                     &value, &done, fn));
+        if (done != 0) {
+            if (loss_out != NULL) *loss_out = (float)value;
+            return NN_OK;
+        }
+        /* not provable: the serial code finishes from the dL/dz and bias
+           sums the replicas left in its scratch */
+    } else {
+        NN__FORWARD(nn__backward_last(net, k, loss, targets, labels, s,
+                                      batch, &value, fn));
+        NN__FORWARD(nn__backward_hidden(net, k, tk, s, batch, fn));
+    }
+
+    if (fused_lr != NULL && nn__fused_sgd(net, *fused_lr)) {
+        if (loss_out != NULL) *loss_out = (float)value;
+        return NN_OK;
+    }
+    NN__FORWARD(nn__backward_prove(net, tk, s, batch, tmp, fn));
+    nn__backward_publish(net, k, tk, s, batch, tmp);
     if (loss_out != NULL) *loss_out = (float)value;
     return NN_OK;
 }
@@ -997,16 +1054,14 @@ int nn_backward(nn_net *net, int32_t loss, const float *targets,
                 float *loss_out)
 {
     static const char fn[] = "nn_backward";
-    int st = nn__backward_check(net, loss, targets, 0, fn);
-    if (st != NN_OK) return st;
+    NN__FORWARD(nn__backward_check(net, loss, targets, 0, fn));
     return nn__backward(net, loss, targets, NULL, loss_out, NULL, fn);
 }
 
 int nn_backward_labels(nn_net *net, const int32_t *labels, float *loss_out)
 {
     static const char fn[] = "nn_backward_labels";
-    int st = nn__backward_check(net, NN_LOSS_CCE, labels, 1, fn);
-    if (st != NN_OK) return st;
+    NN__FORWARD(nn__backward_check(net, NN_LOSS_CCE, labels, 1, fn));
     return nn__backward(net, NN_LOSS_CCE, NULL, labels, loss_out, NULL,
                         fn);
 }
@@ -1071,9 +1126,8 @@ static int nn__backward_sgd(nn_net *net, int32_t loss, const float *targets,
     NN__CHECK(!isfinite(learning_rate), NN_ERR_NONFINITE,
               "%s: learning_rate is %s", fn,
               isnan(learning_rate) ? "NaN" : "infinite");
-    st = nn__backward(net, loss, targets, labels, &value, &learning_rate,
-                      fn);
-    if (st != NN_OK) return st;
+    NN__FORWARD(nn__backward(net, loss, targets, labels, &value,
+                             &learning_rate, fn));
     if (net->has_grads) {
         /* the fused path was not provable (or a penalty is set): the
            gradients were stored; step with them */
@@ -1097,8 +1151,7 @@ int nn_backward_sgd(nn_net *net, int32_t loss, const float *targets,
                     float learning_rate, float *loss_out)
 {
     static const char fn[] = "nn_backward_sgd";
-    int st = nn__backward_check(net, loss, targets, 0, fn);
-    if (st != NN_OK) return st;
+    NN__FORWARD(nn__backward_check(net, loss, targets, 0, fn));
     return nn__backward_sgd(net, loss, targets, NULL, learning_rate,
                             loss_out, fn);
 }
@@ -1107,8 +1160,7 @@ int nn_backward_labels_sgd(nn_net *net, const int32_t *labels,
                            float learning_rate, float *loss_out)
 {
     static const char fn[] = "nn_backward_labels_sgd";
-    int st = nn__backward_check(net, NN_LOSS_CCE, labels, 1, fn);
-    if (st != NN_OK) return st;
+    NN__FORWARD(nn__backward_check(net, NN_LOSS_CCE, labels, 1, fn));
     return nn__backward_sgd(net, NN_LOSS_CCE, NULL, labels, learning_rate,
                             loss_out, fn);
 }
@@ -1120,7 +1172,6 @@ int nn_predict(nn_net *net, const float *x, size_t batch, float *out)
     static const char fn[] = "nn_predict";
     const struct nn__kernels *k = nn__kernels();
     size_t r0, i, n_in, n_out;
-    int st;
 
     NN__CHECK(net == NULL, NN_ERR_INVALID_ARG, "%s: net is NULL", fn);
     NN__CHECK_HANDLE(net, NN__TAG_NET, "net", fn);
@@ -1170,8 +1221,7 @@ int nn_predict(nn_net *net, const float *x, size_t batch, float *out)
                              ? out + r0 * n_out
                              : net->pred + (i % 2) * NN__PREDICT_ROWS *
                                                net->width_max;
-            st = nn__gemm_fwd(in, l->w, dst, rows, l->n_in, l->n_out);
-            if (st != NN_OK) return st;
+            NN__FORWARD(nn__gemm_fwd(in, l->w, dst, rows, l->n_in, l->n_out));
             NN__CHECK(k->bias_act[l->act](dst, l->b, rows, l->n_out) >=
                       NN__NONFINITE_BITS, NN_ERR_NONFINITE,
                       "%s: layer %zu output is not finite for rows "
@@ -1189,8 +1239,7 @@ int nn_net_set_layer_option(nn_net *net, size_t layer, int32_t option,
 {
     static const char fn[] = "nn_net_set_layer_option";
     struct nn__layer *l;
-    int st = nn__check_layer(net, layer, fn);
-    if (st != NN_OK) return st;
+    NN__FORWARD(nn__check_layer(net, layer, fn));
     l = &net->layers[layer];
     NN__CHECK(option < NN_LAYER_L1_WEIGHTS || option > NN_LAYER_DROPOUT,
               NN_ERR_INVALID_ARG, "%s: option = %d is not an NN_LAYER_* "
@@ -1233,8 +1282,7 @@ int nn_net_get_layer_option(const nn_net *net, size_t layer, int32_t option,
 {
     static const char fn[] = "nn_net_get_layer_option";
     const struct nn__layer *l;
-    int st = nn__check_layer(net, layer, fn);
-    if (st != NN_OK) return st;
+    NN__FORWARD(nn__check_layer(net, layer, fn));
     NN__CHECK(value_out == NULL, NN_ERR_INVALID_ARG, "%s: value_out is NULL",
               fn);
     l = &net->layers[layer];

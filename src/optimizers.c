@@ -148,8 +148,7 @@ int nn_optimizer_set(nn_optimizer *opt, int32_t setting, double value)
 {
     static const char fn[] = "nn_optimizer_set";
     const char *name;
-    int st = nn__check_setting(opt, setting, fn);
-    if (st != NN_OK) return st;
+    NN__FORWARD(nn__check_setting(opt, setting, fn));
     name = nn__setting_names[setting];
     NN__CHECK(setting == NN_OPT_CURRENT_LEARNING_RATE, NN_ERR_INVALID_ARG,
               "%s: %s is read only (set learning_rate, decay or "
@@ -196,8 +195,7 @@ int nn_optimizer_get(const nn_optimizer *opt, int32_t setting,
                      double *value_out)
 {
     static const char fn[] = "nn_optimizer_get";
-    int st = nn__check_setting(opt, setting, fn);
-    if (st != NN_OK) return st;
+    NN__FORWARD(nn__check_setting(opt, setting, fn));
     NN__CHECK(value_out == NULL, NN_ERR_INVALID_ARG, "%s: value_out is NULL",
               fn);
     switch (setting) {

@@ -134,19 +134,14 @@ static size_t nn__first_nonfinite(const float *x, size_t n)
 
 /*====== Fit ======*/
 
-int nn_pca_fit(nn_pca **out, const float *x, size_t rows, size_t cols,
-               size_t k, int32_t flags, double epsilon)
+/* ---- validate every argument but out (x is read once, for
+   non-finite values) */
+static int nn__pca_fit_check(const float *x, size_t rows, size_t cols,
+                             size_t k, int32_t flags, double epsilon,
+                             const char *fn)
 {
-    static const char fn[] = "nn_pca_fit";
-    size_t n, bad, cc, blk_rows, i, j, r0, nb, total_bytes, off_f;
-    unsigned char *scratch;
-    double *cov, *mean_d, *w, total;
-    float *cb, *blk;
-    nn_pca *pca;
-    lapack_int info;
+    size_t n, bad;
 
-    NN__CHECK_PTR(out, fn);
-    *out = NULL;
     NN__CHECK_PTR(x, fn);
     NN__CHECK(rows < 2, NN_ERR_INVALID_ARG, "%s: rows = %zu; a covariance "
               "needs at least 2 samples", fn, rows);
@@ -179,89 +174,121 @@ int nn_pca_fit(nn_pca **out, const float *x, size_t rows, size_t cols,
     bad = nn__first_nonfinite(x, n);
     NN__CHECK(bad < n, NN_ERR_NONFINITE, "%s: x[%zu] (row %zu, column %zu) "
               "is not finite", fn, bad, bad / cols, bad % cols);
+    return NN_OK;
+}
 
-    /* Scratch, one block: the double covariance [cols][cols] (dsyevd
-       overwrites it with the eigenvectors), the mean and the eigenvalues
-       in double, then one block's float X_c^T X_c and its centred rows. */
-    blk_rows = rows < NN__PCA_BLOCK ? rows : NN__PCA_BLOCK;
-    cc = cols * cols;   /* cols <= NN_MAX_WIDTH = 2^20: no overflow */
-    off_f = (cc + 2 * cols) * sizeof(double);
+/* A fit's scratch, one block: the double covariance [cols][cols]
+   (dsyevd overwrites it with the eigenvectors), the mean and the
+   eigenvalues in double, then one block's float X_c^T X_c and its
+   centred rows. */
+struct nn__pca_scratch {
+    unsigned char *base;
+    double *cov, *mean_d, *w;
+    float *cb, *blk;
+    size_t blk_rows, cc;
+};
+
+/* ---- allocate the handle and the scratch (both or neither) */
+static int nn__pca_fit_alloc(nn_pca **pca_out, struct nn__pca_scratch *sc,
+                             size_t rows, size_t cols, size_t k,
+                             const char *fn)
+{
+    size_t total_bytes, off_f;
+    nn_pca *pca;
+
+    sc->blk_rows = rows < NN__PCA_BLOCK ? rows : NN__PCA_BLOCK;
+    sc->cc = cols * cols;   /* cols <= NN_MAX_WIDTH = 2^20: no overflow */
+    off_f = (sc->cc + 2 * cols) * sizeof(double);
     total_bytes = 0;
-    if (cc <= (SIZE_MAX - off_f) / sizeof(float) - blk_rows * cols)
-        total_bytes = off_f + (cc + blk_rows * cols) * sizeof(float);
+    if (sc->cc <= (SIZE_MAX - off_f) / sizeof(float) - sc->blk_rows * cols)
+        total_bytes = off_f + (sc->cc + sc->blk_rows * cols) * sizeof(float);
     pca = nn__pca_alloc(cols, k);
-    scratch = total_bytes != 0 ? nn__malloc(total_bytes) : NULL;
-    if (pca == NULL || scratch == NULL) {
+    sc->base = total_bytes != 0 ? nn__malloc(total_bytes) : NULL;
+    if (pca == NULL || sc->base == NULL) {
         nn__free(pca);
-        nn__free(scratch);
+        nn__free(sc->base);
         return nn__fail(NN_ERR_NOMEM, "%s: out of memory for the %zu x %zu "
                         "covariance and %zu components", fn, cols, cols, k);
     }
-    cov = (double *)(void *)scratch;
-    mean_d = cov + cc;
-    w = mean_d + cols;
-    cb = (float *)(void *)(scratch + off_f);
-    blk = cb + cc;
-    pca->flags = flags;
-    pca->epsilon = epsilon;
+    sc->cov = (double *)(void *)sc->base;
+    sc->mean_d = sc->cov + sc->cc;
+    sc->w = sc->mean_d + cols;
+    sc->cb = (float *)(void *)(sc->base + off_f);
+    sc->blk = sc->cb + sc->cc;
+    *pca_out = pca;
+    return NN_OK;
+}
 
-    /* mean, summed in double row by row (sequential reads of x) */
+/* ---- mean, summed in double row by row (sequential reads of x) */
+static void nn__pca_fit_mean(nn_pca *pca, double *mean_d, const float *x,
+                             size_t rows, size_t cols)
+{
+    size_t i, j;
     for (j = 0; j < cols; j++) mean_d[j] = 0.0;
     for (i = 0; i < rows; i++)
         for (j = 0; j < cols; j++) mean_d[j] += (double)x[i * cols + j];
     for (j = 0; j < cols; j++) pca->mean[j] = mean_d[j] / (double)rows;
+}
 
-    /* covariance: the upper triangle of sum over blocks of X_c^T X_c,
-       each block in float by ssyrk, the sum in double */
-    for (i = 0; i < cc; i++) cov[i] = 0.0;
+/* ---- covariance: the upper triangle of sum over blocks of X_c^T X_c,
+   each block in float by ssyrk, the sum in double; then the unbiased
+   sample covariance, as numpy.cov and scikit-learn */
+static int nn__pca_fit_cov(nn_pca *pca, const struct nn__pca_scratch *sc,
+                           const float *x, size_t rows, size_t cols,
+                           const char *fn)
+{
+    double *cov = sc->cov, total;
+    float *cb = sc->cb, *blk = sc->blk;
+    size_t i, j, r0, nb;
+
+    for (i = 0; i < sc->cc; i++) cov[i] = 0.0;
     for (r0 = 0; r0 < rows; r0 += nb) {
-        int st;
-        nb = rows - r0 < blk_rows ? rows - r0 : blk_rows;
+        nb = rows - r0 < sc->blk_rows ? rows - r0 : sc->blk_rows;
         for (i = 0; i < nb; i++)
             for (j = 0; j < cols; j++)
                 blk[i * cols + j] =
                     (float)((double)x[(r0 + i) * cols + j] - pca->mean[j]);
-        st = nn__syrk_xtx(blk, cb, nb, cols);
-        if (st != NN_OK) {   /* not reached: every size is <= INT_MAX */
-            nn__free(pca);
-            nn__free(scratch);
-            return st;
-        }
+        /* not reached: every size is <= INT_MAX */
+        NN__FORWARD(nn__syrk_xtx(blk, cb, nb, cols));
         /* the diagonal holds the largest sums (|C_ij| <= sqrt(C_ii C_jj)
            for every partial sum too), so a finite diagonal means the
            block did not overflow */
         for (j = 0; j < cols; j++)
-            if (!isfinite(cb[j * cols + j])) {
-                nn__free(pca);
-                nn__free(scratch);
-                return nn__fail(NN_ERR_NONFINITE, "%s: the sum of squares "
-                                "of column %zu over rows %zu..%zu overflows "
-                                "float (values too far from the mean)", fn,
-                                j, r0, r0 + nb - 1);
-            }
+            NN__CHECK(!isfinite(cb[j * cols + j]), NN_ERR_NONFINITE,
+                      "%s: the sum of squares of column %zu over rows "
+                      "%zu..%zu overflows float (values too far from the "
+                      "mean)", fn, j, r0, r0 + nb - 1);
         for (i = 0; i < cols; i++)
             for (j = i; j < cols; j++)
                 cov[i * cols + j] += (double)cb[i * cols + j];
     }
-    /* the unbiased sample covariance, as numpy.cov and scikit-learn */
     total = 0.0;
     for (i = 0; i < cols; i++) {
         for (j = i; j < cols; j++) cov[i * cols + j] /= (double)(rows - 1);
         total += cov[i * cols + i];
     }
     pca->total = total;
+    return NN_OK;
+}
 
-    /* The row-major upper triangle is the column-major lower triangle of
-       the same array, so LAPACK reads it in place (no transposed copy by
-       LAPACKE) and returns eigenvector c as the contiguous column
-       cov[c * cols .. c * cols + cols - 1]; eigenvalues ascending in w. */
-    info = LAPACKE_dsyevd(LAPACK_COL_MAJOR, 'V', 'L', (lapack_int)cols, cov,
-                          (lapack_int)cols, w);
+/* ---- the k leading eigenvectors (sign fixed: largest entry positive)
+   and their variances.  The row-major upper triangle is the
+   column-major lower triangle of the same array, so LAPACK reads it in
+   place (no transposed copy by LAPACKE) and returns eigenvector c as the
+   contiguous column cov[c * cols .. c * cols + cols - 1]; eigenvalues
+   ascending in w. */
+static int nn__pca_fit_eigen(nn_pca *pca, const struct nn__pca_scratch *sc,
+                             size_t cols, size_t k, const char *fn)
+{
+    const double *cov = sc->cov, *w = sc->w;
+    size_t i, j;
+    lapack_int info;
+
+    info = LAPACKE_dsyevd(LAPACK_COL_MAJOR, 'V', 'L', (lapack_int)cols,
+                          sc->cov, (lapack_int)cols, sc->w);
     if (info != 0) {
         int st = info == LAPACK_WORK_MEMORY_ERROR ? NN_ERR_NOMEM
                  : info < 0 ? NN_ERR_INVALID_ARG : NN_ERR_NONFINITE;
-        nn__free(pca);
-        nn__free(scratch);
         return nn__fail(st, "%s: LAPACKE_dsyevd on the %zu x %zu covariance "
                         "returned info = %d%s", fn, cols, cols, (int)info,
                         info > 0 ? " (did not converge)" : "");
@@ -279,10 +306,36 @@ int nn_pca_fit(nn_pca **out, const float *x, size_t rows, size_t cols,
            is rounding (rank-deficient data) */
         pca->var[j] = lambda > 0.0 ? lambda : 0.0;
     }
-    nn__free(scratch);
+    return NN_OK;
+}
+
+int nn_pca_fit(nn_pca **out, const float *x, size_t rows, size_t cols,
+               size_t k, int32_t flags, double epsilon)
+{
+    static const char fn[] = "nn_pca_fit";
+    struct nn__pca_scratch sc;
+    nn_pca *pca = NULL;
+    size_t j;
+    int st;
+
+    NN__CHECK_PTR(out, fn);
+    *out = NULL;
+    NN__FORWARD(nn__pca_fit_check(x, rows, cols, k, flags, epsilon, fn));
+    NN__FORWARD(nn__pca_fit_alloc(&pca, &sc, rows, cols, k, fn));
+    pca->flags = flags;
+    pca->epsilon = epsilon;
+    nn__pca_fit_mean(pca, sc.mean_d, x, rows, cols);
+    st = nn__pca_fit_cov(pca, &sc, x, rows, cols, fn);
+    if (st == NN_OK) st = nn__pca_fit_eigen(pca, &sc, cols, k, fn);
+    if (st != NN_OK) {
+        nn__free(pca);
+        nn__free(sc.base);
+        return st;
+    }
+    nn__free(sc.base);
     j = nn__pca_derive(pca);
     if (j < k) {
-        int st = nn__pca_whiten_fail(pca, j, NN_ERR_NONFINITE, fn);
+        st = nn__pca_whiten_fail(pca, j, NN_ERR_NONFINITE, fn);
         nn__free(pca);
         return st;
     }
@@ -328,9 +381,9 @@ int nn_pca_transform(const nn_pca *pca, const float *x, size_t rows,
     double worst = 0.0;
     size_t worst_row = 0;
     float *blk;
+    int st;
 
-    int st = nn__pca_rows_check(pca, x, "x", rows, out, fn);
-    if (st != NN_OK) return st;
+    NN__FORWARD(nn__pca_rows_check(pca, x, "x", rows, out, fn));
     cols = pca->cols;
     k = pca->k;
     /* blocks of rows are written while later ones are still to be read */
@@ -392,8 +445,7 @@ int nn_pca_inverse_transform(const nn_pca *pca, const float *y, size_t rows,
     double worst = 0.0, mmax = 0.0;
     size_t worst_row = 0;
 
-    int st = nn__pca_rows_check(pca, y, "y", rows, out, fn);
-    if (st != NN_OK) return st;
+    NN__FORWARD(nn__pca_rows_check(pca, y, "y", rows, out, fn));
     cols = pca->cols;
     k = pca->k;
     NN__CHECK(nn__overlap(y, rows * k * sizeof(float), out,
@@ -419,9 +471,9 @@ int nn_pca_inverse_transform(const nn_pca *pca, const float *y, size_t rows,
     for (r0 = 0; r0 < rows; r0 += nb) {
         float *o = out + r0 * cols;
         nb = rows - r0 < NN__PCA_BLOCK ? rows - r0 : NN__PCA_BLOCK;
-        /* X[nb][cols] = Y[nb][k] * back^T, back stored [cols][k] */
-        st = nn__gemm_dx(y + r0 * k, pca->back, o, nb, cols, k);
-        if (st != NN_OK) return st;  /* not reached: sizes <= INT_MAX */
+        /* X[nb][cols] = Y[nb][k] * back^T, back stored [cols][k]
+           (a failure is not reached: sizes <= INT_MAX) */
+        NN__FORWARD(nn__gemm_dx(y + r0 * k, pca->back, o, nb, cols, k));
         for (i = 0; i < nb; i++)
             for (j = 0; j < cols; j++)
                 o[i * cols + j] = (float)((double)o[i * cols + j] +
@@ -549,16 +601,13 @@ int nn_pca_save(const nn_pca *pca, const char *path)
                           nn__pca_image_fill, pca, path, fn);
 }
 
-/* Parse and check an image completely, then allocate. */
-static int nn__pca_parse(nn_pca **out, const unsigned char *buf, size_t size,
-                         const char *fn)
+/* ---- the frame: length, magic, version, byte order, declared size and
+   the CRC */
+static int nn__pca_check_frame(const unsigned char *buf, size_t size,
+                               const char *fn)
 {
-    uint32_t version, bom, cols32, k32, flags, reserved;
+    uint32_t version, bom;
     uint64_t declared;
-    size_t cols, k, i, j, want;
-    double epsilon, total, prev;
-    const unsigned char *p;
-    nn_pca *pca;
 
     NN__CHECK(size < NN__PCA_HEAD + NN__PCA_CRC, NN_ERR_FORMAT,
               "%s: truncated: %zu bytes is shorter than the %u-byte header "
@@ -592,10 +641,20 @@ static int nn__pca_parse(nn_pca **out, const unsigned char *buf, size_t size,
                   (unsigned long)stored, (unsigned long)crc);
     }
 #endif
-    cols32 = nn__rd32(buf + 24);
-    k32 = nn__rd32(buf + 28);
-    flags = nn__rd32(buf + 32);
-    reserved = nn__rd32(buf + 36);
+    return NN_OK;
+}
+
+/* ---- the header's fields: shape (which must give the input's size),
+   flags, the reserved word, epsilon and the total variance */
+static int nn__pca_check_head(const unsigned char *buf, size_t size,
+                              size_t *cols_out, size_t *k_out,
+                              const char *fn)
+{
+    uint32_t cols32 = nn__rd32(buf + 24), k32 = nn__rd32(buf + 28);
+    uint32_t flags = nn__rd32(buf + 32), reserved = nn__rd32(buf + 36);
+    size_t cols, k, want;
+    double epsilon, total;
+
     NN__CHECK(cols32 == 0 || cols32 > NN_MAX_WIDTH, NN_ERR_FORMAT,
               "%s: cols at offset 24 is %lu, outside [1, %u]", fn,
               (unsigned long)cols32, NN_MAX_WIDTH);
@@ -621,8 +680,20 @@ static int nn__pca_parse(nn_pca **out, const unsigned char *buf, size_t size,
     NN__CHECK(!isfinite(total) || total < 0.0, NN_ERR_FORMAT,
               "%s: total variance at offset 48 is %.9g, not finite and "
               ">= 0", fn, total);
-    p = buf + NN__PCA_HEAD;
-    prev = INFINITY;
+    *cols_out = cols;
+    *k_out = k;
+    return NN_OK;
+}
+
+/* ---- the arrays: variances finite, >= 0 and descending, means finite,
+   components finite unit vectors */
+static int nn__pca_check_arrays(const unsigned char *buf, size_t cols,
+                                size_t k, const char *fn)
+{
+    const unsigned char *p = buf + NN__PCA_HEAD;
+    double prev = INFINITY;
+    size_t i, j;
+
     for (j = 0; j < k; j++, p += 8) {
         double v = nn__bits_f64(nn__rd64(p));
         NN__CHECK(!(v >= 0.0 && v <= prev) || isinf(v), NN_ERR_FORMAT,
@@ -648,14 +719,22 @@ static int nn__pca_parse(nn_pca **out, const unsigned char *buf, size_t size,
         NN__CHECK(fabs(nrm - 1.0) > 1e-3, NN_ERR_FORMAT, "%s: component "
                   "%zu has squared norm %.9g, not 1", fn, j, nrm);
     }
+    return NN_OK;
+}
 
-    pca = nn__pca_alloc(cols, k);
+/* ---- allocate the handle and read a checked image into it */
+static int nn__pca_build(nn_pca **out, const unsigned char *buf,
+                         size_t cols, size_t k, const char *fn)
+{
+    const unsigned char *p = buf + NN__PCA_HEAD;
+    size_t i, j;
+    nn_pca *pca = nn__pca_alloc(cols, k);
+
     NN__CHECK(pca == NULL, NN_ERR_NOMEM, "%s: out of memory for a PCA of "
               "%zu components of %zu features", fn, k, cols);
-    pca->flags = (int32_t)flags;
-    pca->epsilon = epsilon;
-    pca->total = total;
-    p = buf + NN__PCA_HEAD;
+    pca->flags = (int32_t)nn__rd32(buf + 32);
+    pca->epsilon = nn__bits_f64(nn__rd64(buf + 40));
+    pca->total = nn__bits_f64(nn__rd64(buf + 48));
     for (j = 0; j < k; j++, p += 8)
         pca->var[j] = nn__bits_f64(nn__rd64(p));
     for (i = 0; i < cols; i++, p += 8)
@@ -670,6 +749,17 @@ static int nn__pca_parse(nn_pca **out, const unsigned char *buf, size_t size,
     }
     *out = pca;
     return NN_OK;
+}
+
+/* Parse and check an image completely, then allocate. */
+static int nn__pca_parse(nn_pca **out, const unsigned char *buf, size_t size,
+                         const char *fn)
+{
+    size_t cols = 0, k = 0;
+    NN__FORWARD(nn__pca_check_frame(buf, size, fn));
+    NN__FORWARD(nn__pca_check_head(buf, size, &cols, &k, fn));
+    NN__FORWARD(nn__pca_check_arrays(buf, cols, k, fn));
+    return nn__pca_build(out, buf, cols, k, fn);
 }
 
 int nn_pca_load_buffer(nn_pca **out, const void *buf, size_t size)
@@ -691,8 +781,7 @@ int nn_pca_load(nn_pca **out, const char *path)
     *out = NULL;
     NN__CHECK_PTR(path, fn);
     NN__CHECK(path[0] == '\0', NN_ERR_INVALID_ARG, "%s: path is empty", fn);
-    st = nn__read_file(path, NN__MAX_FILE_BYTES, &buf, &size, fn);
-    if (st != NN_OK) return st;
+    NN__FORWARD(nn__read_file(path, NN__MAX_FILE_BYTES, &buf, &size, fn));
     st = nn__pca_parse(out, buf, size, fn);
     nn__free(buf);
     return st;

@@ -159,24 +159,28 @@ static int nn__ridge_svd(struct nn__ridge_scratch *sc, const float *ac,
     return NN_OK;
 }
 
-int nn_net_fit_readout(nn_net *net, const float *x, const float *targets,
-                       size_t batch, double lambda, int32_t *method_out,
-                       double *mse_out)
+/* The first non-finite element of v[rows][cols] named in a message
+   (the caller has seen amax >= NN__NONFINITE_BITS). */
+static int nn__readout_bad(const float *v, const char *name, size_t cols,
+                           const char *fn)
 {
-    static const char fn[] = "nn_net_fit_readout";
-    const struct nn__kernels *k = nn__kernels();
-    struct nn__ridge_scratch sc;
-    struct nn__layer *last;
-    const float *a;
-    float *ac, lam, rcond = 0.0f;
-    size_t L, p, q, n_in, wh, i, j, c, cells, ldb = 0;
-    uint32_t amax;
-    int32_t method = NN_READOUT_CHOLESKY;
-    double anorm = 0.0, sse = 0.0;
-    lapack_int info;
-    int st;
+    size_t bad = 0;
+    while (isfinite(v[bad])) bad++;
+    return nn__fail(NN_ERR_NONFINITE, "%s: %s[%zu] (row %zu, column "
+                    "%zu) is not finite", fn, name, bad, bad / cols,
+                    bad % cols);
+}
 
-    /* ---- validate everything before allocating or writing ---- */
+/* ---- validate everything before allocating or writing; *wh_out is the
+   widest hidden output (or p), the width of the two scratch buffers */
+static int nn__readout_check(const nn_net *net, const float *x,
+                             const float *targets, size_t batch,
+                             double lambda, size_t *wh_out, const char *fn)
+{
+    const struct nn__kernels *k = nn__kernels();
+    const struct nn__layer *last;
+    size_t L, p, q, n_in, wh, i, cells;
+
     NN__CHECK_PTR(net, fn);
     NN__CHECK_HANDLE(net, NN__TAG_NET, "net", fn);
     NN__CHECK_PTR(x, fn);
@@ -211,166 +215,238 @@ int nn_net_fit_readout(nn_net *net, const float *x, const float *targets,
               !nn__mul_ok(cells, sizeof(float), &cells),
               NN_ERR_SHAPE, "%s: batch = %zu overflows memory sizes", fn,
               batch);
-    amax = k->amax(x, batch * n_in);
-    if (amax >= NN__NONFINITE_BITS) {
-        size_t bad = 0;
-        while (isfinite(x[bad])) bad++;
-        return nn__fail(NN_ERR_NONFINITE, "%s: x[%zu] (row %zu, column "
-                        "%zu) is not finite", fn, bad, bad / n_in,
-                        bad % n_in);
-    }
-    amax = k->amax(targets, batch * q);
-    if (amax >= NN__NONFINITE_BITS) {
-        size_t bad = 0;
-        while (isfinite(targets[bad])) bad++;
-        return nn__fail(NN_ERR_NONFINITE, "%s: targets[%zu] (row %zu, "
-                        "column %zu) is not finite", fn, bad, bad / q,
-                        bad % q);
-    }
-    lam = (float)lambda;
+    if (k->amax(x, batch * n_in) >= NN__NONFINITE_BITS)
+        return nn__readout_bad(x, "x", n_in, fn);
+    if (k->amax(targets, batch * q) >= NN__NONFINITE_BITS)
+        return nn__readout_bad(targets, "targets", q, fn);
+    *wh_out = wh;
+    return NN_OK;
+}
 
-    /* ---- scratch ---- */
-    memset(&sc, 0, sizeof sc);
-    sc.buf[0] = nn__malloc(batch * wh * sizeof(float));
-    sc.buf[1] = L >= 2 ? nn__malloc(batch * wh * sizeof(float)) : NULL;
-    sc.yc = nn__malloc(batch * q * sizeof(float));
-    sc.g = nn__malloc(p * p * sizeof(float));
-    sc.r = nn__malloc(q * p * sizeof(float));
-    sc.sol = nn__malloc((p * q + q) * sizeof(float));
-    sc.mean_a = nn__malloc(p * sizeof(double));
-    sc.mean_y = nn__malloc(q * sizeof(double));
-    sc.cwork = nn__malloc(3 * p * sizeof(float));
-    sc.ciwork = nn__malloc(p * sizeof(lapack_int));
-    if (sc.buf[0] == NULL || (L >= 2 && sc.buf[1] == NULL) ||
-        sc.yc == NULL || sc.g == NULL || sc.r == NULL || sc.sol == NULL ||
-        sc.mean_a == NULL || sc.mean_y == NULL || sc.cwork == NULL ||
-        sc.ciwork == NULL) {
-        st = nn__fail(NN_ERR_NOMEM, "%s: no memory for a batch of %zu "
-                      "rows (%zu readout inputs, %zu outputs)", fn, batch,
-                      p, q);
-        goto done;
-    }
+/* ---- scratch (sc is zeroed first, so nn__ridge_free works on any
+   failure) */
+static int nn__ridge_alloc(struct nn__ridge_scratch *sc, size_t L,
+                           size_t batch, size_t wh, size_t p, size_t q,
+                           const char *fn)
+{
+    memset(sc, 0, sizeof *sc);
+    sc->buf[0] = nn__malloc(batch * wh * sizeof(float));
+    sc->buf[1] = L >= 2 ? nn__malloc(batch * wh * sizeof(float)) : NULL;
+    sc->yc = nn__malloc(batch * q * sizeof(float));
+    sc->g = nn__malloc(p * p * sizeof(float));
+    sc->r = nn__malloc(q * p * sizeof(float));
+    sc->sol = nn__malloc((p * q + q) * sizeof(float));
+    sc->mean_a = nn__malloc(p * sizeof(double));
+    sc->mean_y = nn__malloc(q * sizeof(double));
+    sc->cwork = nn__malloc(3 * p * sizeof(float));
+    sc->ciwork = nn__malloc(p * sizeof(lapack_int));
+    if (sc->buf[0] == NULL || (L >= 2 && sc->buf[1] == NULL) ||
+        sc->yc == NULL || sc->g == NULL || sc->r == NULL ||
+        sc->sol == NULL || sc->mean_a == NULL || sc->mean_y == NULL ||
+        sc->cwork == NULL || sc->ciwork == NULL)
+        return nn__fail(NN_ERR_NOMEM, "%s: no memory for a batch of %zu "
+                        "rows (%zu readout inputs, %zu outputs)", fn, batch,
+                        p, q);
+    return NN_OK;
+}
 
-    /* ---- A: the earlier layers forward, as nn_predict runs them (no
-       dropout); layer i writes buf[i % 2].  The other buffer takes Ac. */
-    a = x;
-    for (i = 0; i + 1 < L; i++) {
+/* ---- A: the earlier layers forward, as nn_predict runs them (no
+   dropout); layer i writes buf[i % 2].  The other buffer takes Ac. */
+static int nn__readout_hidden(const nn_net *net,
+                              const struct nn__kernels *k, const float *x,
+                              size_t batch, struct nn__ridge_scratch *sc,
+                              const float **a_out, const char *fn)
+{
+    const float *a = x;
+    size_t i;
+    for (i = 0; i + 1 < net->n_layers; i++) {
         const struct nn__layer *l = &net->layers[i];
-        float *dst = sc.buf[i % 2];
+        float *dst = sc->buf[i % 2];
         /* Z <- A_{i-1} W_i, then act(Z + b_i) in place */
-        st = nn__gemm_fwd(a, l->w, dst, batch, l->n_in, l->n_out);
-        if (st != NN_OK) goto done;
-        if (k->bias_act[l->act](dst, l->b, batch, l->n_out) >=
-            NN__NONFINITE_BITS) {
-            st = nn__fail(NN_ERR_NONFINITE, "%s: layer %zu output is not "
-                          "finite (|x W + b| exceeds the float range)", fn,
-                          i);
-            goto done;
-        }
+        NN__FORWARD(nn__gemm_fwd(a, l->w, dst, batch, l->n_in, l->n_out));
+        NN__CHECK(k->bias_act[l->act](dst, l->b, batch, l->n_out) >=
+                  NN__NONFINITE_BITS, NN_ERR_NONFINITE,
+                  "%s: layer %zu output is not finite (|x W + b| exceeds "
+                  "the float range)", fn, i);
         a = dst;
     }
-    ac = L >= 2 ? sc.buf[(L - 1) % 2] : sc.buf[0];
+    *a_out = a;
+    return NN_OK;
+}
 
-    /* ---- centre, then the normal equations ---- */
-    nn__col_means(a, batch, p, sc.mean_a);
-    nn__col_means(targets, batch, q, sc.mean_y);
-    nn__center(ac, a, batch, p, sc.mean_a);
-    nn__center(sc.yc, targets, batch, q, sc.mean_y);
-    if (k->amax(ac, batch * p) >= NN__NONFINITE_BITS ||
-        k->amax(sc.yc, batch * q) >= NN__NONFINITE_BITS) {
-        st = nn__fail(NN_ERR_NONFINITE, "%s: centring the activations or "
-                      "the targets overflows the float range", fn);
-        goto done;
-    }
+/* ---- centre, then the normal equations G = Ac^T Ac + lambda I and
+   R = Yc^T Ac; *anorm_out is G's 1-norm, for spocon */
+static int nn__readout_normal(const struct nn__kernels *k,
+                              struct nn__ridge_scratch *sc, const float *a,
+                              float *ac, const float *targets, size_t batch,
+                              size_t p, size_t q, float lam,
+                              double *anorm_out, const char *fn)
+{
+    double anorm = 0.0;
+    size_t i, j;
+
+    nn__col_means(a, batch, p, sc->mean_a);
+    nn__col_means(targets, batch, q, sc->mean_y);
+    nn__center(ac, a, batch, p, sc->mean_a);
+    nn__center(sc->yc, targets, batch, q, sc->mean_y);
+    NN__CHECK(k->amax(ac, batch * p) >= NN__NONFINITE_BITS ||
+              k->amax(sc->yc, batch * q) >= NN__NONFINITE_BITS,
+              NN_ERR_NONFINITE, "%s: centring the activations or the "
+              "targets overflows the float range", fn);
     /* G <- Ac^T Ac (upper triangle; zeroed first so the lower one is
        defined before the mirror below) */
-    memset(sc.g, 0, p * p * sizeof(float));
-    st = nn__syrk_xtx(ac, sc.g, batch, p);
-    if (st != NN_OK) goto done;
+    memset(sc->g, 0, p * p * sizeof(float));
+    NN__FORWARD(nn__syrk_xtx(ac, sc->g, batch, p));
     for (i = 0; i < p; i++) {
-        for (j = 0; j < i; j++) sc.g[i * p + j] = sc.g[j * p + i];
-        sc.g[i * p + i] += lam;
+        for (j = 0; j < i; j++) sc->g[i * p + j] = sc->g[j * p + i];
+        sc->g[i * p + i] += lam;
     }
     /* R <- Yc^T Ac: [q][p] row-major is the col-major p x q right-hand
        side Ac^T Yc with ldb = p */
-    st = nn__gemm_dw(sc.yc, ac, sc.r, batch, q, p, 1.0f, 0.0f);
-    if (st != NN_OK) goto done;
-    if (k->amax(sc.g, p * p) >= NN__NONFINITE_BITS ||
-        k->amax(sc.r, q * p) >= NN__NONFINITE_BITS) {
-        st = nn__fail(NN_ERR_NONFINITE, "%s: A^T A or A^T Y overflows the "
-                      "float range (activations or targets too large)", fn);
-        goto done;
-    }
+    NN__FORWARD(nn__gemm_dw(sc->yc, ac, sc->r, batch, q, p, 1.0f, 0.0f));
+    NN__CHECK(k->amax(sc->g, p * p) >= NN__NONFINITE_BITS ||
+              k->amax(sc->r, q * p) >= NN__NONFINITE_BITS,
+              NN_ERR_NONFINITE, "%s: A^T A or A^T Y overflows the float "
+              "range (activations or targets too large)", fn);
     for (j = 0; j < p; j++) {          /* 1-norm, for spocon */
         double colsum = 0.0;
-        for (i = 0; i < p; i++) colsum += fabs((double)sc.g[i * p + j]);
+        for (i = 0; i < p; i++) colsum += fabs((double)sc->g[i * p + j]);
         if (colsum > anorm) anorm = colsum;
     }
+    *anorm_out = anorm;
+    return NN_OK;
+}
 
-    /* ---- Cholesky: G is symmetric, so row- and column-major agree */
+/* ---- Cholesky: G is symmetric, so row- and column-major agree.
+   *info_out > 0 when G is not positive definite; *rcond_out is its
+   reciprocal condition estimate when it is. */
+static int nn__readout_cholesky(struct nn__ridge_scratch *sc, size_t p,
+                                size_t q, double anorm,
+                                lapack_int *info_out, float *rcond_out,
+                                const char *fn)
+{
+    lapack_int info;
     info = LAPACKE_sposv_work(LAPACK_COL_MAJOR, 'U', (lapack_int)p,
-                              (lapack_int)q, sc.g, (lapack_int)p, sc.r,
+                              (lapack_int)q, sc->g, (lapack_int)p, sc->r,
                               (lapack_int)p);
-    if (info < 0) {
-        st = nn__fail(NN_ERR_INVALID_ARG, "%s: LAPACKE_sposv_work on the "
-                      "%zu x %zu normal equations returned info = %d", fn,
-                      p, p, (int)info);
-        goto done;
-    }
+    NN__CHECK(info < 0, NN_ERR_INVALID_ARG, "%s: LAPACKE_sposv_work on "
+              "the %zu x %zu normal equations returned info = %d", fn, p,
+              p, (int)info);
     if (info == 0) {
         info = LAPACKE_spocon_work(LAPACK_COL_MAJOR, 'U', (lapack_int)p,
-                                   sc.g, (lapack_int)p, (float)anorm,
-                                   &rcond, sc.cwork, sc.ciwork);
-        if (info != 0) {
-            st = nn__fail(NN_ERR_INVALID_ARG, "%s: LAPACKE_spocon_work on "
-                          "the %zu x %zu Cholesky factor returned info = "
-                          "%d", fn, p, p, (int)info);
-            goto done;
-        }
+                                   sc->g, (lapack_int)p, (float)anorm,
+                                   rcond_out, sc->cwork, sc->ciwork);
+        NN__CHECK(info != 0, NN_ERR_INVALID_ARG, "%s: LAPACKE_spocon_work "
+                  "on the %zu x %zu Cholesky factor returned info = %d",
+                  fn, p, p, (int)info);
     }
+    *info_out = info;
+    return NN_OK;
+}
+
+/* ---- solve into sc->sol (p x q weights, then q biases), by Cholesky or
+   the SVD fallback; *method_out says which, *amax_out is the result's */
+static int nn__readout_solve(const struct nn__kernels *k,
+                             struct nn__ridge_scratch *sc, const float *ac,
+                             size_t batch, size_t p, size_t q, float lam,
+                             double anorm, int32_t *method_out,
+                             uint32_t *amax_out, const char *fn)
+{
+    int32_t method = NN_READOUT_CHOLESKY;
+    float rcond = 0.0f;
+    lapack_int info;
+    size_t j, c, ldb = 0;
+    uint32_t amax;
+
+    NN__FORWARD(nn__readout_cholesky(sc, p, q, anorm, &info, &rcond, fn));
     if (info > 0 || !(rcond >= (float)p * FLT_EPSILON)) {
         /* not positive definite (info > 0 is the order of the failing
            minor), or too ill-conditioned for a float Cholesky solve */
         method = NN_READOUT_SVD;
-        st = nn__ridge_svd(&sc, ac, batch, p, q, lam, &ldb, fn);
-        if (st != NN_OK) goto done;
+        NN__FORWARD(nn__ridge_svd(sc, ac, batch, p, q, lam, &ldb, fn));
         for (j = 0; j < p; j++)
             for (c = 0; c < q; c++)
-                sc.sol[j * q + c] = sc.bm[c * ldb + j];
+                sc->sol[j * q + c] = sc->bm[c * ldb + j];
     } else {
         for (j = 0; j < p; j++)
             for (c = 0; c < q; c++)
-                sc.sol[j * q + c] = sc.r[c * p + j];
+                sc->sol[j * q + c] = sc->r[c * p + j];
     }
     /* b = mean(Y) - mean(A) W, from the float W that will be stored */
     for (c = 0; c < q; c++) {
-        double b = sc.mean_y[c];
-        for (j = 0; j < p; j++) b -= sc.mean_a[j] * (double)sc.sol[j * q + c];
-        sc.sol[p * q + c] = (float)b;
+        double b = sc->mean_y[c];
+        for (j = 0; j < p; j++)
+            b -= sc->mean_a[j] * (double)sc->sol[j * q + c];
+        sc->sol[p * q + c] = (float)b;
     }
-    amax = k->amax(sc.sol, p * q + q);
-    if (amax >= NN__NONFINITE_BITS) {
-        st = nn__fail(NN_ERR_NONFINITE, "%s: the fitted weights overflow "
-                      "the float range (%s solve)", fn,
-                      method == NN_READOUT_SVD ? "LAPACKE_sgelsd_work"
-                                               : "LAPACKE_sposv_work");
-        goto done;
-    }
+    amax = k->amax(sc->sol, p * q + q);
+    NN__CHECK(amax >= NN__NONFINITE_BITS, NN_ERR_NONFINITE, "%s: the "
+              "fitted weights overflow the float range (%s solve)", fn,
+              method == NN_READOUT_SVD ? "LAPACKE_sgelsd_work"
+                                       : "LAPACKE_sposv_work");
+    *method_out = method;
+    *amax_out = amax;
+    return NN_OK;
+}
 
-    /* ---- the fit's predictions A W + b (what nn_predict will give),
-       into yc, and their mean squared error in double ---- */
-    st = nn__gemm_fwd(a, sc.sol, sc.yc, batch, p, q);
-    if (st != NN_OK) goto done;
-    if (k->bias_act[NN_ACT_LINEAR](sc.yc, sc.sol + p * q, batch, q) >=
-        NN__NONFINITE_BITS) {
-        st = nn__fail(NN_ERR_NONFINITE, "%s: the fitted layer's outputs "
-                      "overflow the float range", fn);
-        goto done;
-    }
+/* ---- the fit's predictions A W + b (what nn_predict will give), into
+   yc, and their sum of squared errors in double */
+static int nn__readout_sse(const struct nn__kernels *k,
+                           struct nn__ridge_scratch *sc, const float *a,
+                           const float *targets, size_t batch, size_t p,
+                           size_t q, double *sse_out, const char *fn)
+{
+    double sse = 0.0;
+    size_t i;
+    NN__FORWARD(nn__gemm_fwd(a, sc->sol, sc->yc, batch, p, q));
+    NN__CHECK(k->bias_act[NN_ACT_LINEAR](sc->yc, sc->sol + p * q, batch,
+                                         q) >= NN__NONFINITE_BITS,
+              NN_ERR_NONFINITE, "%s: the fitted layer's outputs overflow "
+              "the float range", fn);
     for (i = 0; i < batch * q; i++) {
-        double d = (double)sc.yc[i] - (double)targets[i];
+        double d = (double)sc->yc[i] - (double)targets[i];
         sse += d * d;
     }
+    *sse_out = sse;
+    return NN_OK;
+}
+
+int nn_net_fit_readout(nn_net *net, const float *x, const float *targets,
+                       size_t batch, double lambda, int32_t *method_out,
+                       double *mse_out)
+{
+    static const char fn[] = "nn_net_fit_readout";
+    const struct nn__kernels *k = nn__kernels();
+    struct nn__ridge_scratch sc;
+    struct nn__layer *last;
+    const float *a = NULL;
+    float *ac, lam;
+    size_t L, p, q, wh = 0;
+    uint32_t amax = 0;
+    int32_t method = NN_READOUT_CHOLESKY;
+    double anorm = 0.0, sse = 0.0;
+    int st;
+
+    NN__FORWARD(nn__readout_check(net, x, targets, batch, lambda, &wh, fn));
+    L = net->n_layers;
+    last = &net->layers[L - 1];
+    p = last->n_in;
+    q = last->n_out;
+    lam = (float)lambda;
+
+    st = nn__ridge_alloc(&sc, L, batch, wh, p, q, fn);
+    if (st != NN_OK) goto done;
+    st = nn__readout_hidden(net, k, x, batch, &sc, &a, fn);
+    if (st != NN_OK) goto done;
+    ac = L >= 2 ? sc.buf[(L - 1) % 2] : sc.buf[0];
+    st = nn__readout_normal(k, &sc, a, ac, targets, batch, p, q, lam,
+                            &anorm, fn);
+    if (st != NN_OK) goto done;
+    st = nn__readout_solve(k, &sc, ac, batch, p, q, lam, anorm, &method,
+                           &amax, fn);
+    if (st != NN_OK) goto done;
+    st = nn__readout_sse(k, &sc, a, targets, batch, p, q, &sse, fn);
+    if (st != NN_OK) goto done;
 
     /* ---- commit ---- */
     memcpy(last->w, sc.sol, p * q * sizeof(float));
@@ -379,7 +455,6 @@ int nn_net_fit_readout(nn_net *net, const float *x, const float *targets,
     net->batch = 0;   /* the cached forward used the old parameters */
     if (method_out != NULL) *method_out = method;
     if (mse_out != NULL) *mse_out = sse / (double)(batch * q);
-    st = NN_OK;
 done:
     nn__ridge_free(&sc);
     return st;

@@ -305,8 +305,7 @@ static int nn__evaluate(nn_trainer *tr, const struct nn__fit *d, float *buf,
         size_t rows = d->n - r0 < NN__VAL_ROWS ? d->n - r0 : NN__VAL_ROWS, u;
         const float *t = d->t != NULL ? d->t + r0 * d->n_out : NULL;
         const int32_t *y = d->y != NULL ? d->y + r0 : NULL;
-        int st = nn_predict(tr->net, d->x + r0 * d->n_in, rows, buf);
-        if (st != NN_OK) return st;
+        NN__FORWARD(nn_predict(tr->net, d->x + r0 * d->n_in, rows, buf));
         lsum += (double)rows * (y != NULL
                     ? k->cce_labels(buf, y, NULL, rows, d->n_out)
                     : k->loss[loss](buf, t, NULL, rows, d->n_out));
@@ -340,24 +339,29 @@ static int nn__callback(nn_trainer *tr, int32_t event, double t0)
     return tr->fn(tr->user, tr, event) != 0;
 }
 
-int nn_trainer_fit(nn_trainer *trainer, const float *x, const float *targets,
-                   const int32_t *labels, size_t n, const float *val_x,
-                   const float *val_targets, const int32_t *val_labels,
-                   size_t n_val)
-{
-    static const char fn[] = "nn_trainer_fit";
-    struct nn__fit d, v;
-    nn_trainer *tr = trainer;
+/* One fit's state: the data sets, the batch scratch (allocated once)
+   and the counters its epochs share. */
+struct nn__fit_run {
+    nn_trainer *tr;
     nn_net *net;
-    size_t bs, steps, epoch, step = 0, i, total;
-    size_t *perm = NULL;
-    float *tb = NULL, *ob = NULL, *vb = NULL;
-    int32_t *yb = NULL;
+    struct nn__fit d, v;
     int32_t loss;
+    int have_val, stopped;
+    size_t bs, steps, step;
+    size_t *perm;
+    float *tb, *ob, *vb;
+    int32_t *yb;
     struct nn__rng rng;
-    double t0 = nn__seconds();
-    int st = NN_OK, stopped = 0, have_val;
+    double t0;
+};
 
+/* ---- validate: the handles, then which arguments are given */
+static int nn__fit_check_args(nn_trainer *tr, const float *x,
+                              const float *targets, const int32_t *labels,
+                              size_t n, const float *val_targets,
+                              const int32_t *val_labels, int have_val,
+                              const char *fn)
+{
     NN__CHECK(tr == NULL, NN_ERR_INVALID_ARG, "%s: trainer is NULL", fn);
     NN__CHECK_HANDLE(tr, NN__TAG_TRAINER, "trainer", fn);
     NN__CHECK_HANDLE(tr->net, NN__TAG_NET, "trainer's net", fn);
@@ -368,180 +372,280 @@ int nn_trainer_fit(nn_trainer *trainer, const float *x, const float *targets,
     NN__CHECK((targets == NULL) == (labels == NULL), NN_ERR_INVALID_ARG,
               "%s: give exactly one of targets and labels", fn);
     NN__CHECK(n == 0, NN_ERR_INVALID_ARG, "%s: n is 0", fn);
-    net = tr->net;
-    have_val = val_x != NULL && n_val > 0;
     NN__CHECK(have_val && (val_targets == NULL) == (val_labels == NULL),
               NN_ERR_INVALID_ARG, "%s: give exactly one of val_targets and "
               "val_labels", fn);
     NN__CHECK(have_val && ((targets == NULL) != (val_targets == NULL)),
               NN_ERR_INVALID_ARG, "%s: validation data must be labelled like "
               "the training data (targets or labels)", fn);
+    return NN_OK;
+}
 
-    d.x = x; d.t = targets; d.y = labels; d.n = n;
-    d.n_in = net->layers[0].n_in;
+/* ---- validate: the data sets' widths, the loss and accuracy they call
+   for, and their values (f->d and f->v filled) */
+static int nn__fit_sets(struct nn__fit_run *f, const float *x,
+                        const float *targets, const int32_t *labels,
+                        size_t n, const float *val_x,
+                        const float *val_targets, const int32_t *val_labels,
+                        size_t n_val, const char *fn)
+{
+    const nn_trainer *tr = f->tr;
+    struct nn__fit *d = &f->d, *v = &f->v;
+
+    d->x = x; d->t = targets; d->y = labels; d->n = n;
+    d->n_in = f->net->layers[0].n_in;
     /* A row width the caller declared must be the net's: rows of another
        width would be read past their end (the validation set's first). */
-    NN__CHECK(tr->x_cols != 0 && tr->x_cols != d.n_in, NN_ERR_SHAPE,
+    NN__CHECK(tr->x_cols != 0 && tr->x_cols != d->n_in, NN_ERR_SHAPE,
               "%s: x rows are %zu wide (NN_TRAIN_X_COLS) but the net takes "
-              "%zu inputs", fn, tr->x_cols, d.n_in);
-    NN__CHECK(have_val && tr->val_x_cols != 0 && tr->val_x_cols != d.n_in,
+              "%zu inputs", fn, tr->x_cols, d->n_in);
+    NN__CHECK(f->have_val && tr->val_x_cols != 0 &&
+              tr->val_x_cols != d->n_in,
               NN_ERR_SHAPE, "%s: val_x rows are %zu wide "
               "(NN_TRAIN_VAL_X_COLS) but the net takes %zu inputs", fn,
-              tr->val_x_cols, d.n_in);
-    d.n_out = net->layers[net->n_layers - 1].n_out;
-    loss = labels != NULL ? NN_LOSS_CCE : tr->loss;
-    d.acc = tr->accuracy >= 0 ? tr->accuracy
-            : (labels != NULL || loss == NN_LOSS_CCE ? NN_ACCURACY_CATEGORICAL
-               : loss == NN_LOSS_BCE ? NN_ACCURACY_BINARY
-                                     : NN_ACCURACY_REGRESSION);
-    NN__CHECK(labels != NULL && d.acc != NN_ACCURACY_CATEGORICAL &&
-              d.acc != NN_ACCURACY_NONE, NN_ERR_INVALID_ARG,
+              tr->val_x_cols, d->n_in);
+    d->n_out = f->net->layers[f->net->n_layers - 1].n_out;
+    f->loss = labels != NULL ? NN_LOSS_CCE : tr->loss;
+    d->acc = tr->accuracy >= 0 ? tr->accuracy
+             : (labels != NULL || f->loss == NN_LOSS_CCE
+                    ? NN_ACCURACY_CATEGORICAL
+                : f->loss == NN_LOSS_BCE ? NN_ACCURACY_BINARY
+                                         : NN_ACCURACY_REGRESSION);
+    NN__CHECK(labels != NULL && d->acc != NN_ACCURACY_CATEGORICAL &&
+              d->acc != NN_ACCURACY_NONE, NN_ERR_INVALID_ARG,
               "%s: labels call for categorical accuracy", fn);
-    st = nn__check_set(fn, "training", &d);
-    if (st != NN_OK) return st;
-    v = d;
-    v.x = val_x; v.t = val_targets; v.y = val_labels; v.n = n_val;
-    if (have_val) {
-        st = nn__check_set(fn, "validation", &v);
-        if (st != NN_OK) return st;
+    NN__FORWARD(nn__check_set(fn, "training", d));
+    *v = *d;
+    v->x = val_x; v->t = val_targets; v->y = val_labels; v->n = n_val;
+    if (f->have_val) {
+        NN__FORWARD(nn__check_set(fn, "validation", v));
     }
+    return NN_OK;
+}
 
-    /* the course's regression precision: std(targets) / 250 */
-    d.precision = (float)tr->precision;
-    if (d.acc == NN_ACCURACY_REGRESSION && tr->precision == 0) {
+/* ---- the course's regression precision: std(targets) / 250 */
+static void nn__fit_precision(struct nn__fit_run *f)
+{
+    const nn_trainer *tr = f->tr;
+    struct nn__fit *d = &f->d;
+    const float *targets = d->t;
+    size_t i, total;
+
+    d->precision = (float)tr->precision;
+    if (d->acc == NN_ACCURACY_REGRESSION && tr->precision == 0) {
         double mean = 0, var = 0;
-        total = n * d.n_out;
+        total = d->n * d->n_out;
         for (i = 0; i < total; i++) mean += targets[i];
         mean /= (double)total;
         for (i = 0; i < total; i++)
             var += (targets[i] - mean) * (targets[i] - mean);
-        d.precision = (float)(sqrt(var / (double)total) / 250.0);
-        if (!(d.precision > 0)) d.precision = 1e-7f;  /* constant targets */
+        d->precision = (float)(sqrt(var / (double)total) / 250.0);
+        if (!(d->precision > 0)) d->precision = 1e-7f;  /* constant targets */
     }
-    v.precision = d.precision;
+    f->v.precision = d->precision;
+}
 
-    bs = tr->batch_size == 0 || tr->batch_size > n ? n : tr->batch_size;
-    steps = (n + bs - 1) / bs;
+/* ---- everything the fit needs, allocated once */
+static int nn__fit_alloc(struct nn__fit_run *f, const char *fn)
+{
+    const nn_trainer *tr = f->tr;
+    size_t n = f->d.n, bs = f->bs, n_out = f->d.n_out;
+    int has_t = f->d.t != NULL, has_y = f->d.y != NULL;
 
-    /* everything the fit needs, allocated once */
-    perm = tr->shuffle ? nn__malloc(n * sizeof *perm) : NULL;
-    tb = tr->shuffle && targets != NULL
-             ? nn__malloc(bs * d.n_out * sizeof(float)) : NULL;
-    yb = tr->shuffle && labels != NULL ? nn__malloc(bs * sizeof(int32_t))
-                                       : NULL;
-    ob = nn__malloc(bs * d.n_out * sizeof(float));
-    vb = have_val ? nn__malloc(NN__VAL_ROWS * d.n_out * sizeof(float)) : NULL;
-    if ((tr->shuffle && (perm == NULL ||
-                         (targets != NULL && tb == NULL) ||
-                         (labels != NULL && yb == NULL))) ||
-        ob == NULL || (have_val && vb == NULL)) {
-        st = nn__fail(NN_ERR_NOMEM, "%s: out of memory for a batch of %zu "
-                      "rows", fn, bs);
-        goto done;
-    }
+    f->perm = tr->shuffle ? nn__malloc(n * sizeof *f->perm) : NULL;
+    f->tb = tr->shuffle && has_t ? nn__malloc(bs * n_out * sizeof(float))
+                                 : NULL;
+    f->yb = tr->shuffle && has_y ? nn__malloc(bs * sizeof(int32_t)) : NULL;
+    f->ob = nn__malloc(bs * n_out * sizeof(float));
+    f->vb = f->have_val ? nn__malloc(NN__VAL_ROWS * n_out * sizeof(float))
+                        : NULL;
+    NN__CHECK((tr->shuffle && (f->perm == NULL ||
+                               (has_t && f->tb == NULL) ||
+                               (has_y && f->yb == NULL))) ||
+              f->ob == NULL || (f->have_val && f->vb == NULL),
+              NN_ERR_NOMEM, "%s: out of memory for a batch of %zu rows", fn,
+              bs);
     /* the net's own scratch too, so no step of the fit allocates (and a
        fit cannot run out of memory after it has changed the net) */
-    st = nn__net_reserve(net, bs, fn);
-    if (st != NN_OK) goto done;
-    if (perm != NULL)
-        for (i = 0; i < n; i++) perm[i] = i;
-    nn__rng_seed(&rng, tr->seed);
+    return nn__net_reserve(f->net, bs, fn);
+}
+
+static void nn__fit_free(struct nn__fit_run *f)
+{
+    nn__free(f->perm);
+    nn__free(f->tb);
+    nn__free(f->yb);
+    nn__free(f->ob);
+    nn__free(f->vb);
+}
+
+/* ---- the fit's first state: identity order, seeded rng, zeroed
+   metrics; the trainer is busy from here on */
+static void nn__fit_start(struct nn__fit_run *f)
+{
+    nn_trainer *tr = f->tr;
+    size_t i;
+    if (f->perm != NULL)
+        for (i = 0; i < f->d.n; i++) f->perm[i] = i;
+    nn__rng_seed(&f->rng, tr->seed);
 
     for (i = 0; i <= NN_METRIC_STOPPED; i++) tr->m[i] = 0;
     tr->m[NN_METRIC_VAL_LOSS] = NAN;
     tr->m[NN_METRIC_VAL_ACCURACY] = NAN;
-    tr->m[NN_METRIC_STEPS_PER_EPOCH] = (double)steps;
+    tr->m[NN_METRIC_STEPS_PER_EPOCH] = (double)f->steps;
     tr->busy = 1;
+}
 
-    for (epoch = 1; epoch <= tr->epochs && !stopped; epoch++) {
-        double lsum = 0;
-        size_t hits = 0, units = 0, s;
-        tr->m[NN_METRIC_EPOCH] = (double)epoch;
-        if (perm != NULL)   /* Fisher-Yates over the row indices */
-            for (i = n - 1; i > 0; i--) {
-                size_t j = (size_t)nn__rng_below(&rng, (uint64_t)i + 1), t;
-                t = perm[i]; perm[i] = perm[j]; perm[j] = t;
-            }
-        for (s = 0; s < steps && !stopped; s++) {
-            size_t r0 = s * bs, rows = n - r0 < bs ? n - r0 : bs, u, h;
-            const float *bx = x + r0 * d.n_in;
-            const float *bt = targets != NULL ? targets + r0 * d.n_out : NULL;
-            const int32_t *by = labels != NULL ? labels + r0 : NULL;
-            float l = 0, lr;
-            if (perm != NULL) {   /* gather the shuffled targets */
-                for (i = 0; i < rows; i++) {
-                    size_t r = perm[r0 + i];
-                    if (tb != NULL)
-                        memcpy(tb + i * d.n_out, targets + r * d.n_out,
-                               d.n_out * sizeof(float));
-                    if (yb != NULL) yb[i] = labels[r];
-                }
-                bt = tb;
-                by = yb;
-            }
-            /* the shuffled rows of x are gathered by the forward's own
-               copy of its input */
-            st = perm != NULL
-                     ? nn__forward_rows(net, x, perm + r0, rows, ob,
-                                        "nn_forward")
-                     : nn_forward(net, bx, rows, ob);
-            if (st == NN_OK && nn__optimizer_plain_sgd(tr->opt, &lr)) {
-                /* plain SGD: the update fused into the gradient product
-                   (nn_backward_sgd), then counted as the optimizer's */
-                st = by != NULL ? nn_backward_labels_sgd(net, by, lr, &l)
-                                : nn_backward_sgd(net, loss, bt, lr, &l);
-                if (st == NN_OK) nn__optimizer_count_step(tr->opt);
-            } else if (st == NN_OK) {
-                st = by != NULL ? nn_backward_labels(net, by, &l)
-                                : nn_backward(net, loss, bt, &l);
-                if (st == NN_OK) st = nn_optimizer_step(tr->opt);
-            }
-            step++;
-            if (st != NN_OK) {
-                st = nn__step_fail(st, epoch, s + 1);
-                goto done;
-            }
-            h = nn__hits(d.acc, ob, bt, by, rows, d.n_out, d.precision, &u);
-            lsum += (double)l * (double)rows;
-            hits += h;
-            units += u;
-            tr->m[NN_METRIC_STEP] = (double)step;
-            if (tr->report_every != 0 && step % tr->report_every == 0) {
-                tr->m[NN_METRIC_LOSS] = (double)l;
-                tr->m[NN_METRIC_ACCURACY] = u ? (double)h / (double)u : NAN;
-                stopped = nn__callback(tr, NN_EVENT_STEP, t0);
-            }
-        }
-        tr->m[NN_METRIC_LOSS] = lsum / (double)(s * bs < n ? s * bs : n);
-        tr->m[NN_METRIC_ACCURACY] = units ? (double)hits / (double)units
-                                          : NAN;
-        if (have_val) {
-            st = nn__evaluate(tr, &v, vb, loss, &tr->m[NN_METRIC_VAL_LOSS],
-                              &tr->m[NN_METRIC_VAL_ACCURACY]);
-            if (st != NN_OK) {
-                st = nn__step_fail(st, epoch, s);
-                goto done;
-            }
-        }
-        if (!stopped) stopped = nn__callback(tr, NN_EVENT_EPOCH, t0);
+/* Fisher-Yates over the row indices */
+static void nn__fit_shuffle(struct nn__fit_run *f)
+{
+    size_t i;
+    for (i = f->d.n - 1; i > 0; i--) {
+        size_t j = (size_t)nn__rng_below(&f->rng, (uint64_t)i + 1), t;
+        t = f->perm[i]; f->perm[i] = f->perm[j]; f->perm[j] = t;
     }
-    tr->m[NN_METRIC_STOPPED] = stopped;
-    tr->m[NN_METRIC_SECONDS] = nn__seconds() - t0;
-    {   /* readable after the fit too, with or without a callback */
-        double lr = 0;
-        float reg = 0;
-        nn_optimizer_get(tr->opt, NN_OPT_CURRENT_LEARNING_RATE, &lr);
-        if (nn_net_regularization_loss(net, &reg) != NN_OK) reg = INFINITY;
-        tr->m[NN_METRIC_LEARNING_RATE] = lr;
-        tr->m[NN_METRIC_REG_LOSS] = (double)reg;
+}
+
+/* ---- one step on rows r0 .. r0 + rows - 1 (in shuffled order when
+   shuffling): forward, backward, update.  *bt_out / *by_out are the
+   batch's targets or labels, *l its loss. */
+static int nn__fit_step(struct nn__fit_run *f, size_t r0, size_t rows,
+                        const float **bt_out, const int32_t **by_out,
+                        float *l)
+{
+    const struct nn__fit *d = &f->d;
+    nn_net *net = f->net;
+    const float *bt = d->t != NULL ? d->t + r0 * d->n_out : NULL;
+    const int32_t *by = d->y != NULL ? d->y + r0 : NULL;
+    float lr;
+    size_t i;
+    int st;
+
+    if (f->perm != NULL) {   /* gather the shuffled targets */
+        for (i = 0; i < rows; i++) {
+            size_t r = f->perm[r0 + i];
+            if (f->tb != NULL)
+                memcpy(f->tb + i * d->n_out, d->t + r * d->n_out,
+                       d->n_out * sizeof(float));
+            if (f->yb != NULL) f->yb[i] = d->y[r];
+        }
+        bt = f->tb;
+        by = f->yb;
     }
-    st = NN_OK;
-done:
-    tr->busy = 0;
-    nn__free(perm);
-    nn__free(tb);
-    nn__free(yb);
-    nn__free(ob);
-    nn__free(vb);
+    *bt_out = bt;
+    *by_out = by;
+    /* the shuffled rows of x are gathered by the forward's own copy of
+       its input */
+    NN__FORWARD(f->perm != NULL
+                    ? nn__forward_rows(net, d->x, f->perm + r0, rows, f->ob,
+                                       "nn_forward")
+                    : nn_forward(net, d->x + r0 * d->n_in, rows, f->ob));
+    if (nn__optimizer_plain_sgd(f->tr->opt, &lr)) {
+        /* plain SGD: the update fused into the gradient product
+           (nn_backward_sgd), then counted as the optimizer's */
+        st = by != NULL ? nn_backward_labels_sgd(net, by, lr, l)
+                        : nn_backward_sgd(net, f->loss, bt, lr, l);
+        if (st == NN_OK) nn__optimizer_count_step(f->tr->opt);
+        return st;
+    }
+    st = by != NULL ? nn_backward_labels(net, by, l)
+                    : nn_backward(net, f->loss, bt, l);
+    if (st == NN_OK) st = nn_optimizer_step(f->tr->opt);
+    return st;
+}
+
+/* ---- one epoch: its steps, their metrics and callbacks, then the
+   validation set and the epoch's callback */
+static int nn__fit_epoch(struct nn__fit_run *f, size_t epoch)
+{
+    nn_trainer *tr = f->tr;
+    size_t n = f->d.n, bs = f->bs, hits = 0, units = 0, s;
+    double lsum = 0;
+    int st;
+
+    tr->m[NN_METRIC_EPOCH] = (double)epoch;
+    if (f->perm != NULL) nn__fit_shuffle(f);
+    for (s = 0; s < f->steps && !f->stopped; s++) {
+        size_t r0 = s * bs, rows = n - r0 < bs ? n - r0 : bs, u, h;
+        const float *bt;
+        const int32_t *by;
+        float l = 0;
+        st = nn__fit_step(f, r0, rows, &bt, &by, &l);
+        f->step++;
+        if (st != NN_OK) return nn__step_fail(st, epoch, s + 1);
+        h = nn__hits(f->d.acc, f->ob, bt, by, rows, f->d.n_out,
+                     f->d.precision, &u);
+        lsum += (double)l * (double)rows;
+        hits += h;
+        units += u;
+        tr->m[NN_METRIC_STEP] = (double)f->step;
+        if (tr->report_every != 0 && f->step % tr->report_every == 0) {
+            tr->m[NN_METRIC_LOSS] = (double)l;
+            tr->m[NN_METRIC_ACCURACY] = u ? (double)h / (double)u : NAN;
+            f->stopped = nn__callback(tr, NN_EVENT_STEP, f->t0);
+        }
+    }
+    tr->m[NN_METRIC_LOSS] = lsum / (double)(s * bs < n ? s * bs : n);
+    tr->m[NN_METRIC_ACCURACY] = units ? (double)hits / (double)units : NAN;
+    if (f->have_val) {
+        st = nn__evaluate(tr, &f->v, f->vb, f->loss,
+                          &tr->m[NN_METRIC_VAL_LOSS],
+                          &tr->m[NN_METRIC_VAL_ACCURACY]);
+        if (st != NN_OK) return nn__step_fail(st, epoch, s);
+    }
+    if (!f->stopped) f->stopped = nn__callback(tr, NN_EVENT_EPOCH, f->t0);
+    return NN_OK;
+}
+
+/* ---- publish the closing metrics: readable after the fit too, with or
+   without a callback */
+static void nn__fit_finish(struct nn__fit_run *f)
+{
+    nn_trainer *tr = f->tr;
+    double lr = 0;
+    float reg = 0;
+    tr->m[NN_METRIC_STOPPED] = f->stopped;
+    tr->m[NN_METRIC_SECONDS] = nn__seconds() - f->t0;
+    nn_optimizer_get(tr->opt, NN_OPT_CURRENT_LEARNING_RATE, &lr);
+    if (nn_net_regularization_loss(f->net, &reg) != NN_OK) reg = INFINITY;
+    tr->m[NN_METRIC_LEARNING_RATE] = lr;
+    tr->m[NN_METRIC_REG_LOSS] = (double)reg;
+}
+
+int nn_trainer_fit(nn_trainer *trainer, const float *x, const float *targets,
+                   const int32_t *labels, size_t n, const float *val_x,
+                   const float *val_targets, const int32_t *val_labels,
+                   size_t n_val)
+{
+    static const char fn[] = "nn_trainer_fit";
+    struct nn__fit_run f;
+    size_t epoch;
+    int st;
+
+    memset(&f, 0, sizeof f);
+    f.t0 = nn__seconds();
+    f.have_val = val_x != NULL && n_val > 0;
+    NN__FORWARD(nn__fit_check_args(trainer, x, targets, labels, n,
+                                   val_targets, val_labels, f.have_val, fn));
+    f.tr = trainer;
+    f.net = trainer->net;
+    NN__FORWARD(nn__fit_sets(&f, x, targets, labels, n, val_x, val_targets,
+                             val_labels, n_val, fn));
+    nn__fit_precision(&f);
+    f.bs = trainer->batch_size == 0 || trainer->batch_size > n
+               ? n : trainer->batch_size;
+    f.steps = (n + f.bs - 1) / f.bs;
+
+    st = nn__fit_alloc(&f, fn);
+    if (st == NN_OK) {
+        nn__fit_start(&f);
+        for (epoch = 1; epoch <= trainer->epochs && !f.stopped; epoch++) {
+            st = nn__fit_epoch(&f, epoch);
+            if (st != NN_OK) break;
+        }
+        if (st == NN_OK) nn__fit_finish(&f);
+    }
+    trainer->busy = 0;
+    nn__fit_free(&f);
     return st;
 }

@@ -268,8 +268,7 @@ int nn_net_export_onnx(const nn_net *net, const char *path)
     NN__CHECK_HANDLE(net, NN__TAG_NET, "net", fn);
     NN__CHECK(path == NULL, NN_ERR_INVALID_ARG, "%s: path is NULL", fn);
     NN__CHECK(path[0] == '\0', NN_ERR_INVALID_ARG, "%s: path is empty", fn);
-    st = nn__ox_build(&m, net, fn);
-    if (st != NN_OK) return st;
+    NN__FORWARD(nn__ox_build(&m, net, fn));
     st = nn__save_image(onnx__model_proto__get_packed_size(&m.model),
                         nn__ox_fill, &m, path, fn);
     nn__free(m.block);
@@ -282,13 +281,11 @@ int nn_net_export_onnx_buffer(const nn_net *net, void *buf, size_t capacity,
     static const char fn[] = "nn_net_export_onnx_buffer";
     struct nn__ox_model m;
     size_t size;
-    int st;
     NN__CHECK(net == NULL, NN_ERR_INVALID_ARG, "%s: net is NULL", fn);
     NN__CHECK_HANDLE(net, NN__TAG_NET, "net", fn);
     NN__CHECK(size_out == NULL, NN_ERR_INVALID_ARG, "%s: size_out is NULL",
               fn);
-    st = nn__ox_build(&m, net, fn);
-    if (st != NN_OK) return st;
+    NN__FORWARD(nn__ox_build(&m, net, fn));
     size = onnx__model_proto__get_packed_size(&m.model);
     *size_out = size;
     if (buf != NULL && capacity < size) {

@@ -197,8 +197,7 @@ static int nn__ix_bias(const struct nn__ix *ix, const Onnx__NodeProto *n,
 {
     size_t r, c;
     char ib[64];
-    int st = nn__ix_node_init(ix, n, k, i, &l->b, &r, &c);
-    if (st != NN_OK) return st;
+    NN__FORWARD(nn__ix_node_init(ix, n, k, i, &l->b, &r, &c));
     if (r != 1 || c != l->n_out)
         return nn__ix_node_fail(ix, NN_ERR_UNSUPPORTED, n, k, "bias '%s' "
                                 "is %zu x %zu; [%zu] or [1, %zu] expected",
@@ -309,10 +308,8 @@ static int nn__ix_gemm(struct nn__ix *ix, const Onnx__NodeProto *n, size_t k)
         if (tb != 0 && tb != 1)
             return nn__ix_bad_attr(ix, n, k, a, "must be 0 or 1");
     }
-    st = nn__ix_new_layer(ix, n, k, &l);
-    if (st != NN_OK) return st;
-    st = nn__ix_node_init(ix, n, k, 1, &l->w, &r, &c);
-    if (st != NN_OK) return st;
+    NN__FORWARD(nn__ix_new_layer(ix, n, k, &l));
+    NN__FORWARD(nn__ix_node_init(ix, n, k, 1, &l->w, &r, &c));
     if (l->w->n_dims != 2)
         return nn__ix_node_fail(ix, NN_ERR_UNSUPPORTED, n, k, "weights of "
                                 "1 dimension (2 expected)");
@@ -320,8 +317,7 @@ static int nn__ix_gemm(struct nn__ix *ix, const Onnx__NodeProto *n, size_t k)
     l->n_in = tb ? c : r;
     l->n_out = tb ? r : c;
     if (n->n_input == 3 && n->input[2] != NULL && n->input[2][0] != '\0') {
-        st = nn__ix_bias(ix, n, k, 2, l);
-        if (st != NN_OK) return st;
+        NN__FORWARD(nn__ix_bias(ix, n, k, 2, l));
     }
     return nn__ix_check_width(ix, n, k, l);
 }
@@ -331,17 +327,14 @@ static int nn__ix_matmul(struct nn__ix *ix, const Onnx__NodeProto *n,
 {
     struct nn__ix_layer *l;
     size_t r, c;
-    int st;
     if (n->n_input != 2)
         return nn__ix_node_fail(ix, NN_ERR_FORMAT, n, k, "%zu inputs (2 "
                                 "expected)", n->n_input);
     if (n->n_attribute != 0)
         return nn__ix_bad_attr(ix, n, k, n->attribute[0], "is not "
                                "supported");
-    st = nn__ix_new_layer(ix, n, k, &l);
-    if (st != NN_OK) return st;
-    st = nn__ix_node_init(ix, n, k, 1, &l->w, &r, &c);
-    if (st != NN_OK) return st;
+    NN__FORWARD(nn__ix_new_layer(ix, n, k, &l));
+    NN__FORWARD(nn__ix_node_init(ix, n, k, 1, &l->w, &r, &c));
     if (l->w->n_dims != 2)
         return nn__ix_node_fail(ix, NN_ERR_UNSUPPORTED, n, k, "weights of "
                                 "1 dimension (2 expected)");
@@ -373,7 +366,6 @@ static int nn__ix_act(struct nn__ix *ix, const Onnx__NodeProto *n, size_t k,
 {
     struct nn__ix_layer *l = nn__ix_open(ix);
     size_t i;
-    int st;
     if (n->n_input != 1)
         return nn__ix_node_fail(ix, NN_ERR_FORMAT, n, k, "%zu inputs (1 "
                                 "expected)", n->n_input);
@@ -382,8 +374,7 @@ static int nn__ix_act(struct nn__ix *ix, const Onnx__NodeProto *n, size_t k,
         int64_t axis = 0;
         if (act != NN_ACT_SOFTMAX || !nn__ix_streq(a->name, "axis"))
             return nn__ix_bad_attr(ix, n, k, a, "is not supported");
-        st = nn__ix_attr(ix, n, k, a, 0, &axis, NULL);
-        if (st != NN_OK) return st;
+        NN__FORWARD(nn__ix_attr(ix, n, k, a, 0, &axis, NULL));
         /* 2-D tensors here: axis 1 and -1 are both the rows' softmax */
         if (axis != 1 && axis != -1)
             return nn__ix_bad_attr(ix, n, k, a, "must be 1 or -1 (the "
@@ -405,13 +396,11 @@ static int nn__ix_flatten(struct nn__ix *ix, const Onnx__NodeProto *n,
 {
     size_t i;
     int64_t axis = 1;
-    int st;
     for (i = 0; i < n->n_attribute; i++) {
         const Onnx__AttributeProto *a = n->attribute[i];
         if (!nn__ix_streq(a->name, "axis"))
             return nn__ix_bad_attr(ix, n, k, a, "is not supported");
-        st = nn__ix_attr(ix, n, k, a, 0, &axis, NULL);
-        if (st != NN_OK) return st;
+        NN__FORWARD(nn__ix_attr(ix, n, k, a, 0, &axis, NULL));
         if (axis != 1)
             return nn__ix_bad_attr(ix, n, k, a, "must be 1 (keep the batch "
                                    "dimension)");
@@ -526,7 +515,7 @@ static int nn__ix_input(struct nn__ix *ix, const Onnx__ValueInfoProto **in)
 {
     const Onnx__TensorShapeProto *s;
     size_t i, flat = 1;
-    int dup, st;
+    int dup;
     *in = NULL;
     for (i = 0; i < ix->g->n_input; i++) {
         const Onnx__ValueInfoProto *v = ix->g->input[i];
@@ -539,8 +528,7 @@ static int nn__ix_input(struct nn__ix *ix, const Onnx__ValueInfoProto **in)
     }
     NN__CHECK(*in == NULL, NN_ERR_FORMAT, "%s: the graph has no input",
               ix->fn);
-    st = nn__ix_float_type(ix, *in, "input");
-    if (st != NN_OK) return st;
+    NN__FORWARD(nn__ix_float_type(ix, *in, "input"));
     if ((*in)->type == NULL || (*in)->type->tensor_type == NULL ||
         (*in)->type->tensor_type->shape == NULL)
         return NN_OK;
@@ -582,17 +570,14 @@ static int nn__ix_build(const struct nn__ix *ix, nn_net **out)
     size_t sizes[NN_MAX_LAYERS + 1], i, r, c;
     int32_t acts[NN_MAX_LAYERS];
     nn_net *net;
-    int st;
 
     sizes[0] = ix->layers[0].n_in;
     for (i = 0; i < ix->n_layers; i++) {
         sizes[i + 1] = ix->layers[i].n_out;
         acts[i] = ix->layers[i].act;
     }
-    st = nn__net_check_shape(ix->n_layers, sizes, acts, ix->fn);
-    if (st != NN_OK) return st;
-    st = nn__net_alloc(&net, ix->n_layers, sizes, acts, ix->fn);
-    if (st != NN_OK) return st;
+    NN__FORWARD(nn__net_check_shape(ix->n_layers, sizes, acts, ix->fn));
+    NN__FORWARD(nn__net_alloc(&net, ix->n_layers, sizes, acts, ix->fn));
     for (i = 0; i < ix->n_layers; i++) {
         const struct nn__ix_layer *s = &ix->layers[i];
         struct nn__layer *l = &net->layers[i];
@@ -626,7 +611,6 @@ static int nn__ix_model(struct nn__ix *ix, const Onnx__ModelProto *m,
     const Onnx__GraphProto *g = m->graph;
     char nb[64];
     size_t k;
-    int st;
 
     NN__CHECK(!m->has_ir_version || m->ir_version < NN__IX_IR_MIN,
               NN_ERR_FORMAT, "%s: ir_version %lld (missing or older than "
@@ -638,8 +622,7 @@ static int nn__ix_model(struct nn__ix *ix, const Onnx__ModelProto *m,
               (long long)m->ir_version, NN__IX_IR_MAX);
     NN__CHECK(g == NULL, NN_ERR_FORMAT, "%s: the model has no graph",
               ix->fn);
-    st = nn__ix_opset(ix, m);
-    if (st != NN_OK) return st;
+    NN__FORWARD(nn__ix_opset(ix, m));
     NN__CHECK(g->n_node > NN_ONNX_MAX_NODES ||
               g->n_initializer > NN_ONNX_MAX_NODES, NN_ERR_FORMAT,
               "%s: %zu nodes and %zu initializers; at most "
@@ -648,20 +631,17 @@ static int nn__ix_model(struct nn__ix *ix, const Onnx__ModelProto *m,
     NN__CHECK(g->n_sparse_initializer != 0, NN_ERR_UNSUPPORTED,
               "%s: sparse initializers are not supported", ix->fn);
     ix->g = g;
-    st = nn__ix_input(ix, &in);
-    if (st != NN_OK) return st;
+    NN__FORWARD(nn__ix_input(ix, &in));
     NN__CHECK(g->n_output != 1, NN_ERR_UNSUPPORTED, "%s: the graph has %zu "
               "outputs (one expected)", ix->fn, g->n_output);
     outv = g->output[0];
     NN__CHECK(outv->name == NULL || outv->name[0] == '\0', NN_ERR_FORMAT,
               "%s: the graph output has no name", ix->fn);
-    st = nn__ix_float_type(ix, outv, "output");
-    if (st != NN_OK) return st;
+    NN__FORWARD(nn__ix_float_type(ix, outv, "output"));
 
     ix->cur = in->name;
     for (k = 0; k < g->n_node; k++) {
-        st = nn__ix_node(ix, k, in->name);
-        if (st != NN_OK) return st;
+        NN__FORWARD(nn__ix_node(ix, k, in->name));
     }
     NN__CHECK(ix->n_layers == 0, NN_ERR_UNSUPPORTED, "%s: the graph has no "
               "Gemm or MatMul layer", ix->fn);
@@ -732,8 +712,7 @@ int nn_net_import_onnx(nn_net **out, const char *path)
     *out = NULL;
     NN__CHECK(path == NULL, NN_ERR_INVALID_ARG, "%s: path is NULL", fn);
     NN__CHECK(path[0] == '\0', NN_ERR_INVALID_ARG, "%s: path is empty", fn);
-    st = nn__read_file(path, NN_ONNX_MAX_BYTES, &buf, &size, fn);
-    if (st != NN_OK) return st;
+    NN__FORWARD(nn__read_file(path, NN_ONNX_MAX_BYTES, &buf, &size, fn));
     st = nn__ix_parse(out, buf, size, fn);
     nn__free(buf);
     return st;

@@ -12,20 +12,6 @@
 
 #include <nnfs_mpi.h>
 
-#define MAXL 8
-
-struct workload {
-    const char *name;
-    size_t batch, n_layers;
-    size_t sizes[MAXL + 1];
-};
-
-static const struct workload wls[] = {
-    {"W1", 300, 2, {2, 64, 3}},
-    {"W2", 128, 2, {784, 128, 10}},
-    {"W3", 256, 3, {1024, 4096, 4096, 1024}},
-    {"W4", 64, 5, {64, 256, 256, 256, 256, 10}},
-};
 
 static int rank, size;
 

@@ -611,19 +611,18 @@ int nn_idx_info(const char *path, size_t *count, size_t *sample_size)
     return NN_OK;
 }
 
-int nn_idx_read(const char *path, float *out, size_t count,
-                size_t sample_size, int32_t scale)
+/* Read path whole, check its shape against count x sample_size and scale
+   rows [first, first + rows) into out: the shared body of nn_idx_read and
+   nn_idx_read_rows, after their argument checks. */
+static int nn__idx_read_block(const char *path, float *out, size_t first,
+                              size_t rows, size_t count, size_t sample_size,
+                              int32_t scale, const char *fn)
 {
-    static const char fn[] = "nn_idx_read";
     unsigned char *file = NULL, *owned = NULL;
     const unsigned char *data;
     size_t c, s;
     uint32_t nd;
 
-    NN__CHECK_PTR(path, fn);
-    NN__CHECK_PTR(out, fn);
-    NN__CHECK(!nn__scale_ok(scale), NN_ERR_INVALID_ARG, "%s: scale %d is "
-              "not an NN_SCALE_* value", fn, (int)scale);
     NN__FORWARD(nn__idx_file(path, &file, &owned, &data, &c, &s, &nd, fn));
     if (c != count || s != sample_size) {
         nn__free(owned);
@@ -632,10 +631,22 @@ int nn_idx_read(const char *path, float *out, size_t count,
                         "values; the call asked for count %zu, sample_size "
                         "%zu", fn, path, c, s, count, sample_size);
     }
-    nn__idx_scale(out, data, c * s, scale);
+    nn__idx_scale(out, data + first * s, rows * s, scale);
     nn__free(owned);
     nn__free(file);
     return NN_OK;
+}
+
+int nn_idx_read(const char *path, float *out, size_t count,
+                size_t sample_size, int32_t scale)
+{
+    static const char fn[] = "nn_idx_read";
+    NN__CHECK_PTR(path, fn);
+    NN__CHECK_PTR(out, fn);
+    NN__CHECK(!nn__scale_ok(scale), NN_ERR_INVALID_ARG, "%s: scale %d is "
+              "not an NN_SCALE_* value", fn, (int)scale);
+    return nn__idx_read_block(path, out, 0, count, count, sample_size, scale,
+                              fn);
 }
 
 int nn_idx_read_labels(const char *path, int32_t *labels, size_t count)
@@ -764,12 +775,6 @@ int nn_idx_read_rows(const char *path, float *out, size_t first,
                      int32_t scale)
 {
     static const char fn[] = "nn_idx_read_rows";
-    unsigned char *file = NULL, *owned = NULL;
-    const unsigned char *data;
-    size_t c, s;
-    uint32_t nd;
-    int st;
-
     NN__CHECK_PTR(path, fn);
     NN__CHECK(out == NULL && rows > 0, NN_ERR_INVALID_ARG, "%s: out is NULL",
               fn);
@@ -778,17 +783,6 @@ int nn_idx_read_rows(const char *path, float *out, size_t first,
     NN__CHECK(first > count || rows > count - first, NN_ERR_SHAPE,
               "%s: rows [%zu, %zu + %zu) are outside the %zu samples", fn,
               first, first, rows, count);
-    st = nn__idx_file(path, &file, &owned, &data, &c, &s, &nd, fn);
-    if (st != NN_OK) return st;
-    if (c != count || s != sample_size) {
-        nn__free(owned);
-        nn__free(file);
-        return nn__fail(NN_ERR_SHAPE, "%s: \"%s\" holds %zu samples of %zu "
-                        "values; the call asked for count %zu, sample_size "
-                        "%zu", fn, path, c, s, count, sample_size);
-    }
-    nn__idx_scale(out, data + first * s, rows * s, scale);
-    nn__free(owned);
-    nn__free(file);
-    return NN_OK;
+    return nn__idx_read_block(path, out, first, rows, count, sample_size,
+                              scale, fn);
 }

@@ -546,12 +546,12 @@ int nn__net_check_shape(size_t n_layers, const size_t *sizes,
                         const int32_t *acts, const char *fn);
 /* The layer-index check every per-layer call shares (message names fn). */
 int nn__check_layer(const nn_net *net, size_t layer, const char *fn);
-/* data.c: draw layer l's weights with scheme/gain from r, zero its biases
+/* init.c: draw layer l's weights with scheme/gain from r, zero its biases
    (pmax is the caller's to refresh). */
 void nn__init_layer(struct nn__layer *l, int32_t scheme, double gain,
                     struct nn__rng *r);
 
-/* linalg.c: w[n_in][n_out] <- gain * a Haar-orthogonal draw from r
+/* init.c: w[n_in][n_out] <- gain * a Haar-orthogonal draw from r
    (orthonormal columns if n_in >= n_out, rows otherwise), by
    LAPACKE_sgeqrf + sorgqr.  fn names the caller in messages. */
 int nn__orthogonal_draw(float *w, size_t n_in, size_t n_out, double gain,

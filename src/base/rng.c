@@ -137,3 +137,14 @@ double nn__rng_gauss(struct nn__rng *r)
     nn__det_sincos(two_pi * u2, &s, &c);
     return sqrt(-2.0 * nn__det_log(u1)) * c;
 }
+
+/* Uniform integer in [0, bound) without modulo bias (rejection of the
+   final partial range), bound >= 1. */
+uint64_t nn__rng_below(struct nn__rng *r, uint64_t bound)
+{
+    uint64_t threshold = (0 - bound) % bound, v;
+    do {
+        v = nn__rng_next(r);
+    } while (v < threshold);
+    return v % bound;
+}

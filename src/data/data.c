@@ -90,17 +90,6 @@ int nn_data_sine(float *x, float *y, size_t samples)
     return NN_OK;
 }
 
-/* Uniform integer in [0, bound) without modulo bias (rejection of the
-   final partial range), bound >= 1. */
-uint64_t nn__rng_below(struct nn__rng *r, uint64_t bound)
-{
-    uint64_t threshold = (0 - bound) % bound, v;
-    do {
-        v = nn__rng_next(r);
-    } while (v < threshold);
-    return v % bound;
-}
-
 static void nn__swap_floats(float *a, float *b, size_t n)
 {
     size_t i;
@@ -138,89 +127,5 @@ int nn_data_shuffle(float *x, size_t rows, size_t cols, float *y,
             labels[j] = t;
         }
     }
-    return NN_OK;
-}
-
-/*====== Weight initialisation ======*/
-
-void nn__init_layer(struct nn__layer *l, int32_t scheme, double gain,
-                    struct nn__rng *r)
-{
-    size_t j, n = l->n_in * l->n_out;
-    double limit;
-    switch (scheme) {
-    case NN_INIT_NORMAL:
-        for (j = 0; j < n; j++) l->w[j] = (float)(gain * nn__rng_gauss(r));
-        break;
-    case NN_INIT_UNIFORM:
-        for (j = 0; j < n; j++)
-            l->w[j] = (float)((2.0 * nn__rng_uniform(r) - 1.0) * gain);
-        break;
-    default:
-        /* He-uniform for ReLU, Glorot-uniform otherwise: only sqrt and
-           correctly rounded arithmetic, so the draw is the same
-           everywhere */
-        limit = gain * sqrt(6.0 / (l->act == NN_ACT_RELU
-                                       ? (double)l->n_in
-                                       : (double)(l->n_in + l->n_out)));
-        for (j = 0; j < n; j++)
-            l->w[j] = (float)((2.0 * nn__rng_uniform(r) - 1.0) * limit);
-        break;
-    }
-    memset(l->b, 0, l->n_out * sizeof(float));
-}
-
-int nn_net_init(nn_net *net, size_t layer, int32_t scheme, double gain,
-                uint64_t seed)
-{
-    static const char fn[] = "nn_net_init";
-    struct nn__rng r;
-    size_t i, lo, hi;
-    NN__CHECK(net == NULL, NN_ERR_INVALID_ARG, "%s: net is NULL", fn);
-    NN__CHECK_HANDLE(net, NN__TAG_NET, "net", fn);
-    if (layer != NN_ALL_LAYERS) {
-        int st = nn__check_layer(net, layer, fn);
-        if (st != NN_OK) return st;
-    }
-    NN__CHECK(scheme < NN_INIT_DEFAULT || scheme > NN_INIT_ORTHOGONAL,
-              NN_ERR_INVALID_ARG, "%s: scheme = %d is not an NN_INIT_* "
-              "value", fn, (int)scheme);
-    NN__CHECK(!isfinite(gain), NN_ERR_NONFINITE, "%s: gain is %s", fn,
-              isnan(gain) ? "NaN" : "infinite");
-    NN__CHECK(gain < 0 || gain > 1e30, NN_ERR_INVALID_ARG,
-              "%s: gain = %g is outside [0, 1e30]", fn, gain);
-    lo = layer == NN_ALL_LAYERS ? 0 : layer;
-    hi = layer == NN_ALL_LAYERS ? net->n_layers : layer + 1;
-    nn__rng_seed(&r, seed);
-    if (scheme == NN_INIT_ORTHOGONAL) {
-        /* LAPACK may fail: draw every layer into scratch first, then
-           copy, so a failure changes nothing */
-        size_t tot = 0, off = 0;
-        for (i = lo; i < hi; i++)
-            tot += net->layers[i].n_in * net->layers[i].n_out;
-        float *tmp = nn__malloc(tot * sizeof *tmp);
-        if (tmp == NULL)
-            return nn__fail(NN_ERR_NOMEM, "%s: no memory for %zu "
-                            "weights", fn, tot);
-        for (i = lo; i < hi; i++) {
-            const struct nn__layer *l = &net->layers[i];
-            int st = nn__orthogonal_draw(tmp + off, l->n_in, l->n_out,
-                                         gain, &r, fn);
-            if (st != NN_OK) { nn__free(tmp); return st; }
-            off += l->n_in * l->n_out;
-        }
-        for (i = lo, off = 0; i < hi; i++) {
-            struct nn__layer *l = &net->layers[i];
-            memcpy(l->w, tmp + off, l->n_in * l->n_out * sizeof(float));
-            memset(l->b, 0, l->n_out * sizeof(float));
-            off += l->n_in * l->n_out;
-        }
-        nn__free(tmp);
-    } else {
-        for (i = lo; i < hi; i++)
-            nn__init_layer(&net->layers[i], scheme, gain, &r);
-    }
-    nn__net_refresh_pmax(net);
-    net->batch = 0;   /* the cached forward used the old parameters */
     return NN_OK;
 }

@@ -199,6 +199,13 @@ static inline double nn__bits_f64(uint64_t u)
     return d;
 }
 
+/* |x| as bits: the integer the amax reductions compare (see "amax" in
+   kernels/kernels.h) */
+static inline uint32_t nn__absbits(float x)
+{
+    return nn__f32_bits(x) & 0x7fffffffu;
+}
+
 /*====== Random numbers (rng.c) ======*/
 
 /* xoshiro256** (Blackman and Vigna), state seeded by splitmix64 from a
@@ -262,9 +269,7 @@ int nn__blas_get_threads(void);    /* 0 unknown */
 #define NN__NONFINITE_BITS 0x7f800000u
 static inline float nn__amax_to_float(uint32_t bits)
 {
-    union { uint32_t u; float f; } v;
-    v.u = bits;
-    return v.f;
+    return nn__bits_f32(bits);
 }
 
 /* Every kernel works on row-major blocks of rows x cols floats with row
@@ -311,8 +316,9 @@ struct nn__kernels {
     uint32_t (*sgd)(float *w, const float *g, size_t n, float lr);
 };
 
-/* Training kernels (train_kernels.c): optimizer updates, regularization,
-   dropout.  Updates return the amax of the new weights. */
+/* Training kernels (train_kernels.c; the table in kernels.c): optimizer
+   updates, regularization, dropout.  Updates return the amax of the new
+   weights. */
 struct nn__train_kernels {
     uint32_t (*momentum)(float *w, float *v, const float *g, size_t n,
                          float lr, float mu);
@@ -341,8 +347,6 @@ extern const struct nn__train_kernels nn__train_kernels_generic;
 extern const struct nn__train_kernels nn__train_kernels_avx2;
 extern const struct nn__train_kernels nn__train_kernels_avx512;
 #endif
-/* The training table matching nn__kernels()'s instruction set. */
-const struct nn__train_kernels *nn__train_kernels(void);
 
 /* The tables compiled in (cpu.c decides which one runs). */
 extern const struct nn__kernels nn__kernels_generic;
@@ -351,9 +355,10 @@ extern const struct nn__kernels nn__kernels_avx2;
 extern const struct nn__kernels nn__kernels_avx512;
 #endif
 
-/* cpu.c: the table in use, chosen once (thread-safe) from CPUID/XGETBV,
-   capped by NNFS_ARCH. */
+/* cpu.c, the one selector: the tables in use, for the instruction set
+   chosen once (thread-safe) from CPUID/XGETBV, capped by NNFS_ARCH. */
 const struct nn__kernels *nn__kernels(void);
+const struct nn__train_kernels *nn__train_kernels(void);
 /* The table for one ISA if this build has it and this machine can run it,
    else NULL.  isa: 0 generic, 1 avx2, 2 avx512. */
 const struct nn__kernels *nn__kernels_for(int isa);

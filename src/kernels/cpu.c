@@ -1,7 +1,8 @@
 /*
- * cpu.c - choose the element-wise kernel table once, from what the CPU
- * and the operating system support (built without ISA flags, so this file
- * itself runs anywhere).
+ * cpu.c - the one kernel selector: choose the instruction set once, from
+ * what the CPU and the operating system support, and hand out that ISA's
+ * two tables (nn__kernels, nn__train_kernels; kernels.c defines them).
+ * Built without ISA flags, so this file itself runs anywhere.
  *
  * Like xxHash's x86 dispatch: CPUID says what the CPU has, XGETBV says
  * whether the OS saves the wider registers (a CPU with AVX-512 under an OS
@@ -24,7 +25,7 @@
 
 enum { NN__ISA_GENERIC = 0, NN__ISA_AVX2 = 1, NN__ISA_AVX512 = 2 };
 
-static const struct nn__kernels *nn__chosen;
+static int nn__chosen;  /* the ISA in use (NN__ISA_*) */
 static int nn__level;   /* highest ISA this machine can run */
 static pthread_once_t nn__cpu_once = PTHREAD_ONCE_INIT;
 
@@ -84,13 +85,29 @@ static void nn__cpu_init(void)
             level = NN__ISA_AVX2;
         /* "avx512" or anything else: no cap beyond the machine's */
     }
-    nn__chosen = nn__table(level);
+    nn__chosen = level;
+}
+
+static const struct nn__train_kernels *nn__train_table(int isa)
+{
+#if NN__X86
+    if (isa == NN__ISA_AVX512) return &nn__train_kernels_avx512;
+    if (isa == NN__ISA_AVX2) return &nn__train_kernels_avx2;
+#endif
+    (void)isa;
+    return &nn__train_kernels_generic;
 }
 
 const struct nn__kernels *nn__kernels(void)
 {
     pthread_once(&nn__cpu_once, nn__cpu_init);
-    return nn__chosen;
+    return nn__table(nn__chosen);
+}
+
+const struct nn__train_kernels *nn__train_kernels(void)
+{
+    pthread_once(&nn__cpu_once, nn__cpu_init);
+    return nn__train_table(nn__chosen);
 }
 
 const struct nn__kernels *nn__kernels_for(int isa)

@@ -1,10 +1,11 @@
 /*
- * kernels.c - the table of one instruction set's element-wise kernels,
- * nn__kernels_<isa>, compiled once per ISA like the kernels themselves.
+ * kernels.c - the tables of one instruction set's kernels, nn__kernels_<isa>
+ * (forward, backward, losses, plain SGD) and nn__train_kernels_<isa>
+ * (optimizer updates, regularization, dropout), compiled once per ISA like
+ * the kernels themselves: the one place that defines the per-ISA tables.
  */
 #include "kernels.h"
 
-#define NN__TABLE NN__KCAT(nn__kernels, NN__ISA)
 #define NN__STR2(x) #x
 #define NN__STR(x) NN__STR2(x)
 
@@ -25,7 +26,7 @@ _Static_assert(NN__COUNT(nn__act_bwd_fn, NN__ACT_BWD) == NN__N_ACT,
 _Static_assert(NN__COUNT(nn__loss_fn, NN__LOSS) == NN__N_LOSS,
                "loss: one kernel per NN_LOSS_* value");
 
-const struct nn__kernels NN__TABLE = {
+const struct nn__kernels NN__K(nn__kernels) = {
     NN__STR(NN__ISA),
     {NN__BIAS_ACT},
     {NN__ACT_BWD},
@@ -36,3 +37,9 @@ const struct nn__kernels NN__TABLE = {
     NN__K(nn__amax),
     NN__K(nn__copy_amax),
     NN__K(nn__sgd)};
+
+const struct nn__train_kernels NN__K(nn__train_kernels) = {
+    NN__K(nn__opt_momentum), NN__K(nn__opt_adagrad),
+    NN__K(nn__opt_rmsprop), NN__K(nn__opt_adam),
+    NN__K(nn__opt_regularize), NN__K(nn__opt_penalty),
+    NN__K(nn__dropout_apply), NN__K(nn__dropout_back)};

@@ -1,7 +1,9 @@
 /*
  * kernels.h - naming of the element-wise kernels, which are compiled once
  * per instruction set: with -DNN__ISA=avx2, NN__K(nn__relu_fwd) names
- * nn__relu_fwd_avx2.  Included by the kernel translation units only.
+ * nn__relu_fwd_avx2.  The one naming macro of the kernels; included by
+ * the kernel translation units only (kernels.c builds the tables from
+ * these names, cpu.c picks one).
  */
 #ifndef NNFS_KERNELS_H
 #define NNFS_KERNELS_H
@@ -66,5 +68,23 @@ double NN__K(nn__loss_softmax_cce_labels)(const float *p,
 uint32_t NN__K(nn__amax)(const float *x, size_t n);
 uint32_t NN__K(nn__copy_amax)(float *dst, const float *src, size_t n);
 uint32_t NN__K(nn__sgd)(float *w, const float *g, size_t n, float lr);
+/* train_kernels.c */
+uint32_t NN__K(nn__opt_momentum)(float *w, float *v, const float *g,
+                                 size_t n, float lr, float mu);
+uint32_t NN__K(nn__opt_adagrad)(float *w, float *c, const float *g,
+                                size_t n, float lr, float eps);
+uint32_t NN__K(nn__opt_rmsprop)(float *w, float *c, const float *g,
+                                size_t n, float lr, float one_rho,
+                                float eps);
+uint32_t NN__K(nn__opt_adam)(float *w, float *mo, float *ve, const float *g,
+                             size_t n, float lr, float one_b1, float one_b2,
+                             float c1, float c2, float eps);
+uint32_t NN__K(nn__opt_regularize)(float *g, const float *w, size_t n,
+                                   float l1, float l2x2);
+double NN__K(nn__opt_penalty)(const float *w, size_t n, double l1,
+                              double l2);
+uint32_t NN__K(nn__dropout_apply)(float *d, const float *a,
+                                  const float *mask, size_t n);
+void NN__K(nn__dropout_back)(float *g, const float *mask, size_t n);
 
 #endif /* NNFS_KERNELS_H */

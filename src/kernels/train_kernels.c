@@ -10,27 +10,15 @@
  * -ffast-math; sqrtf vectorizes because kernels build with
  * -fno-math-errno.
  */
-#include "internal.h"
+#include "kernels.h"
 
 #include <math.h>
-#include <string.h>
-
-#define NN__OK_CAT2(a, b) a##_##b
-#define NN__OK_CAT(a, b) NN__OK_CAT2(a, b)
-#define NN__OK(name) NN__OK_CAT(name, NN__ISA)
-
-static inline uint32_t nn__abs_bits(float f)
-{
-    uint32_t u;
-    memcpy(&u, &f, sizeof u);
-    return u & 0x7fffffffu;
-}
 
 /* SGD with momentum: v = mu v - lr g; w += v */
-static uint32_t NN__OK(nn__opt_momentum)(float *restrict w,
-                                         float *restrict v,
-                                         const float *restrict g, size_t n,
-                                         float lr, float mu)
+uint32_t NN__K(nn__opt_momentum)(float *restrict w,
+                                 float *restrict v,
+                                 const float *restrict g, size_t n,
+                                 float lr, float mu)
 {
     uint32_t m = 0;
     size_t i;
@@ -38,7 +26,7 @@ static uint32_t NN__OK(nn__opt_momentum)(float *restrict w,
     for (i = 0; i < n; i++) {
         float u = mu * v[i] - lr * g[i];
         float nw = w[i] + u;
-        uint32_t b = nn__abs_bits(nw);
+        uint32_t b = nn__absbits(nw);
         v[i] = u;
         w[i] = nw;
         m = b > m ? b : m;
@@ -47,9 +35,9 @@ static uint32_t NN__OK(nn__opt_momentum)(float *restrict w,
 }
 
 /* Adagrad: c += g^2; w -= lr g / (sqrt(c) + eps) */
-static uint32_t NN__OK(nn__opt_adagrad)(float *restrict w, float *restrict c,
-                                        const float *restrict g, size_t n,
-                                        float lr, float eps)
+uint32_t NN__K(nn__opt_adagrad)(float *restrict w, float *restrict c,
+                                const float *restrict g, size_t n,
+                                float lr, float eps)
 {
     uint32_t m = 0;
     size_t i;
@@ -57,7 +45,7 @@ static uint32_t NN__OK(nn__opt_adagrad)(float *restrict w, float *restrict c,
     for (i = 0; i < n; i++) {
         float cc = c[i] + g[i] * g[i];
         float nw = w[i] - lr * g[i] / (sqrtf(cc) + eps);
-        uint32_t b = nn__abs_bits(nw);
+        uint32_t b = nn__absbits(nw);
         c[i] = cc;
         w[i] = nw;
         m = b > m ? b : m;
@@ -68,9 +56,9 @@ static uint32_t NN__OK(nn__opt_adagrad)(float *restrict w, float *restrict c,
 /* RMSprop: c = rho c + (1 - rho) g^2; w -= lr g / (sqrt(c) + eps), with
    one_rho = 1 - rho rounded from double (1.0f - rho would be off by up to
    FLT_EPSILON / (1 - rho) relative) */
-static uint32_t NN__OK(nn__opt_rmsprop)(float *restrict w, float *restrict c,
-                                        const float *restrict g, size_t n,
-                                        float lr, float one_rho, float eps)
+uint32_t NN__K(nn__opt_rmsprop)(float *restrict w, float *restrict c,
+                                const float *restrict g, size_t n,
+                                float lr, float one_rho, float eps)
 {
     uint32_t m = 0;
     size_t i;
@@ -79,7 +67,7 @@ static uint32_t NN__OK(nn__opt_rmsprop)(float *restrict w, float *restrict c,
     for (i = 0; i < n; i++) {
         float cc = rho * c[i] + one_rho * g[i] * g[i];
         float nw = w[i] - lr * g[i] / (sqrtf(cc) + eps);
-        uint32_t b = nn__abs_bits(nw);
+        uint32_t b = nn__absbits(nw);
         c[i] = cc;
         w[i] = nw;
         m = b > m ? b : m;
@@ -91,11 +79,11 @@ static uint32_t NN__OK(nn__opt_rmsprop)(float *restrict w, float *restrict c,
    v = b2 v + (1 - b2) g^2, w -= lr (m c1) / (sqrt(v c2) + eps) with
    c1 = 1 / (1 - b1^t), c2 = 1 / (1 - b2^t) computed by the caller, who
    also passes one_b1 = 1 - b1 and one_b2 = 1 - b2 rounded from double. */
-static uint32_t NN__OK(nn__opt_adam)(float *restrict w, float *restrict mo,
-                                     float *restrict ve,
-                                     const float *restrict g, size_t n,
-                                     float lr, float one_b1, float one_b2,
-                                     float c1, float c2, float eps)
+uint32_t NN__K(nn__opt_adam)(float *restrict w, float *restrict mo,
+                             float *restrict ve,
+                             const float *restrict g, size_t n,
+                             float lr, float one_b1, float one_b2,
+                             float c1, float c2, float eps)
 {
     uint32_t m = 0;
     size_t i;
@@ -105,7 +93,7 @@ static uint32_t NN__OK(nn__opt_adam)(float *restrict w, float *restrict mo,
         float mm = b1 * mo[i] + one_b1 * g[i];
         float vv = b2 * ve[i] + one_b2 * g[i] * g[i];
         float nw = w[i] - lr * (mm * c1) / (sqrtf(vv * c2) + eps);
-        uint32_t b = nn__abs_bits(nw);
+        uint32_t b = nn__absbits(nw);
         mo[i] = mm;
         ve[i] = vv;
         w[i] = nw;
@@ -118,9 +106,9 @@ static uint32_t NN__OK(nn__opt_adam)(float *restrict w, float *restrict mo,
    (d/dw l1 |w| = l1 sign(w), d/dw l2 w^2 = 2 l2 w; the caller passes
    alpha = l1, beta = 2 l2), added into the gradient g; returns amax of g.
    sign(0) = 0, as numpy.sign. */
-static uint32_t NN__OK(nn__opt_regularize)(float *restrict g,
-                                           const float *restrict w, size_t n,
-                                           float l1, float l2x2)
+uint32_t NN__K(nn__opt_regularize)(float *restrict g,
+                                   const float *restrict w, size_t n,
+                                   float l1, float l2x2)
 {
     uint32_t m = 0;
     size_t i;
@@ -128,7 +116,7 @@ static uint32_t NN__OK(nn__opt_regularize)(float *restrict g,
     for (i = 0; i < n; i++) {
         float s = (float)(w[i] > 0.0f) - (float)(w[i] < 0.0f);
         float ng = g[i] + l1 * s + l2x2 * w[i];
-        uint32_t b = nn__abs_bits(ng);
+        uint32_t b = nn__absbits(ng);
         g[i] = ng;
         m = b > m ? b : m;
     }
@@ -137,8 +125,8 @@ static uint32_t NN__OK(nn__opt_regularize)(float *restrict g,
 
 /* sum of l1 |w| + l2 w^2 in double (lane accumulators keep the loop
    vectorizable without reassociation) */
-static double NN__OK(nn__opt_penalty)(const float *restrict w, size_t n,
-                                      double l1, double l2)
+double NN__K(nn__opt_penalty)(const float *restrict w, size_t n,
+                              double l1, double l2)
 {
     double a1[8] = {0}, a2[8] = {0}, s1 = 0, s2 = 0;
     size_t i, j, nb = n / 8 * 8;
@@ -164,17 +152,17 @@ static double NN__OK(nn__opt_penalty)(const float *restrict w, size_t n,
 }
 
 /* d = a * mask (mask holds 0 or 1 / keep); returns amax of d */
-static uint32_t NN__OK(nn__dropout_apply)(float *restrict d,
-                                          const float *restrict a,
-                                          const float *restrict mask,
-                                          size_t n)
+uint32_t NN__K(nn__dropout_apply)(float *restrict d,
+                                  const float *restrict a,
+                                  const float *restrict mask,
+                                  size_t n)
 {
     uint32_t m = 0;
     size_t i;
     /* nn-vec: dropout_apply */
     for (i = 0; i < n; i++) {
         float v = a[i] * mask[i];
-        uint32_t b = nn__abs_bits(v);
+        uint32_t b = nn__absbits(v);
         d[i] = v;
         m = b > m ? b : m;
     }
@@ -182,16 +170,10 @@ static uint32_t NN__OK(nn__dropout_apply)(float *restrict d,
 }
 
 /* g *= mask, in place: backward through inverted dropout */
-static void NN__OK(nn__dropout_back)(float *restrict g,
-                                     const float *restrict mask, size_t n)
+void NN__K(nn__dropout_back)(float *restrict g,
+                             const float *restrict mask, size_t n)
 {
     size_t i;
     /* nn-vec: dropout_back */
     for (i = 0; i < n; i++) g[i] *= mask[i];
 }
-
-const struct nn__train_kernels NN__OK(nn__train_kernels) = {
-    NN__OK(nn__opt_momentum), NN__OK(nn__opt_adagrad),
-    NN__OK(nn__opt_rmsprop), NN__OK(nn__opt_adam),
-    NN__OK(nn__opt_regularize), NN__OK(nn__opt_penalty),
-    NN__OK(nn__dropout_apply), NN__OK(nn__dropout_back)};

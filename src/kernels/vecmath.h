@@ -21,7 +21,7 @@
 #ifndef NNFS_VECMATH_H
 #define NNFS_VECMATH_H
 
-#include "internal.h"   /* nn__f32_bits, nn__bits_f32 */
+#include "internal.h"   /* nn__f32_bits, nn__bits_f32, nn__absbits */
 
 #include <stdint.h>
 
@@ -33,12 +33,6 @@
 #  define NN__FMA(a, b, c) ((a) * (b) + (c))
 #endif
 
-
-/* |x| as bits: the integer the amax reductions compare */
-static inline uint32_t nn__absbits(float x)
-{
-    return nn__f32_bits(x) & 0x7fffffffu;
-}
 
 #define NN__EXP_HI 88.3762626647949f   /* 2^127 * e^0.35 < FLT_MAX */
 #define NN__EXP_LO -87.3365447505531f  /* 2^-126 scale stays normal */

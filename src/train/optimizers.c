@@ -44,16 +44,6 @@ _Static_assert(sizeof nn__setting_names / sizeof *nn__setting_names ==
                    NN__N_OPT_SETTING,
                "nn__setting_names: one name per NN_OPT_* setting");
 
-const struct nn__train_kernels *nn__train_kernels(void)
-{
-#if defined(NNFS_HAVE_X86_KERNELS)
-    const char *name = nn__kernels()->name;
-    if (strcmp(name, "avx512") == 0) return &nn__train_kernels_avx512;
-    if (strcmp(name, "avx2") == 0) return &nn__train_kernels_avx2;
-#endif
-    return &nn__train_kernels_generic;
-}
-
 int nn_optimizer_create(nn_optimizer **out, nn_net *net, int32_t kind)
 {
     static const char fn[] = "nn_optimizer_create";

@@ -12,7 +12,7 @@
  * The element functions are always_inline with the activation a
  * compile-time constant, so each wrapper gets its own branch-free loop.
  */
-#include "kernels.h"
+#include "isa.h"
 #include "vecmath.h"
 
 #include <string.h>

@@ -4,7 +4,7 @@
  * (optimizer updates, regularization, dropout), compiled once per ISA like
  * the kernels themselves: the one place that defines the per-ISA tables.
  */
-#include "kernels.h"
+#include "isa.h"
 
 #define NN__STR2(x) #x
 #define NN__STR(x) NN__STR2(x)

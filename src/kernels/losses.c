@@ -9,7 +9,7 @@
  * terms: the term loop vectorizes (vecmath.h log), the sum uses 8 double
  * lanes so it vectorizes without reassociation flags.
  */
-#include "kernels.h"
+#include "isa.h"
 #include "vecmath.h"
 
 #define NN__CLIP_LO 1e-7f          /* the contract's clip */

@@ -10,7 +10,7 @@
  * -ffast-math; sqrtf vectorizes because kernels build with
  * -fno-math-errno.
  */
-#include "kernels.h"
+#include "isa.h"
 
 #include <math.h>
 

@@ -5,7 +5,7 @@
  * the sign cleared: it vectorizes with no fast-math flag and doubles as
  * the NaN/infinity check (any such value yields >= 0x7f800000).
  */
-#include "kernels.h"
+#include "isa.h"
 #include "vecmath.h"
 
 uint32_t NN__K(nn__amax)(const float *x, size_t n)

@@ -1,7 +1,7 @@
 /*
  * error.c - status strings and the thread-local last-error message.
  */
-#include "internal.h"
+#include "base/base.h"
 
 #include <limits.h>
 #include <stdio.h>

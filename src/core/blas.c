@@ -14,7 +14,7 @@
  * order OpenBLAS, BLIS, MKL.  A thread count is given to all present.
  */
 #define _GNU_SOURCE 1   /* dladdr */
-#include "internal.h"
+#include "base/base.h"
 
 #include <dlfcn.h>
 #include <pthread.h>

@@ -8,7 +8,7 @@
  * the call, so the BLAS never receives an argument it would reject (an
  * OpenBLAS rejection prints to stderr, which the library must never do).
  */
-#include "internal.h"
+#include "base/base.h"
 
 #include <cblas.h>
 #include <limits.h>

@@ -5,7 +5,7 @@
  * The orthogonal scheme is a QR of a Gaussian draw: this file and linalg/
  * are the only ones that include lapacke.h (src/README.md says why).
  */
-#include "internal.h"
+#include "base/base.h"
 
 #include <lapacke.h>
 #include <limits.h>

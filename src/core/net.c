@@ -15,7 +15,7 @@
  *    every writer) and the gradient bound.  Only when such a bound is too
  *    loose to decide does a slower exact path run.
  */
-#include "internal.h"
+#include "base/base.h"
 #include "parallel.h"
 
 #include <float.h>

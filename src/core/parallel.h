@@ -14,7 +14,7 @@
 #ifndef NNFS_PARALLEL_H
 #define NNFS_PARALLEL_H
 
-#include "internal.h"
+#include "base/base.h"
 
 #define NN__PAR_MAX 64   /* most workers a dispatch uses */
 

@@ -6,7 +6,7 @@
  * seed gives the same points on every platform.  Built with
  * -ffp-contract=off for the same reason.
  */
-#include "internal.h"
+#include "base/base.h"
 
 #include <limits.h>
 #include <math.h>

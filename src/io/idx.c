@@ -21,7 +21,7 @@
  * any damage) goes to the zlib path, which decides and words the error.
  */
 #define _DEFAULT_SOURCE 1   /* MADV_HUGEPAGE */
-#include "internal.h"
+#include "base/base.h"
 
 #include <string.h>
 #include <zlib.h>

@@ -19,7 +19,7 @@
  *    system file calls go through the nn__io table so tests can inject a
  *    failure into any one of them.
  */
-#include "internal.h"
+#include "base/base.h"
 
 #include <errno.h>
 #include <fcntl.h>

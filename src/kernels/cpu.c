@@ -10,7 +10,7 @@
  * variable NNFS_ARCH=generic|avx2|avx512 caps the choice; it is read once,
  * at the first call that needs kernels.
  */
-#include "internal.h"
+#include "base/base.h"
 
 #include <pthread.h>
 #include <stdlib.h>

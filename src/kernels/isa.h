@@ -8,7 +8,7 @@
 #ifndef NNFS_KERNELS_H
 #define NNFS_KERNELS_H
 
-#include "internal.h"
+#include "base/base.h"
 
 #ifndef NN__ISA
 #  error "kernel sources are compiled with -DNN__ISA=<isa>"

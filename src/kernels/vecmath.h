@@ -21,7 +21,7 @@
 #ifndef NNFS_VECMATH_H
 #define NNFS_VECMATH_H
 
-#include "internal.h"   /* nn__f32_bits, nn__bits_f32, nn__absbits */
+#include "base/base.h"   /* nn__f32_bits, nn__bits_f32, nn__absbits */
 
 #include <stdint.h>
 

@@ -3,7 +3,7 @@
  * The only file that includes lapacke.h.  Every LAPACK failure comes
  * back as a status code naming the routine and its info.
  */
-#include "internal.h"
+#include "base/base.h"
 
 #include <lapacke.h>
 #include <limits.h>

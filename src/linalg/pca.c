@@ -24,7 +24,7 @@
  *  - The transform works with the float components as stored, so a
  *    saved and reloaded PCA transforms bit for bit like the original.
  */
-#include "internal.h"
+#include "base/base.h"
 
 #include <float.h>
 #include <lapacke.h>

@@ -29,7 +29,7 @@
  * The result is computed into scratch and copied into the net only after
  * every check has passed.
  */
-#include "internal.h"
+#include "base/base.h"
 
 #include <float.h>
 #include <lapacke.h>

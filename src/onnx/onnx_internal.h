@@ -6,7 +6,7 @@
 #ifndef NNFS_ONNX_INTERNAL_H
 #define NNFS_ONNX_INTERNAL_H
 
-#include "internal.h"
+#include "base/base.h"
 
 #include <protobuf-c/protobuf-c.h>
 

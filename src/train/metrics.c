@@ -1,7 +1,7 @@
 /*
  * metrics.c - accuracy and loss values of outputs, without a network.
  */
-#include "internal.h"
+#include "base/base.h"
 
 #include <math.h>
 

@@ -9,7 +9,7 @@
  * check first.  The update itself is one pass per array in
  * train_kernels.c.
  */
-#include "internal.h"
+#include "base/base.h"
 #include "parallel.h"
 
 #include <float.h>

@@ -8,7 +8,7 @@
  * are allocated once when the fit starts; the steps themselves allocate
  * nothing (the net's own scratch reaches its size on the first step).
  */
-#include "internal.h"
+#include "base/base.h"
 
 #include <math.h>
 #include <stdio.h>

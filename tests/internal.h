@@ -8,5 +8,10 @@
 #define NNFS_TESTS_INTERNAL_H
 
 #include "base/base.h"
+#include "kernels/kernels.h"
+#include "core/core.h"
+#include "core/parallel.h"
+#include "train/train.h"
+#include "io/io.h"
 
 #endif /* NNFS_TESTS_INTERNAL_H */

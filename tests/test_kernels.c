@@ -24,7 +24,7 @@
 #include <string.h>
 
 #include "internal.h"
-#include "vecmath.h"
+#include "kernels/vecmath.h"
 
 #define U 5.9604644775390625e-8   /* 2^-24 */
 

@@ -6,7 +6,7 @@
  * pointer stored just below the aligned one.  A live-block counter lets
  * the tests prove that nothing leaks, including after injected failures.
  */
-#include "base/base.h"
+#include "base.h"
 
 #include <stdatomic.h>
 #include <stdlib.h>

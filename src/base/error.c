@@ -1,7 +1,7 @@
 /*
  * error.c - status strings and the thread-local last-error message.
  */
-#include "base/base.h"
+#include "base.h"
 
 #include <limits.h>
 #include <stdio.h>

@@ -2,7 +2,7 @@
  * names.c - the lowercase names of the NN_ACT_*, NN_LOSS_* and NN_OPT_*
  * values, the one copy the CLI and the Python binding read them from.
  */
-#include "base/base.h"
+#include "base.h"
 
 static const char *const nn__act_names[] = {"linear", "relu", "sigmoid",
                                             "tanh", "softmax"};

@@ -7,7 +7,7 @@
  * sqrt), and CMake compiles this file with -ffp-contract=off so no
  * compiler fuses a multiply-add differently.
  */
-#include "base/base.h"
+#include "base.h"
 
 #include <math.h>
 #include <string.h>

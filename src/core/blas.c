@@ -15,6 +15,8 @@
  */
 #define _GNU_SOURCE 1   /* dladdr */
 #include "base/base.h"
+#include "kernels/kernels.h"
+#include "core.h"
 
 #include <dlfcn.h>
 #include <pthread.h>

@@ -9,6 +9,7 @@
  * OpenBLAS rejection prints to stderr, which the library must never do).
  */
 #include "base/base.h"
+#include "core.h"
 
 #include <cblas.h>
 #include <limits.h>

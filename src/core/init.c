@@ -6,6 +6,7 @@
  * are the only ones that include lapacke.h (src/README.md says why).
  */
 #include "base/base.h"
+#include "core.h"
 
 #include <lapacke.h>
 #include <limits.h>

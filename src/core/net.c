@@ -16,6 +16,8 @@
  *    loose to decide does a slower exact path run.
  */
 #include "base/base.h"
+#include "kernels/kernels.h"
+#include "core.h"
 #include "parallel.h"
 
 #include <float.h>

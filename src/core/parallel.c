@@ -20,6 +20,8 @@
  * therefore never spinning while the BLAS's own threads run (the mode
  * that uses those never dispatches, and the spin ends long before).
  */
+#include "base/base.h"
+#include "core.h"
 #include "parallel.h"
 
 #include <limits.h>

@@ -15,6 +15,7 @@
 #define NNFS_PARALLEL_H
 
 #include "base/base.h"
+#include "core.h"
 
 #define NN__PAR_MAX 64   /* most workers a dispatch uses */
 

@@ -9,6 +9,9 @@
  * exactly what the serial code would have left: when a step cannot be
  * proved finite the serial code finishes it from there.
  */
+#include "base/base.h"
+#include "kernels/kernels.h"
+#include "core.h"
 #include "parallel.h"
 
 #include <math.h>

@@ -22,6 +22,7 @@
  */
 #define _DEFAULT_SOURCE 1   /* MADV_HUGEPAGE */
 #include "base/base.h"
+#include "io.h"
 
 #include <string.h>
 #include <zlib.h>

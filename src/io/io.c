@@ -20,6 +20,9 @@
  *    failure into any one of them.
  */
 #include "base/base.h"
+#include "core/core.h"
+#include "train/train.h"
+#include "io.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -11,6 +11,7 @@
  * at the first call that needs kernels.
  */
 #include "base/base.h"
+#include "kernels.h"
 
 #include <pthread.h>
 #include <stdlib.h>

@@ -1,14 +1,14 @@
 /*
- * kernels.h - naming of the element-wise kernels, which are compiled once
+ * isa.h - naming of the element-wise kernels, which are compiled once
  * per instruction set: with -DNN__ISA=avx2, NN__K(nn__relu_fwd) names
  * nn__relu_fwd_avx2.  The one naming macro of the kernels; included by
  * the kernel translation units only (kernels.c builds the tables from
  * these names, cpu.c picks one).
  */
-#ifndef NNFS_KERNELS_H
-#define NNFS_KERNELS_H
+#ifndef NNFS_KERNELS_ISA_H
+#define NNFS_KERNELS_ISA_H
 
-#include "base/base.h"
+#include "kernels.h"   /* the table types, base.h */
 
 #ifndef NN__ISA
 #  error "kernel sources are compiled with -DNN__ISA=<isa>"
@@ -87,4 +87,4 @@ uint32_t NN__K(nn__dropout_apply)(float *d, const float *a,
                                   const float *mask, size_t n);
 void NN__K(nn__dropout_back)(float *g, const float *mask, size_t n);
 
-#endif /* NNFS_KERNELS_H */
+#endif /* NNFS_KERNELS_ISA_H */

@@ -4,6 +4,7 @@
  * back as a status code naming the routine and its info.
  */
 #include "base/base.h"
+#include "core/core.h"
 
 #include <lapacke.h>
 #include <limits.h>

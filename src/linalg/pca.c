@@ -25,6 +25,8 @@
  *    saved and reloaded PCA transforms bit for bit like the original.
  */
 #include "base/base.h"
+#include "core/core.h"
+#include "io/io.h"
 
 #include <float.h>
 #include <lapacke.h>

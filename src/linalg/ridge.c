@@ -30,6 +30,8 @@
  * every check has passed.
  */
 #include "base/base.h"
+#include "kernels/kernels.h"
+#include "core/core.h"
 
 #include <float.h>
 #include <lapacke.h>

@@ -7,6 +7,8 @@
 #define NNFS_ONNX_INTERNAL_H
 
 #include "base/base.h"
+#include "core/core.h"
+#include "io/io.h"
 
 #include <protobuf-c/protobuf-c.h>
 

@@ -2,6 +2,7 @@
  * metrics.c - accuracy and loss values of outputs, without a network.
  */
 #include "base/base.h"
+#include "kernels/kernels.h"
 
 #include <math.h>
 

@@ -10,7 +10,10 @@
  * train_kernels.c.
  */
 #include "base/base.h"
-#include "parallel.h"
+#include "kernels/kernels.h"
+#include "core/core.h"
+#include "core/parallel.h"
+#include "train.h"
 
 #include <float.h>
 #include <math.h>

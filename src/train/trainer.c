@@ -9,6 +9,9 @@
  * nothing (the net's own scratch reaches its size on the first step).
  */
 #include "base/base.h"
+#include "kernels/kernels.h"
+#include "core/core.h"
+#include "train.h"
 
 #include <math.h>
 #include <stdio.h>

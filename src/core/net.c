@@ -217,6 +217,61 @@ int nn_net_create(nn_net **out, size_t n_layers, const size_t *sizes,
     return NN_OK;
 }
 
+int nn_net_init(nn_net *net, size_t layer, int32_t scheme, double gain,
+                uint64_t seed)
+{
+    static const char fn[] = "nn_net_init";
+    struct nn__rng r;
+    size_t i, lo, hi;
+    NN__CHECK(net == NULL, NN_ERR_INVALID_ARG, "%s: net is NULL", fn);
+    NN__CHECK_HANDLE(net, NN__TAG_NET, "net", fn);
+    if (layer != NN_ALL_LAYERS) {
+        int st = nn__check_layer(net, layer, fn);
+        if (st != NN_OK) return st;
+    }
+    NN__CHECK(scheme < NN_INIT_DEFAULT || scheme > NN_INIT_ORTHOGONAL,
+              NN_ERR_INVALID_ARG, "%s: scheme = %d is not an NN_INIT_* "
+              "value", fn, (int)scheme);
+    NN__CHECK(!isfinite(gain), NN_ERR_NONFINITE, "%s: gain is %s", fn,
+              isnan(gain) ? "NaN" : "infinite");
+    NN__CHECK(gain < 0 || gain > 1e30, NN_ERR_INVALID_ARG,
+              "%s: gain = %g is outside [0, 1e30]", fn, gain);
+    lo = layer == NN_ALL_LAYERS ? 0 : layer;
+    hi = layer == NN_ALL_LAYERS ? net->n_layers : layer + 1;
+    nn__rng_seed(&r, seed);
+    if (scheme == NN_INIT_ORTHOGONAL) {
+        /* LAPACK may fail: draw every layer into scratch first, then
+           copy, so a failure changes nothing */
+        size_t tot = 0, off = 0;
+        for (i = lo; i < hi; i++)
+            tot += net->layers[i].n_in * net->layers[i].n_out;
+        float *tmp = nn__malloc(tot * sizeof *tmp);
+        if (tmp == NULL)
+            return nn__fail(NN_ERR_NOMEM, "%s: no memory for %zu "
+                            "weights", fn, tot);
+        for (i = lo; i < hi; i++) {
+            const struct nn__layer *l = &net->layers[i];
+            int st = nn__orthogonal_draw(tmp + off, l->n_in, l->n_out,
+                                         gain, &r, fn);
+            if (st != NN_OK) { nn__free(tmp); return st; }
+            off += l->n_in * l->n_out;
+        }
+        for (i = lo, off = 0; i < hi; i++) {
+            struct nn__layer *l = &net->layers[i];
+            memcpy(l->w, tmp + off, l->n_in * l->n_out * sizeof(float));
+            memset(l->b, 0, l->n_out * sizeof(float));
+            off += l->n_in * l->n_out;
+        }
+        nn__free(tmp);
+    } else {
+        for (i = lo; i < hi; i++)
+            nn__init_layer(&net->layers[i], scheme, gain, &r);
+    }
+    nn__net_refresh_pmax(net);
+    net->batch = 0;   /* the cached forward used the old parameters */
+    return NN_OK;
+}
+
 void nn_net_destroy(nn_net *net)
 {
     NN__CHECK_HANDLE_OR(net, NN__TAG_NET, "net", "nn_net_destroy", );

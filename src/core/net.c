@@ -8,7 +8,7 @@
  *  - the forward cache is double-buffered: a forward fills the spare slot
  *    and publishes it only when every layer's output proved finite;
  *  - backward computes every dL/dz into scratch first; each kernel pass
- *    also returns the largest magnitude it saw (amax, internal.h), so the
+ *    also returns the largest magnitude it saw (amax, base/base.h), so the
  *    gradient GEMMs dW = X^T dZ are proved unable to overflow before any
  *    published gradient is overwritten (|dW| <= batch max|X| max|dZ|);
  *  - the SGD step is likewise proved finite from max|W| (kept exact by

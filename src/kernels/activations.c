@@ -3,7 +3,7 @@
  * activation's derivative fused with the bias gradient (backward).
  *
  * One pass over the layer's output each way.  Every kernel also returns
- * an amax (internal.h) so the caller learns, for free, both whether any
+ * an amax (base/base.h) so the caller learns, for free, both whether any
  * value was NaN or infinite and a bound on the magnitudes it proves its
  * products safe with.  The forward amax is taken over the pre-activation
  * z + b (so a NaN the activation would hide, e.g. ReLU(NaN) = 0, is still

@@ -4,7 +4,7 @@
  * them, L1/L2 regularization and dropout.  Compiled once per instruction
  * set like the other kernels (-DNN__ISA=generic|avx2|avx512).
  *
- * Each returns the amax (internal.h) of the updated weights so the caller
+ * Each returns the amax (base/base.h) of the updated weights so the caller
  * keeps max|W| exact for its overflow proofs.  The loops are plain
  * restrict loops with the integer max trick, so they vectorize without
  * -ffast-math; sqrtf vectorizes because kernels build with

@@ -1,7 +1,7 @@
 /*
  * update.c - whole-array passes: magnitude scans and the plain SGD update.
  *
- * amax (internal.h) is an unsigned integer max over the float bits with
+ * amax (base/base.h) is an unsigned integer max over the float bits with
  * the sign cleared: it vectorizes with no fast-math flag and doubles as
  * the NaN/infinity check (any such value yields >= 0x7f800000).
  */

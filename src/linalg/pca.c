@@ -39,7 +39,7 @@
 #define NN__PCA_BLOCK 512u
 
 struct nn_pca {
-    uint64_t tag;        /* NN__TAG_PCA: first member (internal.h) */
+    uint64_t tag;        /* NN__TAG_PCA: first member (base/base.h) */
     size_t cols, k;
     int32_t flags;       /* NN_PCA_WHITEN or 0 */
     double epsilon;      /* whitening: divide by sqrt(variance + epsilon) */

@@ -23,7 +23,7 @@
 #define NN__SAFE_BOUND ((double)FLT_MAX / 8.0)
 
 struct nn_optimizer {
-    uint64_t tag;   /* NN__TAG_OPTIMIZER: first member (internal.h) */
+    uint64_t tag;   /* NN__TAG_OPTIMIZER: first member (base/base.h) */
     nn_net *net;
     int32_t kind;
     double lr, decay, momentum, epsilon, rho, beta1, beta2;

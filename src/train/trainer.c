@@ -22,7 +22,7 @@
 #define NN__VAL_ROWS 1024
 
 struct nn_trainer {
-    uint64_t tag;   /* NN__TAG_TRAINER: first member (internal.h) */
+    uint64_t tag;   /* NN__TAG_TRAINER: first member (base/base.h) */
     nn_net *net;
     nn_optimizer *opt;
     nn_progress_fn fn;

@@ -220,6 +220,15 @@ static inline float nn__amax_to_float(uint32_t bits)
 {
     return nn__bits_f32(bits);
 }
+static inline double nn__amaxd(uint32_t bits)
+{
+    return (double)nn__amax_to_float(bits);
+}
+/* The larger of two amax results (or any two uint32). */
+static inline uint32_t nn__umax(uint32_t a, uint32_t b)
+{
+    return a > b ? a : b;
+}
 
 /*====== Random numbers (rng.c) ======*/
 

@@ -10,6 +10,8 @@
 
 #include "base/base.h"
 
+#include <float.h>
+
 struct nn__par_net;   /* parallel.h */
 
 /*====== BLAS (dense.c is the only file that includes cblas.h) ======*/
@@ -116,6 +118,26 @@ struct nn_net {
 };
 
 #define NN__PREDICT_ROWS 256
+
+/*====== Overflow proofs (bounds.c) ======*/
+
+/* A bound below this proves a float sum cannot overflow even with the
+   rounding growth of a long dot product (factor < 2 for K <= 2^22). */
+#define NN__SAFE_BOUND ((double)FLT_MAX / 8.0)
+#define NN__SAFE_K ((size_t)1 << 22)
+
+/* Bound on |dW| = |X^T dZ| (and |db|) of layer i for a batch whose dz
+   has amax dz_max; nn__grad_bound takes net->dz_max[i]. */
+double nn__grad_bound_of(const nn_net *net, size_t batch, size_t i,
+                         uint32_t dz_max);
+double nn__grad_bound(const nn_net *net, size_t batch, size_t i);
+/* The rule of the fused SGD step, and of storing gradients without the
+   exact check: no L1/L2 penalty, and every layer's product X^T dZ
+   provably finite from the forward's maxima and dz_max[] (n_layers
+   entries); with lr, also every new |W| (bounds into wbound). */
+int nn__grads_provable(const nn_net *net, size_t batch,
+                       const uint32_t *dz_max, const float *lr,
+                       double *wbound);
 
 /* net.c: grow all of net's training and inference scratch for batches of
    up to `batch` rows, all or nothing (NN_ERR_NOMEM changes nothing). */

@@ -26,20 +26,6 @@
 #include <stdio.h>
 #include <string.h>
 
-/* A bound below this proves a float sum cannot overflow even with the
-   rounding growth of a long dot product (factor < 2 for K <= 2^22). */
-#define NN__SAFE_BOUND ((double)FLT_MAX / 8.0)
-#define NN__SAFE_K ((size_t)1 << 22)
-
-static double nn__amaxd(uint32_t bits)
-{
-    return (double)nn__amax_to_float(bits);
-}
-
-static uint32_t nn__umax(uint32_t a, uint32_t b)
-{
-    return a > b ? a : b;
-}
 
 /*====== Shape and allocation ======*/
 
@@ -727,22 +713,6 @@ static float *nn__db(const nn_net *net, size_t i)
     return net->db_scratch + off;
 }
 
-/* Bound on |dW| = |X^T dZ| (and |db|) of layer i, from the magnitudes the
-   kernels reported. */
-static double nn__grad_bound_of(const nn_net *net, size_t batch, size_t i,
-                                uint32_t dz_max)
-{
-    double xm = nn__amaxd(net->act_max[i]);
-    double dm = nn__amaxd(dz_max);
-    double b = (double)batch * dm;
-    return (xm > 1.0 ? xm : 1.0) * b;
-}
-
-static double nn__grad_bound(const nn_net *net, size_t batch, size_t i)
-{
-    return nn__grad_bound_of(net, batch, i, net->dz_max[i]);
-}
-
 /* Shared by nn_backward and nn_backward_labels: targets xor labels. */
 /* Round a non-negative double bound up to a float's bits (an amax). */
 static uint32_t nn__bound_bits(double v)
@@ -760,27 +730,6 @@ static uint32_t nn__bound_bits(double v)
    by the bounds (|W'| <= pmax + |lr| |dW|, |dW| <= batch max|X| max|dZ|)
    and no L1/L2 penalty is set; returns 0 without touching anything
    otherwise (the caller takes the unfused path). */
-int nn__grads_provable(const nn_net *net, size_t batch,
-                       const uint32_t *dz_max, const float *lr,
-                       double *wbound)
-{
-    size_t i;
-    if (batch > NN__SAFE_K) return 0;
-    for (i = 0; i < net->n_layers; i++) {
-        const struct nn__layer *l = &net->layers[i];
-        double g = 2.0 * nn__grad_bound_of(net, batch, i, dz_max[i]);
-        if (l->l1_w > 0 || l->l2_w > 0 || l->l1_b > 0 || l->l2_b > 0)
-            return 0;
-        /* the product X^T dZ is formed before it is scaled by -lr: it
-           must itself be provably finite, whatever lr (even 0) */
-        if (g > NN__SAFE_BOUND) return 0;
-        if (lr == NULL) continue;
-        wbound[i] = nn__amaxd(l->pmax) + fabs((double)*lr) * g;
-        if (wbound[i] > NN__SAFE_BOUND) return 0;
-    }
-    return 1;
-}
-
 static int nn__fused_sgd(nn_net *net, float lr)
 {
     const struct nn__kernels *k = nn__kernels();

@@ -124,12 +124,4 @@ static inline size_t nn__par_db_off(const nn_net *net, size_t i)
     return off;
 }
 
-/* net.c: the rule of the fused SGD step, and of storing gradients without
-   the exact check: no L1/L2 penalty, and every layer's product X^T dZ
-   provably finite from the forward's maxima and dz_max[] (n_layers
-   entries); with lr, also every new |W| (bounds into wbound). */
-int nn__grads_provable(const nn_net *net, size_t batch,
-                       const uint32_t *dz_max, const float *lr,
-                       double *wbound);
-
 #endif /* NNFS_PARALLEL_H */

@@ -17,11 +17,6 @@
 #include <math.h>
 #include <string.h>
 
-static uint32_t nn__umax32(uint32_t a, uint32_t b)
-{
-    return a > b ? a : b;
-}
-
 void nn__par_forward_fn(void *vctx, unsigned t, unsigned n)
 {
     struct nn__par_fwd *c = vctx;
@@ -39,7 +34,7 @@ void nn__par_forward_fn(void *vctx, unsigned t, unsigned n)
         xmax = k->copy_amax(base + r0 * n_in, c->x + r0 * n_in, rb * n_in);
     } else {
         for (i = r0; i < r1; i++)
-            xmax = nn__umax32(xmax, k->copy_amax(base + i * n_in,
+            xmax = nn__umax(xmax, k->copy_amax(base + i * n_in,
                                                  c->x + c->rows[i] * n_in,
                                                  n_in));
     }
@@ -159,7 +154,7 @@ void nn__par_backward_fn(void *vctx, unsigned t, unsigned n)
     for (i = 0; i < L; i++) {
         dzm[i] = 0;
         for (p = 0; p < n; p++)
-            dzm[i] = nn__umax32(dzm[i], *nn__par_m(net, NN__PM_DZ, i, p, n));
+            dzm[i] = nn__umax(dzm[i], *nn__par_m(net, NN__PM_DZ, i, p, n));
         if (dzm[i] >= NN__NONFINITE_BITS) ok = 0;
     }
     if (!isfinite(value) ||!ok ||

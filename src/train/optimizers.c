@@ -20,8 +20,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#define NN__SAFE_BOUND ((double)FLT_MAX / 8.0)
-
 struct nn_optimizer {
     uint64_t tag;   /* NN__TAG_OPTIMIZER: first member (base/base.h) */
     nn_net *net;

@@ -1,9 +1,10 @@
 /*
  * core.h - the network handle and what works on it: the layers and their
- * scratch (net.c), weight initialisation (init.c), the products on the
- * BLAS (dense.c, the only file that includes cblas.h) and what BLAS is
- * linked (blas.c).  The in-process replicas have their own header,
- * parallel.h.  Includes the base and the kernels only.
+ * scratch (net.c), the layer draws (init.c), the overflow proofs
+ * (bounds.c), the products on the BLAS (dense.c, the only file that
+ * includes cblas.h) and what BLAS is linked (blas.c).  The in-process
+ * replicas have their own header, parallel.h.  Includes the base only
+ * (core's sources include kernels/kernels.h too; nothing higher).
  */
 #ifndef NNFS_CORE_H
 #define NNFS_CORE_H
@@ -119,26 +120,6 @@ struct nn_net {
 
 #define NN__PREDICT_ROWS 256
 
-/*====== Overflow proofs (bounds.c) ======*/
-
-/* A bound below this proves a float sum cannot overflow even with the
-   rounding growth of a long dot product (factor < 2 for K <= 2^22). */
-#define NN__SAFE_BOUND ((double)FLT_MAX / 8.0)
-#define NN__SAFE_K ((size_t)1 << 22)
-
-/* Bound on |dW| = |X^T dZ| (and |db|) of layer i for a batch whose dz
-   has amax dz_max; nn__grad_bound takes net->dz_max[i]. */
-double nn__grad_bound_of(const nn_net *net, size_t batch, size_t i,
-                         uint32_t dz_max);
-double nn__grad_bound(const nn_net *net, size_t batch, size_t i);
-/* The rule of the fused SGD step, and of storing gradients without the
-   exact check: no L1/L2 penalty, and every layer's product X^T dZ
-   provably finite from the forward's maxima and dz_max[] (n_layers
-   entries); with lr, also every new |W| (bounds into wbound). */
-int nn__grads_provable(const nn_net *net, size_t batch,
-                       const uint32_t *dz_max, const float *lr,
-                       double *wbound);
-
 /* net.c: grow all of net's training and inference scratch for batches of
    up to `batch` rows, all or nothing (NN_ERR_NOMEM changes nothing). */
 int nn__net_reserve(nn_net *net, size_t batch, const char *fn);
@@ -146,6 +127,8 @@ int nn__net_reserve(nn_net *net, size_t batch, const char *fn);
    errors name fn. */
 int nn__forward_rows(nn_net *net, const float *x, const size_t *rows,
                      size_t batch, float *out, const char *fn);
+
+/*====== Shape, layers, initialisation (net.c, init.c) ======*/
 
 /* net.c: allocate a network with the given shape and
    zeroed parameters (no RNG draw).  sizes/acts validated by the caller. */
@@ -171,5 +154,25 @@ int nn__orthogonal_draw(float *w, size_t n_in, size_t n_out, double gain,
 /* Recompute derived state (every layer's pmax, the cache layout for the
    dropout rates) after parameters and options were written wholesale. */
 void nn__net_refresh_pmax(nn_net *net);
+
+/*====== Overflow proofs (bounds.c) ======*/
+
+/* A bound below this proves a float sum cannot overflow even with the
+   rounding growth of a long dot product (factor < 2 for K <= 2^22). */
+#define NN__SAFE_BOUND ((double)FLT_MAX / 8.0)
+#define NN__SAFE_K ((size_t)1 << 22)
+
+/* Bound on |dW| = |X^T dZ| (and |db|) of layer i for a batch whose dz
+   has amax dz_max; nn__grad_bound takes net->dz_max[i]. */
+double nn__grad_bound_of(const nn_net *net, size_t batch, size_t i,
+                         uint32_t dz_max);
+double nn__grad_bound(const nn_net *net, size_t batch, size_t i);
+/* The rule of the fused SGD step, and of storing gradients without the
+   exact check: no L1/L2 penalty, and every layer's product X^T dZ
+   provably finite from the forward's maxima and dz_max[] (n_layers
+   entries); with lr, also every new |W| (bounds into wbound). */
+int nn__grads_provable(const nn_net *net, size_t batch,
+                       const uint32_t *dz_max, const float *lr,
+                       double *wbound);
 
 #endif /* NNFS_CORE_H */

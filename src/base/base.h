@@ -52,6 +52,10 @@ _Static_assert(NN_TRAIN_VAL_X_COLS == NN__N_TRAIN_SETTING - 1,
 /* Count the elements of an initializer list of T, for a _Static_assert
    on a table written inside a struct initializer. */
 #define NN__COUNT(T, ...) (sizeof((T[]){__VA_ARGS__}) / sizeof(T))
+/* The spelling of a macro's value as a string literal (NN__ISA's name,
+   the version numbers). */
+#define NN__STR2(x) #x
+#define NN__STR(x) NN__STR2(x)
 
 /*====== Errors (error.c) ======*/
 

@@ -298,9 +298,6 @@ int nn__blas_get_threads(void)
 /* nn_set_num_threads and nn_get_num_threads: parallel.c (the count is
    also the number of in-process replicas). */
 
-#define NN__STR2(x) #x
-#define NN__STR(x) NN__STR2(x)
-
 const char *nn_version(void)
 {
     return NN__STR(NN_VERSION_MAJOR) "." NN__STR(NN_VERSION_MINOR) "."

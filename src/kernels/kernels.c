@@ -6,9 +6,6 @@
  */
 #include "isa.h"
 
-#define NN__STR2(x) #x
-#define NN__STR(x) NN__STR2(x)
-
 /* The tables indexed by NN_ACT_* and NN_LOSS_*, in enum order. */
 #define NN__BIAS_ACT                                                    \
     NN__K(nn__bias_linear), NN__K(nn__bias_relu), NN__K(nn__bias_sigmoid), \

@@ -1,9 +1,9 @@
 /*
  * test_kernels.c - every compiled kernel table (generic, avx2, avx512;
- * src/internal.h struct nn__kernels and nn__train_kernels) against scalar
+ * src/kernels/kernels.h's two tables) against scalar
  * double references written here, at n = 0, 1, 7, 8, 9, 31, 1000 on
  * pointers offset by one float from malloc's alignment; and the
- * vectorizable exp/log of src/vecmath.h against libm.
+ * vectorizable exp/log of src/kernels/vecmath.h against libm.
  *
  * Tables the CPU cannot run are skipped, with a line saying so.
  * Tolerances are rounding-error bounds of the float formula against the
@@ -24,7 +24,7 @@
 #include <string.h>
 
 #include "internal.h"
-#include "vecmath.h"
+#include "kernels/vecmath.h"
 
 #define U 5.9604644775390625e-8   /* 2^-24 */
 
@@ -41,7 +41,7 @@ static const struct nn__kernels *k_table(int isa)
 }
 
 #if defined(__x86_64__)
-/* internal.h declares these under NNFS_HAVE_X86_KERNELS, which CMake sets
+/* kernels.h declares these under NNFS_HAVE_X86_KERNELS, which CMake sets
    for the library's x86-64 builds only */
 extern const struct nn__train_kernels nn__train_kernels_avx2;
 extern const struct nn__train_kernels nn__train_kernels_avx512;
@@ -219,7 +219,7 @@ NN_TEST(kernels_bias_activation_forward)
                 /* the returned amax (activations.c): that of z + b, the
                    pre-activation, raised to 1.0 for the bounded
                    activations; an upper bound of every output's |value|
-                   (internal.h says "the amax of the result": exact for
+                   (kernels.h says "the amax of the result": exact for
                    linear only) */
                 {
                     uint32_t pre = 0;

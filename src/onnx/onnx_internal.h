@@ -6,7 +6,9 @@
 #ifndef NNFS_ONNX_INTERNAL_H
 #define NNFS_ONNX_INTERNAL_H
 
-#include "internal.h"
+#include "base/base.h"
+#include "core/core.h"
+#include "io/io.h"
 
 #include <protobuf-c/protobuf-c.h>
 

@@ -3,7 +3,7 @@
  * (NNFS_ONNX=OFF, or AUTO with protobuf-c not found): the symbols exist,
  * so programs link against any build, and say how to get the real ones.
  */
-#include "internal.h"
+#include "base/base.h"
 
 #define NN__ONNX_OFF(fn)                                                  \
     nn__fail(NN_ERR_UNSUPPORTED, "%s: this libnnfs was built without "    \

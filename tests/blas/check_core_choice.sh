@@ -1,5 +1,5 @@
 #!/bin/sh
-# libnnfs's choice of the OpenBLAS core at load (src/blas.c): with
+# libnnfs's choice of the OpenBLAS core at load (src/core/blas.c): with
 # NNFS_BLAS_CORE=keep the BLAS keeps its own core; by default, on a CPU
 # with AVX-512 where OpenBLAS chose Haswell/Zen, it runs an AVX-512 core;
 # NNFS_BLAS_CORE=SkylakeX asks for that core.  Independent evidence:

@@ -1,0 +1,135 @@
+/*
+ * parallel.h - in-process data-parallel replicas (parallel.c, replicas.c).
+ *
+ * A worker pool created once and reused: worker 0 is the calling thread,
+ * workers 1..n-1 are pool threads parked on a condition variable (after a
+ * short bounded spin, so back-to-back dispatches do not pay a futex
+ * wake-up).  A dispatch runs fn(ctx, t, n) on every worker and returns
+ * when all have finished; inside fn, nn__par_barrier(n) is the one
+ * rendezvous the backward needs between its row phase and its parameter
+ * phase.  One dispatch at a time in the process: concurrent callers queue
+ * on a mutex (they never fall back to another split, so a given thread
+ * count gives the same bits however calls interleave).
+ */
+#ifndef NNFS_PARALLEL_H
+#define NNFS_PARALLEL_H
+
+#include "base/base.h"
+#include "core.h"
+
+#define NN__PAR_MAX 64   /* most workers a dispatch uses */
+
+typedef void (*nn__par_fn)(void *ctx, unsigned t, unsigned n);
+
+/* Run fn(ctx, t, n) for t = 0..n-1 (t = 0 on the calling thread) and wait
+   for all; n is what nn__par_rows / nn__par_elems returned (> 1).
+   Returns n, or 1 if the system refused a thread (then fn(ctx, 0, 1) ran
+   the whole job on the calling thread): the caller combines the workers'
+   results over the count returned. */
+unsigned nn__par_run(unsigned n, nn__par_fn fn, void *ctx);
+/* Inside fn: return when all n workers of this dispatch have called it. */
+void nn__par_barrier(unsigned n);
+
+/* Workers for a forward or backward of `batch` rows on net: 1 means the
+   calling thread alone (the serial code).  Also puts the BLAS at the
+   thread count that choice needs (1 under replicas; the set count when
+   the BLAS's own threads are chosen).  The policy is described in
+   parallel.c and in nn_set_parallel_mode's documentation. */
+unsigned nn__par_rows(const nn_net *net, size_t batch);
+/* Workers for an element-wise pass over n floats (optimizer update). */
+unsigned nn__par_elems(size_t n);
+/* The thread count in force (nn_set_num_threads, else the BLAS's). */
+unsigned nn__par_threads(void);
+
+/* Worker t's share [*a, *b) of count items split over n workers: the
+   first count % n workers get one more. */
+static inline void nn__par_split(size_t count, unsigned t, unsigned n,
+                                 size_t *a, size_t *b)
+{
+    size_t q = count / n, r = count % n;
+    *a = (size_t)t * q + ((size_t)t < r ? (size_t)t : r);
+    *b = *a + q + ((size_t)t < r ? 1 : 0);
+}
+
+/*====== Row-block passes of net.c (replicas.c) ======*/
+
+/* A net's replica scratch (net->par), one block: bias partial sums
+   [workers][width_sum], nn_predict's scratch, and four tables of per-layer per-worker maxima
+   [4][n_layers][workers].  Grown, never shrunk; freed with the net. */
+struct nn__par_net {
+    unsigned workers;
+    float *db;
+    uint32_t *m;
+    /* nn_predict's scratch for workers 1..workers-1 (worker 0 uses
+       net->pred): 2 NN__PREDICT_ROWS x width_max floats each */
+    float *pred;
+};
+/* nn_predict on n replicas; NN_OK, or non-zero (no message) when the
+   caller should run the serial code: out of memory for the scratch, or a
+   non-finite value met (the serial code then reports it exactly). */
+int nn__par_predict(nn_net *net, const float *x, size_t batch, float *out,
+                    unsigned n);
+/* Make net->par hold n workers (NN_ERR_NOMEM names fn, changes nothing). */
+int nn__par_net_reserve(nn_net *net, unsigned n, const char *fn);
+/* The two halves, for an all-or-nothing reserve: a new block for n
+   workers (NULL if net->par already holds n, or out of memory), and
+   putting it in place (NULL: nothing to do). */
+struct nn__par_net *nn__par_net_alloc(const nn_net *net, unsigned n);
+void nn__par_net_install(nn_net *net, struct nn__par_net *p);
+/* Workers to reserve for: the thread count, at most NN__PAR_MAX. */
+unsigned nn__par_reserve_count(void);
+/* Table k's entry for layer i, worker t (n workers in this dispatch). */
+static inline uint32_t *nn__par_m(const nn_net *net, int k, size_t i,
+                                  unsigned t, unsigned n)
+{
+    return net->par->m + ((size_t)k * net->n_layers + i) * n + t;
+}
+enum { NN__PM_ACT, NN__PM_DROP, NN__PM_DZ, NN__PM_AUX };
+
+struct nn__par_fwd {
+    nn_net *net;
+    const float *x;
+    const size_t *rows;   /* NULL: x is the batch itself */
+    size_t batch;
+    int s;                /* cache slot */
+    uint32_t xmax[NN__PAR_MAX];
+};
+/* The forward of slot s over worker t's rows (masks already drawn):
+   maxima in tables NN__PM_ACT and NN__PM_DROP. */
+void nn__par_forward_fn(void *ctx, unsigned t, unsigned n);
+
+struct nn__par_bwd {
+    nn_net *net;
+    int s;
+    size_t batch;
+    int32_t loss;
+    const float *targets;
+    const int32_t *labels;
+    const float *fused_lr;     /* NULL: store the gradients */
+    double value[NN__PAR_MAX]; /* each block's share of the mean loss */
+    double wbound[NN_MAX_LAYERS]; /* fused: bound on each new |W| */
+    /* set by every worker alike after the barrier: 0 nothing more done
+       (the caller finishes serially), 1 gradients stored, 2 fused SGD */
+    int done;
+};
+/* dL/dz over worker t's rows (maxima in NN__PM_DZ, bias partials in
+   net->par->db), a barrier, then the bias sums over t's columns and, when
+   provable, dW over t's rows of each W (stored or fused into W; new bias
+   maxima in NN__PM_AUX). */
+void nn__par_backward_fn(void *ctx, unsigned t, unsigned n);
+
+/* Offsets in net's backward scratch (as net.c's nn__dz, nn__db). */
+static inline float *nn__par_dz(const nn_net *net, size_t batch, size_t i)
+{
+    size_t off = 0, j;
+    for (j = 0; j < i; j++) off += batch * net->layers[j].n_out;
+    return net->dz + off;
+}
+static inline size_t nn__par_db_off(const nn_net *net, size_t i)
+{
+    size_t off = 0, j;
+    for (j = 0; j < i; j++) off += net->layers[j].n_out;
+    return off;
+}
+
+#endif /* NNFS_PARALLEL_H */

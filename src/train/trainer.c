@@ -1,0 +1,654 @@
+/*
+ * trainer.c - the training loop for users who do not write their own:
+ * epochs of shuffled mini-batches, accuracy, validation and a progress
+ * callback, on top of nn_forward / nn_backward / nn_optimizer_step (with
+ * plain SGD, the fused nn_backward_sgd).
+ *
+ * All buffers a fit needs (the permutation, gathered targets, outputs)
+ * are allocated once when the fit starts; the steps themselves allocate
+ * nothing (the net's own scratch reaches its size on the first step).
+ */
+#include "base/base.h"
+#include "kernels/kernels.h"
+#include "core/core.h"
+#include "train.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+/* rows per block when evaluating the validation set */
+#define NN__VAL_ROWS 1024
+
+struct nn_trainer {
+    uint64_t tag;   /* NN__TAG_TRAINER: first member (base/base.h) */
+    nn_net *net;
+    nn_optimizer *opt;
+    nn_progress_fn fn;
+    void *user;
+    int busy;   /* inside nn_trainer_fit (callbacks may not re-enter) */
+
+    /* settings */
+    int32_t loss, accuracy;   /* accuracy -1: chosen from the data */
+    size_t batch_size, epochs, report_every;
+    int shuffle;
+    uint64_t seed;
+    double precision;
+    size_t x_cols, val_x_cols;  /* declared row widths, 0 = not declared */
+
+    /* metrics */
+    double m[NN_METRIC_STOPPED + 1];
+};
+
+int nn_trainer_create(nn_trainer **out, nn_net *net, nn_optimizer *opt)
+{
+    static const char fn[] = "nn_trainer_create";
+    nn_trainer *t;
+    size_t i;
+    NN__CHECK(out == NULL, NN_ERR_INVALID_ARG, "%s: out is NULL", fn);
+    *out = NULL;
+    NN__CHECK(net == NULL, NN_ERR_INVALID_ARG, "%s: net is NULL", fn);
+    NN__CHECK(opt == NULL, NN_ERR_INVALID_ARG, "%s: opt is NULL", fn);
+    NN__CHECK_HANDLE(net, NN__TAG_NET, "net", fn);
+    NN__CHECK_HANDLE(opt, NN__TAG_OPTIMIZER, "opt", fn);
+    NN__CHECK(nn__optimizer_net(opt) != net, NN_ERR_INVALID_ARG,
+              "%s: opt was created for another net", fn);
+    t = nn__calloc(1, sizeof *t);
+    NN__CHECK(t == NULL, NN_ERR_NOMEM, "%s: out of memory", fn);
+    t->tag = NN__TAG_TRAINER;
+    t->net = net;
+    t->opt = opt;
+    t->loss = NN_LOSS_CCE;
+    t->accuracy = -1;
+    t->epochs = 1;
+    t->shuffle = 1;
+    for (i = 0; i <= NN_METRIC_STOPPED; i++) t->m[i] = 0;
+    t->m[NN_METRIC_ACCURACY] = NAN;
+    t->m[NN_METRIC_VAL_LOSS] = NAN;
+    t->m[NN_METRIC_VAL_ACCURACY] = NAN;
+    *out = t;
+    return NN_OK;
+}
+
+void nn_trainer_destroy(nn_trainer *trainer)
+{
+    NN__CHECK_HANDLE_OR(trainer, NN__TAG_TRAINER, "trainer",
+                        "nn_trainer_destroy", );
+    if (trainer != NULL) NN__KILL_HANDLE(trainer);
+    nn__free(trainer);
+}
+
+static const char *const nn__train_names[] = {
+    "loss", "batch_size", "epochs", "shuffle", "seed", "accuracy",
+    "precision", "report_every", "x_cols", "val_x_cols"};
+_Static_assert(sizeof nn__train_names / sizeof *nn__train_names ==
+                   NN__N_TRAIN_SETTING,
+               "nn__train_names: one name per NN_TRAIN_* setting");
+
+int nn_trainer_set(nn_trainer *trainer, int32_t setting, double value)
+{
+    static const char fn[] = "nn_trainer_set";
+    const char *name;
+    NN__CHECK(trainer == NULL, NN_ERR_INVALID_ARG, "%s: trainer is NULL", fn);
+    NN__CHECK_HANDLE(trainer, NN__TAG_TRAINER, "trainer", fn);
+    NN__CHECK(setting < 0 || setting >= NN__N_TRAIN_SETTING,
+              NN_ERR_INVALID_ARG, "%s: setting = %d is not an NN_TRAIN_* "
+              "setting", fn, (int)setting);
+    NN__CHECK(trainer->busy, NN_ERR_STATE,
+              "%s: cannot change settings during a fit", fn);
+    name = nn__train_names[setting];
+    NN__CHECK(!isfinite(value), NN_ERR_NONFINITE, "%s: %s is %s", fn, name,
+              isnan(value) ? "NaN" : "infinite");
+    if (setting == NN_TRAIN_PRECISION) {
+        NN__CHECK(value < 0 || value > 3.4e38, NN_ERR_INVALID_ARG,
+                  "%s: precision = %g is outside [0, FLT_MAX]", fn, value);
+        trainer->precision = value;
+        return NN_OK;
+    }
+    /* every other setting is an integer */
+    NN__CHECK(value != floor(value) || value < 0 || value > 9.0e15,
+              NN_ERR_INVALID_ARG, "%s: %s = %g is not a non-negative "
+              "integer", fn, name, value);
+    switch (setting) {
+    case NN_TRAIN_LOSS:
+        NN__CHECK(value >= NN__N_LOSS, NN_ERR_INVALID_ARG,
+                  "%s: loss = %g is not an NN_LOSS_* value", fn, value);
+        trainer->loss = (int32_t)value;
+        break;
+    case NN_TRAIN_BATCH_SIZE:
+        NN__CHECK(value > 2147483647.0, NN_ERR_INVALID_ARG,
+                  "%s: batch_size = %g exceeds INT_MAX", fn, value);
+        trainer->batch_size = (size_t)value;
+        break;
+    case NN_TRAIN_EPOCHS:
+        NN__CHECK(value < 1, NN_ERR_INVALID_ARG, "%s: epochs is 0", fn);
+        trainer->epochs = (size_t)value;
+        break;
+    case NN_TRAIN_SHUFFLE:
+        NN__CHECK(value > 1, NN_ERR_INVALID_ARG,
+                  "%s: shuffle = %g is not 0 or 1", fn, value);
+        trainer->shuffle = value != 0;
+        break;
+    case NN_TRAIN_SEED:
+        trainer->seed = (uint64_t)value;
+        break;
+    case NN_TRAIN_ACCURACY:
+        NN__CHECK(value > NN_ACCURACY_REGRESSION, NN_ERR_INVALID_ARG,
+                  "%s: accuracy = %g is not an NN_ACCURACY_* kind", fn, value);
+        trainer->accuracy = (int32_t)value;
+        break;
+    case NN_TRAIN_X_COLS:
+    case NN_TRAIN_VAL_X_COLS:
+        NN__CHECK(value > (double)NN_MAX_WIDTH, NN_ERR_INVALID_ARG,
+                  "%s: %s = %g exceeds NN_MAX_WIDTH (%u)", fn, name, value,
+                  NN_MAX_WIDTH);
+        if (setting == NN_TRAIN_X_COLS) trainer->x_cols = (size_t)value;
+        else trainer->val_x_cols = (size_t)value;
+        break;
+    default:
+        trainer->report_every = (size_t)value;
+        break;
+    }
+    return NN_OK;
+}
+
+int nn_trainer_get(const nn_trainer *trainer, int32_t setting,
+                   double *value_out)
+{
+    static const char fn[] = "nn_trainer_get";
+    NN__CHECK(trainer == NULL, NN_ERR_INVALID_ARG, "%s: trainer is NULL", fn);
+    NN__CHECK_HANDLE(trainer, NN__TAG_TRAINER, "trainer", fn);
+    NN__CHECK(value_out == NULL, NN_ERR_INVALID_ARG, "%s: value_out is NULL",
+              fn);
+    switch (setting) {
+    case NN_TRAIN_LOSS: *value_out = trainer->loss; break;
+    case NN_TRAIN_BATCH_SIZE: *value_out = (double)trainer->batch_size; break;
+    case NN_TRAIN_EPOCHS: *value_out = (double)trainer->epochs; break;
+    case NN_TRAIN_SHUFFLE: *value_out = trainer->shuffle; break;
+    case NN_TRAIN_SEED: *value_out = (double)trainer->seed; break;
+    case NN_TRAIN_ACCURACY:
+        *value_out = trainer->accuracy < 0 ? -1 : trainer->accuracy;
+        break;
+    case NN_TRAIN_PRECISION: *value_out = trainer->precision; break;
+    case NN_TRAIN_REPORT_EVERY:
+        *value_out = (double)trainer->report_every;
+        break;
+    case NN_TRAIN_X_COLS: *value_out = (double)trainer->x_cols; break;
+    case NN_TRAIN_VAL_X_COLS: *value_out = (double)trainer->val_x_cols; break;
+    default:
+        return nn__fail(NN_ERR_INVALID_ARG, "%s: setting = %d is not an "
+                        "NN_TRAIN_* setting", fn, (int)setting);
+    }
+    return NN_OK;
+}
+
+int nn_trainer_set_callback(nn_trainer *trainer, nn_progress_fn fn_,
+                            void *user)
+{
+    NN__CHECK(trainer == NULL, NN_ERR_INVALID_ARG,
+              "nn_trainer_set_callback: trainer is NULL");
+    NN__CHECK_HANDLE(trainer, NN__TAG_TRAINER, "trainer",
+                     "nn_trainer_set_callback");
+    trainer->fn = fn_;
+    trainer->user = user;
+    return NN_OK;
+}
+
+int nn_trainer_metric(const nn_trainer *trainer, int32_t metric,
+                      double *value_out)
+{
+    static const char fn[] = "nn_trainer_metric";
+    NN__CHECK(trainer == NULL, NN_ERR_INVALID_ARG, "%s: trainer is NULL", fn);
+    NN__CHECK_HANDLE(trainer, NN__TAG_TRAINER, "trainer", fn);
+    NN__CHECK(value_out == NULL, NN_ERR_INVALID_ARG, "%s: value_out is NULL",
+              fn);
+    NN__CHECK(metric < NN_METRIC_EPOCH || metric > NN_METRIC_STOPPED,
+              NN_ERR_INVALID_ARG, "%s: metric = %d is not an NN_METRIC_* "
+              "value", fn, (int)metric);
+    *value_out = trainer->m[metric];
+    return NN_OK;
+}
+
+/*====== The fit ======*/
+
+struct nn__fit {
+    const float *x, *t;
+    const int32_t *y;
+    size_t n, n_in, n_out;
+    int32_t acc;
+    float precision;
+};
+
+static double nn__seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* Hits of one block of outputs (rows x n_out) for the accuracy kind;
+   returns the number of units the hits are counted over in *units. */
+static size_t nn__hits(int32_t kind, const float *out, const float *t,
+                       const int32_t *y, size_t rows, size_t n_out,
+                       float precision, size_t *units)
+{
+    size_t i, j, hits = 0;
+    switch (kind) {
+    case NN_ACCURACY_CATEGORICAL:
+        for (i = 0; i < rows; i++) {
+            const float *o = out + i * n_out;
+            size_t best = 0, want = 0;
+            for (j = 1; j < n_out; j++)
+                if (o[j] > o[best]) best = j;
+            if (y != NULL) {
+                want = (size_t)y[i];
+            } else {
+                const float *tr = t + i * n_out;
+                for (j = 1; j < n_out; j++)
+                    if (tr[j] > tr[want]) want = j;
+            }
+            hits += best == want;
+        }
+        *units = rows;
+        return hits;
+    case NN_ACCURACY_BINARY:
+        for (i = 0; i < rows * n_out; i++)
+            hits += (out[i] > 0.5f) == (t[i] > 0.5f);
+        *units = rows * n_out;
+        return hits;
+    case NN_ACCURACY_REGRESSION:
+        for (i = 0; i < rows * n_out; i++)
+            hits += fabsf(out[i] - t[i]) < precision;
+        *units = rows * n_out;
+        return hits;
+    default:
+        *units = 0;
+        return 0;
+    }
+}
+
+/* Validate one data set: x finite, targets finite or labels in range. */
+static int nn__check_set(const char *fn, const char *what,
+                         const struct nn__fit *d)
+{
+    const struct nn__kernels *k = nn__kernels();
+    size_t i, cells;
+    NN__CHECK(!nn__mul_ok(d->n, d->n_in, &cells) ||
+              !nn__mul_ok(d->n, d->n_out, &cells) ||
+              cells > SIZE_MAX / sizeof(float),
+              NN_ERR_SHAPE, "%s: %s: %zu samples overflow memory sizes", fn,
+              what, d->n);
+    if (k->amax(d->x, d->n * d->n_in) >= NN__NONFINITE_BITS) {
+        for (i = 0; isfinite(d->x[i]); i++) continue;
+        return nn__fail(NN_ERR_NONFINITE, "%s: %s x[%zu] (row %zu) is not "
+                        "finite", fn, what, i, i / d->n_in);
+    }
+    if (d->y != NULL) {
+        for (i = 0; i < d->n; i++)
+            NN__CHECK(d->y[i] < 0 || (size_t)d->y[i] >= d->n_out,
+                      NN_ERR_SHAPE, "%s: %s labels[%zu] = %d is outside "
+                      "[0, %zu)", fn, what, i, (int)d->y[i], d->n_out);
+    } else if (k->amax(d->t, d->n * d->n_out) >= NN__NONFINITE_BITS) {
+        for (i = 0; isfinite(d->t[i]); i++) continue;
+        return nn__fail(NN_ERR_NONFINITE, "%s: %s targets[%zu] (row %zu) is "
+                        "not finite", fn, what, i, i / d->n_out);
+    }
+    return NN_OK;
+}
+
+/* Loss and accuracy of the net on a whole set, by blocks of inference. */
+static int nn__evaluate(nn_trainer *tr, const struct nn__fit *d, float *buf,
+                        int32_t loss, double *loss_out, double *acc_out)
+{
+    const struct nn__kernels *k = nn__kernels();
+    double lsum = 0;
+    size_t r0, hits = 0, units = 0;
+    for (r0 = 0; r0 < d->n; r0 += NN__VAL_ROWS) {
+        size_t rows = d->n - r0 < NN__VAL_ROWS ? d->n - r0 : NN__VAL_ROWS, u;
+        const float *t = d->t != NULL ? d->t + r0 * d->n_out : NULL;
+        const int32_t *y = d->y != NULL ? d->y + r0 : NULL;
+        NN__FORWARD(nn_predict(tr->net, d->x + r0 * d->n_in, rows, buf));
+        lsum += (double)rows * (y != NULL
+                    ? k->cce_labels(buf, y, NULL, rows, d->n_out)
+                    : k->loss[loss](buf, t, NULL, rows, d->n_out));
+        hits += nn__hits(d->acc, buf, t, y, rows, d->n_out, d->precision, &u);
+        units += u;
+    }
+    *loss_out = lsum / (double)d->n;
+    *acc_out = units ? (double)hits / (double)units : NAN;
+    return NN_OK;
+}
+
+/* Restate the failure of a step with its position in the fit. */
+static int nn__step_fail(int st, size_t epoch, size_t step)
+{
+    char msg[512];
+    snprintf(msg, sizeof msg, "%s", nn_last_error());
+    return nn__fail(st, "nn_trainer_fit: epoch %zu, step %zu: %s", epoch,
+                    step, msg);
+}
+
+static int nn__callback(nn_trainer *tr, int32_t event, double t0)
+{
+    double lr = 0;
+    float reg = 0;
+    if (tr->fn == NULL) return 0;
+    nn_optimizer_get(tr->opt, NN_OPT_CURRENT_LEARNING_RATE, &lr);
+    if (nn_net_regularization_loss(tr->net, &reg) != NN_OK) reg = INFINITY;
+    tr->m[NN_METRIC_LEARNING_RATE] = lr;
+    tr->m[NN_METRIC_REG_LOSS] = (double)reg;
+    tr->m[NN_METRIC_SECONDS] = nn__seconds() - t0;
+    return tr->fn(tr->user, tr, event) != 0;
+}
+
+/* One fit's state: the data sets, the batch scratch (allocated once)
+   and the counters its epochs share. */
+struct nn__fit_run {
+    nn_trainer *tr;
+    nn_net *net;
+    struct nn__fit d, v;
+    int32_t loss;
+    int have_val, stopped;
+    size_t bs, steps, step;
+    size_t *perm;
+    float *tb, *ob, *vb;
+    int32_t *yb;
+    struct nn__rng rng;
+    double t0;
+};
+
+/* ---- validate: the handles, then which arguments are given */
+static int nn__fit_check_args(nn_trainer *tr, const float *x,
+                              const float *targets, const int32_t *labels,
+                              size_t n, const float *val_targets,
+                              const int32_t *val_labels, int have_val,
+                              const char *fn)
+{
+    NN__CHECK(tr == NULL, NN_ERR_INVALID_ARG, "%s: trainer is NULL", fn);
+    NN__CHECK_HANDLE(tr, NN__TAG_TRAINER, "trainer", fn);
+    NN__CHECK_HANDLE(tr->net, NN__TAG_NET, "trainer's net", fn);
+    NN__CHECK_HANDLE(tr->opt, NN__TAG_OPTIMIZER, "trainer's optimizer", fn);
+    NN__CHECK(tr->busy, NN_ERR_STATE,
+              "%s: called from its own progress callback", fn);
+    NN__CHECK(x == NULL, NN_ERR_INVALID_ARG, "%s: x is NULL", fn);
+    NN__CHECK((targets == NULL) == (labels == NULL), NN_ERR_INVALID_ARG,
+              "%s: give exactly one of targets and labels", fn);
+    NN__CHECK(n == 0, NN_ERR_INVALID_ARG, "%s: n is 0", fn);
+    NN__CHECK(have_val && (val_targets == NULL) == (val_labels == NULL),
+              NN_ERR_INVALID_ARG, "%s: give exactly one of val_targets and "
+              "val_labels", fn);
+    NN__CHECK(have_val && ((targets == NULL) != (val_targets == NULL)),
+              NN_ERR_INVALID_ARG, "%s: validation data must be labelled like "
+              "the training data (targets or labels)", fn);
+    return NN_OK;
+}
+
+/* ---- validate: the data sets' widths, the loss and accuracy they call
+   for, and their values (f->d and f->v filled) */
+static int nn__fit_sets(struct nn__fit_run *f, const float *x,
+                        const float *targets, const int32_t *labels,
+                        size_t n, const float *val_x,
+                        const float *val_targets, const int32_t *val_labels,
+                        size_t n_val, const char *fn)
+{
+    const nn_trainer *tr = f->tr;
+    struct nn__fit *d = &f->d, *v = &f->v;
+
+    d->x = x; d->t = targets; d->y = labels; d->n = n;
+    d->n_in = f->net->layers[0].n_in;
+    /* A row width the caller declared must be the net's: rows of another
+       width would be read past their end (the validation set's first). */
+    NN__CHECK(tr->x_cols != 0 && tr->x_cols != d->n_in, NN_ERR_SHAPE,
+              "%s: x rows are %zu wide (NN_TRAIN_X_COLS) but the net takes "
+              "%zu inputs", fn, tr->x_cols, d->n_in);
+    NN__CHECK(f->have_val && tr->val_x_cols != 0 &&
+              tr->val_x_cols != d->n_in,
+              NN_ERR_SHAPE, "%s: val_x rows are %zu wide "
+              "(NN_TRAIN_VAL_X_COLS) but the net takes %zu inputs", fn,
+              tr->val_x_cols, d->n_in);
+    d->n_out = f->net->layers[f->net->n_layers - 1].n_out;
+    f->loss = labels != NULL ? NN_LOSS_CCE : tr->loss;
+    d->acc = tr->accuracy >= 0 ? tr->accuracy
+             : (labels != NULL || f->loss == NN_LOSS_CCE
+                    ? NN_ACCURACY_CATEGORICAL
+                : f->loss == NN_LOSS_BCE ? NN_ACCURACY_BINARY
+                                         : NN_ACCURACY_REGRESSION);
+    NN__CHECK(labels != NULL && d->acc != NN_ACCURACY_CATEGORICAL &&
+              d->acc != NN_ACCURACY_NONE, NN_ERR_INVALID_ARG,
+              "%s: labels call for categorical accuracy", fn);
+    NN__FORWARD(nn__check_set(fn, "training", d));
+    *v = *d;
+    v->x = val_x; v->t = val_targets; v->y = val_labels; v->n = n_val;
+    if (f->have_val) {
+        NN__FORWARD(nn__check_set(fn, "validation", v));
+    }
+    return NN_OK;
+}
+
+/* ---- the course's regression precision: std(targets) / 250 */
+static void nn__fit_precision(struct nn__fit_run *f)
+{
+    const nn_trainer *tr = f->tr;
+    struct nn__fit *d = &f->d;
+    const float *targets = d->t;
+    size_t i, total;
+
+    d->precision = (float)tr->precision;
+    if (d->acc == NN_ACCURACY_REGRESSION && tr->precision == 0) {
+        double mean = 0, var = 0;
+        total = d->n * d->n_out;
+        for (i = 0; i < total; i++) mean += targets[i];
+        mean /= (double)total;
+        for (i = 0; i < total; i++)
+            var += (targets[i] - mean) * (targets[i] - mean);
+        d->precision = (float)(sqrt(var / (double)total) / 250.0);
+        if (!(d->precision > 0)) d->precision = 1e-7f;  /* constant targets */
+    }
+    f->v.precision = d->precision;
+}
+
+/* ---- everything the fit needs, allocated once */
+static int nn__fit_alloc(struct nn__fit_run *f, const char *fn)
+{
+    const nn_trainer *tr = f->tr;
+    size_t n = f->d.n, bs = f->bs, n_out = f->d.n_out;
+    int has_t = f->d.t != NULL, has_y = f->d.y != NULL;
+
+    f->perm = tr->shuffle ? nn__malloc(n * sizeof *f->perm) : NULL;
+    f->tb = tr->shuffle && has_t ? nn__malloc(bs * n_out * sizeof(float))
+                                 : NULL;
+    f->yb = tr->shuffle && has_y ? nn__malloc(bs * sizeof(int32_t)) : NULL;
+    f->ob = nn__malloc(bs * n_out * sizeof(float));
+    f->vb = f->have_val ? nn__malloc(NN__VAL_ROWS * n_out * sizeof(float))
+                        : NULL;
+    NN__CHECK((tr->shuffle && (f->perm == NULL ||
+                               (has_t && f->tb == NULL) ||
+                               (has_y && f->yb == NULL))) ||
+              f->ob == NULL || (f->have_val && f->vb == NULL),
+              NN_ERR_NOMEM, "%s: out of memory for a batch of %zu rows", fn,
+              bs);
+    /* the net's own scratch too, so no step of the fit allocates (and a
+       fit cannot run out of memory after it has changed the net) */
+    return nn__net_reserve(f->net, bs, fn);
+}
+
+static void nn__fit_free(struct nn__fit_run *f)
+{
+    nn__free(f->perm);
+    nn__free(f->tb);
+    nn__free(f->yb);
+    nn__free(f->ob);
+    nn__free(f->vb);
+}
+
+/* ---- the fit's first state: identity order, seeded rng, zeroed
+   metrics; the trainer is busy from here on */
+static void nn__fit_start(struct nn__fit_run *f)
+{
+    nn_trainer *tr = f->tr;
+    size_t i;
+    if (f->perm != NULL)
+        for (i = 0; i < f->d.n; i++) f->perm[i] = i;
+    nn__rng_seed(&f->rng, tr->seed);
+
+    for (i = 0; i <= NN_METRIC_STOPPED; i++) tr->m[i] = 0;
+    tr->m[NN_METRIC_VAL_LOSS] = NAN;
+    tr->m[NN_METRIC_VAL_ACCURACY] = NAN;
+    tr->m[NN_METRIC_STEPS_PER_EPOCH] = (double)f->steps;
+    tr->busy = 1;
+}
+
+/* Fisher-Yates over the row indices */
+static void nn__fit_shuffle(struct nn__fit_run *f)
+{
+    size_t i;
+    for (i = f->d.n - 1; i > 0; i--) {
+        size_t j = (size_t)nn__rng_below(&f->rng, (uint64_t)i + 1), t;
+        t = f->perm[i]; f->perm[i] = f->perm[j]; f->perm[j] = t;
+    }
+}
+
+/* ---- one step on rows r0 .. r0 + rows - 1 (in shuffled order when
+   shuffling): forward, backward, update.  *bt_out / *by_out are the
+   batch's targets or labels, *l its loss. */
+static int nn__fit_step(struct nn__fit_run *f, size_t r0, size_t rows,
+                        const float **bt_out, const int32_t **by_out,
+                        float *l)
+{
+    const struct nn__fit *d = &f->d;
+    nn_net *net = f->net;
+    const float *bt = d->t != NULL ? d->t + r0 * d->n_out : NULL;
+    const int32_t *by = d->y != NULL ? d->y + r0 : NULL;
+    float lr;
+    size_t i;
+    int st;
+
+    if (f->perm != NULL) {   /* gather the shuffled targets */
+        for (i = 0; i < rows; i++) {
+            size_t r = f->perm[r0 + i];
+            if (f->tb != NULL)
+                memcpy(f->tb + i * d->n_out, d->t + r * d->n_out,
+                       d->n_out * sizeof(float));
+            if (f->yb != NULL) f->yb[i] = d->y[r];
+        }
+        bt = f->tb;
+        by = f->yb;
+    }
+    *bt_out = bt;
+    *by_out = by;
+    /* the shuffled rows of x are gathered by the forward's own copy of
+       its input */
+    NN__FORWARD(f->perm != NULL
+                    ? nn__forward_rows(net, d->x, f->perm + r0, rows, f->ob,
+                                       "nn_forward")
+                    : nn_forward(net, d->x + r0 * d->n_in, rows, f->ob));
+    if (nn__optimizer_plain_sgd(f->tr->opt, &lr)) {
+        /* plain SGD: the update fused into the gradient product
+           (nn_backward_sgd), then counted as the optimizer's */
+        st = by != NULL ? nn_backward_labels_sgd(net, by, lr, l)
+                        : nn_backward_sgd(net, f->loss, bt, lr, l);
+        if (st == NN_OK) nn__optimizer_count_step(f->tr->opt);
+        return st;
+    }
+    st = by != NULL ? nn_backward_labels(net, by, l)
+                    : nn_backward(net, f->loss, bt, l);
+    if (st == NN_OK) st = nn_optimizer_step(f->tr->opt);
+    return st;
+}
+
+/* ---- one epoch: its steps, their metrics and callbacks, then the
+   validation set and the epoch's callback */
+static int nn__fit_epoch(struct nn__fit_run *f, size_t epoch)
+{
+    nn_trainer *tr = f->tr;
+    size_t n = f->d.n, bs = f->bs, hits = 0, units = 0, s;
+    double lsum = 0;
+    int st;
+
+    tr->m[NN_METRIC_EPOCH] = (double)epoch;
+    if (f->perm != NULL) nn__fit_shuffle(f);
+    for (s = 0; s < f->steps && !f->stopped; s++) {
+        size_t r0 = s * bs, rows = n - r0 < bs ? n - r0 : bs, u, h;
+        const float *bt;
+        const int32_t *by;
+        float l = 0;
+        st = nn__fit_step(f, r0, rows, &bt, &by, &l);
+        f->step++;
+        if (st != NN_OK) return nn__step_fail(st, epoch, s + 1);
+        h = nn__hits(f->d.acc, f->ob, bt, by, rows, f->d.n_out,
+                     f->d.precision, &u);
+        lsum += (double)l * (double)rows;
+        hits += h;
+        units += u;
+        tr->m[NN_METRIC_STEP] = (double)f->step;
+        if (tr->report_every != 0 && f->step % tr->report_every == 0) {
+            tr->m[NN_METRIC_LOSS] = (double)l;
+            tr->m[NN_METRIC_ACCURACY] = u ? (double)h / (double)u : NAN;
+            f->stopped = nn__callback(tr, NN_EVENT_STEP, f->t0);
+        }
+    }
+    tr->m[NN_METRIC_LOSS] = lsum / (double)(s * bs < n ? s * bs : n);
+    tr->m[NN_METRIC_ACCURACY] = units ? (double)hits / (double)units : NAN;
+    if (f->have_val) {
+        st = nn__evaluate(tr, &f->v, f->vb, f->loss,
+                          &tr->m[NN_METRIC_VAL_LOSS],
+                          &tr->m[NN_METRIC_VAL_ACCURACY]);
+        if (st != NN_OK) return nn__step_fail(st, epoch, s);
+    }
+    if (!f->stopped) f->stopped = nn__callback(tr, NN_EVENT_EPOCH, f->t0);
+    return NN_OK;
+}
+
+/* ---- publish the closing metrics: readable after the fit too, with or
+   without a callback */
+static void nn__fit_finish(struct nn__fit_run *f)
+{
+    nn_trainer *tr = f->tr;
+    double lr = 0;
+    float reg = 0;
+    tr->m[NN_METRIC_STOPPED] = f->stopped;
+    tr->m[NN_METRIC_SECONDS] = nn__seconds() - f->t0;
+    nn_optimizer_get(tr->opt, NN_OPT_CURRENT_LEARNING_RATE, &lr);
+    if (nn_net_regularization_loss(f->net, &reg) != NN_OK) reg = INFINITY;
+    tr->m[NN_METRIC_LEARNING_RATE] = lr;
+    tr->m[NN_METRIC_REG_LOSS] = (double)reg;
+}
+
+int nn_trainer_fit(nn_trainer *trainer, const float *x, const float *targets,
+                   const int32_t *labels, size_t n, const float *val_x,
+                   const float *val_targets, const int32_t *val_labels,
+                   size_t n_val)
+{
+    static const char fn[] = "nn_trainer_fit";
+    struct nn__fit_run f;
+    size_t epoch;
+    int st;
+
+    memset(&f, 0, sizeof f);
+    f.t0 = nn__seconds();
+    f.have_val = val_x != NULL && n_val > 0;
+    NN__FORWARD(nn__fit_check_args(trainer, x, targets, labels, n,
+                                   val_targets, val_labels, f.have_val, fn));
+    f.tr = trainer;
+    f.net = trainer->net;
+    NN__FORWARD(nn__fit_sets(&f, x, targets, labels, n, val_x, val_targets,
+                             val_labels, n_val, fn));
+    nn__fit_precision(&f);
+    f.bs = trainer->batch_size == 0 || trainer->batch_size > n
+               ? n : trainer->batch_size;
+    f.steps = (n + f.bs - 1) / f.bs;
+
+    st = nn__fit_alloc(&f, fn);
+    if (st == NN_OK) {
+        nn__fit_start(&f);
+        for (epoch = 1; epoch <= trainer->epochs && !f.stopped; epoch++) {
+            st = nn__fit_epoch(&f, epoch);
+            if (st != NN_OK) break;
+        }
+        if (st == NN_OK) nn__fit_finish(&f);
+    }
+    trainer->busy = 0;
+    nn__fit_free(&f);
+    return st;
+}

@@ -254,6 +254,42 @@ static void settle(void)
     nanosleep(&ts, NULL);
 }
 
+/* The inner repetitions of cap_loop so one capacity sample lasts ~20 ms. */
+static void cap_size(void)
+{
+    double c0;
+    cap_iters = 1;
+    c0 = bench_now();
+    cap_loop((void *)(intptr_t)0);
+    cap_iters = inner_for(bench_now() - c0);
+}
+
+/* run_modes' JSON line: each mode's median step, its ratio to one thread,
+   and the machine's parallel capacity over the r rounds. */
+static void print_modes(const struct workload *w, int adam,
+                        double t[M_N][64], double *cap, int r)
+{
+    size_t L = w->n_layers, B = w->batch, l;
+    double mn, med[M_N], p90, cmed;
+    int m;
+
+    bench_json_head("train_modes", 2);
+    printf(",\"workload\":\"%s\",\"batch\":%zu,\"optimizer\":\"%s\","
+           "\"layers\":\"", w->name, B, adam ? "adam" : "sgd_fused");
+    for (l = 0; l <= L; l++) printf("%zu%s", w->sizes[l], l < L ? "-" : "");
+    printf("\"");
+    for (m = 0; m < M_N; m++) {
+        bench_stats(t[m], r, &mn, &med[m], &p90);
+        printf(",\"%s_median_s\":%.6g", mode_names[m], med[m]);
+    }
+    for (m = 1; m < M_N; m++)
+        printf(",\"%s_ratio\":%.3f", mode_names[m], med[m] / med[M_ONE]);
+    bench_stats(cap, r, &mn, &cmed, &p90);
+    printf(",\"capacity_2_sgemm\":%.3f,\"capacity_min\":%.3f,"
+           "\"capacity_p90\":%.3f,\"reps\":%d}\n", cmed, mn, p90, r);
+    fflush(stdout);
+}
+
 /* One training step as nn_trainer_fit makes it with plain SGD: forward,
    then the backward with the update fused (every part split under
    replicas); and with Adam: forward, backward, nn_optimizer_step. */
@@ -264,7 +300,7 @@ static void run_modes(const struct workload *w, int reps, int adam)
     nn_net *net;
     nn_optimizer *opt = NULL;
     float *x;
-    double t[M_N][64], cap[64], mn, med[M_N], p90, cmed, t0, one;
+    double t[M_N][64], cap[64], t0, one;
     int r, m, j, inner[M_N];
 
     for (l = 0; l < L; l++)
@@ -300,14 +336,7 @@ static void run_modes(const struct workload *w, int reps, int adam)
         one = bench_now() - t0;
         inner[m] = inner_for(one);
     }
-    {
-        double c0;
-        cap_iters = 1;
-        c0 = bench_now();
-        cap_loop((void *)(intptr_t)0);
-        one = bench_now() - c0;
-        cap_iters = inner_for(one);
-    }
+    cap_size();
     for (r = 0; r < reps && r < 64; r++) {
         for (m = 0; m < M_N; m++) {
             mode_set(m);
@@ -321,21 +350,7 @@ static void run_modes(const struct workload *w, int reps, int adam)
         settle();
         cap[r] = cap_sample();
     }
-    bench_json_head("train_modes", 2);
-    printf(",\"workload\":\"%s\",\"batch\":%zu,\"optimizer\":\"%s\","
-           "\"layers\":\"", w->name, B, adam ? "adam" : "sgd_fused");
-    for (l = 0; l <= L; l++) printf("%zu%s", w->sizes[l], l < L ? "-" : "");
-    printf("\"");
-    for (m = 0; m < M_N; m++) {
-        bench_stats(t[m], r, &mn, &med[m], &p90);
-        printf(",\"%s_median_s\":%.6g", mode_names[m], med[m]);
-    }
-    for (m = 1; m < M_N; m++)
-        printf(",\"%s_ratio\":%.3f", mode_names[m], med[m] / med[M_ONE]);
-    bench_stats(cap, r, &mn, &cmed, &p90);
-    printf(",\"capacity_2_sgemm\":%.3f,\"capacity_min\":%.3f,"
-           "\"capacity_p90\":%.3f,\"reps\":%d}\n", cmed, mn, p90, r);
-    fflush(stdout);
+    print_modes(w, adam, t, cap, r);
     mode_set(M_AUTO2);
     nn_optimizer_destroy(opt);
     nn_net_destroy(net);

@@ -52,119 +52,188 @@ static int inner_for(double one)
     return n;
 }
 
-static void run(const struct workload *w, int threads, int reps)
+/* One workload's buffers: the network and its batch, and the GEMM floor's
+   own activations, gradients and weights per layer. */
+struct train_bufs {
+    const struct workload *w;
+    size_t L, B;
+    nn_net *net;
+    float *x, *out;
+    int32_t *labels;
+    float *buf[MAXL + 1], *grad[MAXL + 1], *wt[MAXL], *dw[MAXL];
+    /* floor_acc's outputs: the products accumulate (beta = 1) into blocks
+       no later product reads, so values grow only linearly */
+    float *acc[MAXL + 1], *gacc[MAXL + 1], *dwacc[MAXL];
+};
+
+/* The floor's buffers: activations and gradients per layer, weights and
+   their gradients per layer pair; exits on out of memory. */
+static void floor_bufs_alloc(struct train_bufs *b)
+{
+    const size_t *s = b->w->sizes;
+    size_t l, B = b->B;
+
+    for (l = 0; l <= b->L; l++) {
+        b->buf[l] = malloc(sizeof(float) * B * s[l]);
+        b->grad[l] = malloc(sizeof(float) * B * s[l]);
+        b->acc[l] = calloc(B * s[l], sizeof(float));
+        b->gacc[l] = calloc(B * s[l], sizeof(float));
+        if (!b->buf[l] || !b->grad[l] || !b->acc[l] || !b->gacc[l]) exit(2);
+        bench_fill(b->buf[l], B * s[l], 4 + (unsigned)l);
+        bench_fill(b->grad[l], B * s[l], 9 + (unsigned)l);
+    }
+    for (l = 0; l < b->L; l++) {
+        b->wt[l] = malloc(sizeof(float) * s[l] * s[l + 1]);
+        b->dw[l] = malloc(sizeof(float) * s[l] * s[l + 1]);
+        b->dwacc[l] = calloc(s[l] * s[l + 1], sizeof(float));
+        if (!b->wt[l] || !b->dw[l] || !b->dwacc[l]) exit(2);
+        bench_fill(b->wt[l], s[l] * s[l + 1], 20 + (unsigned)l);
+    }
+}
+
+/* The network (ReLU layers, softmax last), its input batch and labels, and
+   the floor's buffers for workload w; exits on any failure. */
+static void train_bufs_alloc(struct train_bufs *b, const struct workload *w)
 {
     size_t L = w->n_layers, B = w->batch, i, l;
     size_t n_in = w->sizes[0], n_out = w->sizes[L];
     int32_t acts[MAXL];
-    float *x, *out, *buf[MAXL + 1], *grad[MAXL + 1], *wt[MAXL], *dw[MAXL],
-        *acc[MAXL + 1], *gacc[MAXL + 1], *dwacc[MAXL];
-    int32_t *labels;
-    nn_net *net;
-    double ts[64], tf[64], tu[64], ta[64], smin, smed, sp90, fmin, fmed,
-        fp90, t0, one, umin, umed, up90, amin, amed, ap90;
-    int r, inner, j;
 
+    b->w = w;
+    b->L = L;
+    b->B = B;
     for (l = 0; l < L; l++)
         acts[l] = l + 1 < L ? NN_ACT_RELU : NN_ACT_SOFTMAX;
-    CHECK(nn_net_create(&net, L, w->sizes, acts, 1));
-    x = malloc(sizeof(float) * B * n_in);
-    out = malloc(sizeof(float) * B * n_out);
-    labels = malloc(sizeof(int32_t) * B);
-    if (!x || !out || !labels) exit(2);
-    bench_fill(x, B * n_in, 3);
-    for (i = 0; i < B; i++) labels[i] = (int32_t)(i % n_out);
+    CHECK(nn_net_create(&b->net, L, w->sizes, acts, 1));
+    b->x = malloc(sizeof(float) * B * n_in);
+    b->out = malloc(sizeof(float) * B * n_out);
+    b->labels = malloc(sizeof(int32_t) * B);
+    if (!b->x || !b->out || !b->labels) exit(2);
+    bench_fill(b->x, B * n_in, 3);
+    for (i = 0; i < B; i++) b->labels[i] = (int32_t)(i % n_out);
+    floor_bufs_alloc(b);
+}
 
-    /* the floor's own buffers: activations and gradients per layer */
-    for (l = 0; l <= L; l++) {
-        buf[l] = malloc(sizeof(float) * B * w->sizes[l]);
-        grad[l] = malloc(sizeof(float) * B * w->sizes[l]);
-        /* floor_acc's outputs: the products accumulate (beta = 1) into
-           blocks no later product reads, so values grow only linearly */
-        acc[l] = calloc(B * w->sizes[l], sizeof(float));
-        gacc[l] = calloc(B * w->sizes[l], sizeof(float));
-        if (!buf[l] || !grad[l] || !acc[l] || !gacc[l]) exit(2);
-        bench_fill(buf[l], B * w->sizes[l], 4 + (unsigned)l);
-        bench_fill(grad[l], B * w->sizes[l], 9 + (unsigned)l);
+static void train_bufs_free(struct train_bufs *b)
+{
+    size_t l;
+    for (l = 0; l <= b->L; l++) {
+        free(b->buf[l]);
+        free(b->grad[l]);
+        free(b->acc[l]);
+        free(b->gacc[l]);
     }
-    for (l = 0; l < L; l++) {
-        wt[l] = malloc(sizeof(float) * w->sizes[l] * w->sizes[l + 1]);
-        dw[l] = malloc(sizeof(float) * w->sizes[l] * w->sizes[l + 1]);
-        dwacc[l] = calloc(w->sizes[l] * w->sizes[l + 1], sizeof(float));
-        if (!wt[l] || !dw[l] || !dwacc[l]) exit(2);
-        bench_fill(wt[l], w->sizes[l] * w->sizes[l + 1], 20 + (unsigned)l);
+    for (l = 0; l < b->L; l++) {
+        free(b->wt[l]);
+        free(b->dw[l]);
+        free(b->dwacc[l]);
     }
+    free(b->x);
+    free(b->out);
+    free(b->labels);
+    nn_net_destroy(b->net);
+}
 
-#define STEP()                                                            \
-    do {                                                                  \
-        CHECK(nn_forward(net, x, B, out));                                \
-        CHECK(nn_backward_labels(net, labels, NULL));                     \
-        CHECK(nn_sgd_step(net, 1e-4f));                                   \
-    } while (0)
+/* One training step: forward, backward, SGD update. */
+static inline void step(const struct train_bufs *b)
+{
+    CHECK(nn_forward(b->net, b->x, b->B, b->out));
+    CHECK(nn_backward_labels(b->net, b->labels, NULL));
+    CHECK(nn_sgd_step(b->net, 1e-4f));
+}
 
-/* the same step through nn_backward_labels_sgd (update fused into the
-   gradient product) */
-#define STEP_FUSED()                                                      \
-    do {                                                                  \
-        CHECK(nn_forward(net, x, B, out));                                \
-        CHECK(nn_backward_labels_sgd(net, labels, 1e-4f, NULL));          \
-    } while (0)
+/* The same step through nn_backward_labels_sgd (update fused into the
+   gradient product). */
+static inline void step_fused(const struct train_bufs *b)
+{
+    CHECK(nn_forward(b->net, b->x, b->B, b->out));
+    CHECK(nn_backward_labels_sgd(b->net, b->labels, 1e-4f, NULL));
+}
 
-#define FLOOR(beta_)                                                      \
-    do {                                                                  \
-        size_t q;                                                         \
-        for (q = 0; q < L; q++) {                                         \
-            int k_ = (int)w->sizes[q], n_ = (int)w->sizes[q + 1];         \
-            /* Z <- X W: M = batch, N = n_out, K = n_in */                 \
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)B, \
-                        n_, k_, 1.0f, buf[q], k_, wt[q], n_, (beta_),     \
-                        (beta_) != 0.0f ? acc[q + 1] : buf[q + 1], n_);   \
-        }                                                                 \
-        for (q = L; q-- > 0;) {                                           \
-            int k_ = (int)w->sizes[q], n_ = (int)w->sizes[q + 1];         \
-            /* dW <- X^T dZ: M = n_in, N = n_out, K = batch */             \
-            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, k_, n_,  \
-                        (int)B, 1.0f, buf[q], k_, grad[q + 1], n_,        \
-                        (beta_), (beta_) != 0.0f ? dwacc[q] : dw[q], n_); \
-            if (q > 0)                                                    \
-                /* dX <- dZ W^T: M = batch, N = n_in, K = n_out */         \
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans,      \
-                            (int)B, k_, n_, 1.0f, grad[q + 1], n_, wt[q], \
-                            n_, (beta_),                                  \
-                            (beta_) != 0.0f ? gacc[q] : grad[q], k_);     \
-        }                                                                 \
-    } while (0)
+/* The GEMM floor: the step's products alone, into the floor's own buffers
+   (beta = 0) or accumulated into the acc blocks (beta = 1). */
+static inline void gemm_floor(const struct train_bufs *b, float beta)
+{
+    const size_t *s = b->w->sizes;
+    int B = (int)b->B;
+    size_t q;
+    for (q = 0; q < b->L; q++) {
+        int k_ = (int)s[q], n_ = (int)s[q + 1];
+        /* Z <- X W: M = batch, N = n_out, K = n_in */
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, n_, k_,
+                    1.0f, b->buf[q], k_, b->wt[q], n_, beta,
+                    beta != 0.0f ? b->acc[q + 1] : b->buf[q + 1], n_);
+    }
+    for (q = b->L; q-- > 0;) {
+        int k_ = (int)s[q], n_ = (int)s[q + 1];
+        /* dW <- X^T dZ: M = n_in, N = n_out, K = batch */
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, k_, n_, B, 1.0f,
+                    b->buf[q], k_, b->grad[q + 1], n_, beta,
+                    beta != 0.0f ? b->dwacc[q] : b->dw[q], n_);
+        if (q > 0)
+            /* dX <- dZ W^T: M = batch, N = n_in, K = n_out */
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, k_, n_,
+                        1.0f, b->grad[q + 1], n_, b->wt[q], n_, beta,
+                        beta != 0.0f ? b->gacc[q] : b->grad[q], k_);
+    }
+}
 
-    /* warm-up (scratch grows, threads start), then size the inner loops */
-    STEP(); STEP();
-    STEP_FUSED(); STEP_FUSED();
-    FLOOR(0.0f); FLOOR(0.0f);
-    FLOOR(1.0f); FLOOR(1.0f);
+/* Per-sample seconds of each timed phase over the rounds. */
+struct train_times {
+    double ts[64], tf[64], ta[64], tu[64];   /* step, floor, acc, fused */
+    int r, inner;
+};
+
+/* Warm up (scratch grows, threads start), size the inner loops from one
+   step, then time step, floor, floor_acc and fused step interleaved in
+   rounds so drift hits all alike. */
+static void measure(const struct train_bufs *b, int reps,
+                    struct train_times *t)
+{
+    double t0;
+    int r, j, inner;
+
+    step(b); step(b);
+    step_fused(b); step_fused(b);
+    gemm_floor(b, 0.0f); gemm_floor(b, 0.0f);
+    gemm_floor(b, 1.0f); gemm_floor(b, 1.0f);
     t0 = bench_now();
-    STEP();
-    one = bench_now() - t0;
-    inner = inner_for(one);
-    /* interleave step and floor samples so drift hits both alike */
+    step(b);
+    inner = inner_for(bench_now() - t0);
     for (r = 0; r < reps && r < 64; r++) {
         t0 = bench_now();
-        for (j = 0; j < inner; j++) STEP();
-        ts[r] = (bench_now() - t0) / inner;
+        for (j = 0; j < inner; j++) step(b);
+        t->ts[r] = (bench_now() - t0) / inner;
         t0 = bench_now();
-        for (j = 0; j < inner; j++) FLOOR(0.0f);
-        tf[r] = (bench_now() - t0) / inner;
+        for (j = 0; j < inner; j++) gemm_floor(b, 0.0f);
+        t->tf[r] = (bench_now() - t0) / inner;
         t0 = bench_now();
-        for (j = 0; j < inner; j++) FLOOR(1.0f);
-        ta[r] = (bench_now() - t0) / inner;
+        for (j = 0; j < inner; j++) gemm_floor(b, 1.0f);
+        t->ta[r] = (bench_now() - t0) / inner;
         t0 = bench_now();
-        for (j = 0; j < inner; j++) STEP_FUSED();
-        tu[r] = (bench_now() - t0) / inner;
+        for (j = 0; j < inner; j++) step_fused(b);
+        t->tu[r] = (bench_now() - t0) / inner;
     }
-    bench_stats(ts, r, &smin, &smed, &sp90);
-    bench_stats(tf, r, &fmin, &fmed, &fp90);
-    bench_stats(tu, r, &umin, &umed, &up90);
-    bench_stats(ta, r, &amin, &amed, &ap90);
+    t->r = r;
+    t->inner = inner;
+}
+
+/* run's JSON line: min/median/p90 of each phase (bench_stats sorts the
+   samples in place) and their ratios. */
+static void print_train(const struct workload *w, int threads,
+                        struct train_times *t)
+{
+    size_t L = w->n_layers, l;
+    double smin, smed, sp90, fmin, fmed, fp90, umin, umed, up90, amin, amed,
+        ap90;
+
+    bench_stats(t->ts, t->r, &smin, &smed, &sp90);
+    bench_stats(t->tf, t->r, &fmin, &fmed, &fp90);
+    bench_stats(t->tu, t->r, &umin, &umed, &up90);
+    bench_stats(t->ta, t->r, &amin, &amed, &ap90);
     bench_json_head("train", threads);
-    printf(",\"workload\":\"%s\",\"batch\":%zu,\"layers\":\"", w->name, B);
+    printf(",\"workload\":\"%s\",\"batch\":%zu,\"layers\":\"", w->name,
+           w->batch);
     for (l = 0; l <= L; l++) printf("%zu%s", w->sizes[l], l < L ? "-" : "");
     printf("\",\"step_min_s\":%.6g,\"step_median_s\":%.6g,"
            "\"step_p90_s\":%.6g,\"floor_min_s\":%.6g,\"floor_median_s\":"
@@ -177,23 +246,20 @@ static void run(const struct workload *w, int threads, int reps)
            "\"elementwise_share_acc\":%.3f,\"reps\":%d,\"inner\":%d}\n",
            smin, smed, sp90, fmin, fmed, fp90, smed / fmed, smin / fmin,
            1.0 - fmed / smed, umin, umed, up90, umed / fmed, amin, amed,
-           ap90, smed / amed, umed / amed, 1.0 - amed / smed, r, inner);
+           ap90, smed / amed, umed / amed, 1.0 - amed / smed, t->r,
+           t->inner);
     fflush(stdout);
-    for (l = 0; l <= L; l++) {
-        free(buf[l]);
-        free(grad[l]);
-        free(acc[l]);
-        free(gacc[l]);
-    }
-    for (l = 0; l < L; l++) {
-        free(wt[l]);
-        free(dw[l]);
-        free(dwacc[l]);
-    }
-    free(x);
-    free(out);
-    free(labels);
-    nn_net_destroy(net);
+}
+
+static void run(const struct workload *w, int threads, int reps)
+{
+    struct train_bufs b;
+    struct train_times t;
+
+    train_bufs_alloc(&b, w);
+    measure(&b, reps, &t);
+    print_train(w, threads, &t);
+    train_bufs_free(&b);
 }
 
 /*====== --modes: the ways of using 2 cores, interleaved in rounds ======*/

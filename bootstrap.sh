@@ -40,10 +40,10 @@ libprotobuf-c-dev protobuf-c-compiler libdeflate-dev"
 # sanitizers/fuzzing, valgrind and the ABI tools; ONNX's checker and
 # Node.js with npm (the Node binding and ONNX Runtime tests: npm ci
 # installs koffi and onnxruntime-node into bindings/node/node_modules);
-# Open MPI for libnnfs_mpi and its mpirun tests.
+# Open MPI (and mpi4py) for libnnfs_mpi and its mpirun tests.
 PKGS_TEST="python3 python3-numpy python3-matplotlib python3-torch \
 dataset-fashion-mnist clang libclang-rt-14-dev valgrind abigail-tools \
-binutils python3-onnx nodejs npm openmpi-bin libopenmpi-dev"
+binutils python3-onnx nodejs npm openmpi-bin libopenmpi-dev python3-mpi4py"
 
 install_missing() {
     missing=""

@@ -45,6 +45,21 @@ _Static_assert(sizeof nn__setting_names / sizeof *nn__setting_names ==
                    NN__N_OPT_SETTING,
                "nn__setting_names: one name per NN_OPT_* setting");
 
+/* A fresh optimizer's settings, the NNFS course's defaults, and its tag
+   (nn_optimizer_create, and the scratch copies a checkpoint load
+   validates with). */
+static void nn__opt_defaults(nn_optimizer *o, int32_t kind)
+{
+    memset(o, 0, sizeof *o);
+    o->tag = NN__TAG_OPTIMIZER;   /* a scratch copy nn_optimizer_set takes */
+    o->kind = kind;
+    o->lr = kind == NN_OPT_SGD || kind == NN_OPT_ADAGRAD ? 1.0 : 0.001;
+    o->epsilon = 1e-7;
+    o->rho = 0.9;
+    o->beta1 = 0.9;
+    o->beta2 = 0.999;
+}
+
 int nn_optimizer_create(nn_optimizer **out, nn_net *net, int32_t kind)
 {
     static const char fn[] = "nn_optimizer_create";
@@ -59,14 +74,8 @@ int nn_optimizer_create(nn_optimizer **out, nn_net *net, int32_t kind)
     n = net->n_params;
     o = nn__calloc(1, sizeof *o);
     if (o == NULL) goto nomem;
-    o->tag = NN__TAG_OPTIMIZER;
+    nn__opt_defaults(o, kind);
     o->net = net;
-    o->kind = kind;
-    o->lr = kind == NN_OPT_SGD || kind == NN_OPT_ADAGRAD ? 1.0 : 0.001;
-    o->epsilon = 1e-7;
-    o->rho = 0.9;
-    o->beta1 = 0.9;
-    o->beta2 = 0.999;
     o->s1 = nn__calloc(n, sizeof(float));
     o->b1 = nn__calloc(net->n_layers, sizeof(double));
     o->b2 = nn__calloc(net->n_layers, sizeof(double));
@@ -469,17 +478,6 @@ void nn__optimizer_count_step(nn_optimizer *opt)
 
 /*====== Checkpoint support (io.c) ======*/
 
-static void nn__opt_defaults(nn_optimizer *o, int32_t kind)
-{
-    memset(o, 0, sizeof *o);
-    o->tag = NN__TAG_OPTIMIZER;   /* a scratch copy nn_optimizer_set takes */
-    o->kind = kind;
-    o->lr = kind == NN_OPT_SGD || kind == NN_OPT_ADAGRAD ? 1.0 : 0.001;
-    o->epsilon = 1e-7;
-    o->rho = 0.9;
-    o->beta1 = 0.9;
-    o->beta2 = 0.999;
-}
 
 static double *nn__opt_field(nn_optimizer *o, int setting)
 {

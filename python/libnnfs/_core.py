@@ -757,16 +757,21 @@ class Net(_Handle):
                 else self._layer(layer, "init: layer")
             _check(_lib.nn_net_init(self.handle, li, code, g, _u64(seed)))
 
-    def get_weights(self, layer):
-        """(weights [n_in, n_out], biases [n_out]) of a layer, as copies."""
+    def _layer_pair(self, layer, getter):
+        """A layer's [n_in, n_out] and [n_out] arrays from getter
+        (nn_net_get_params or nn_net_get_grads), as new arrays."""
         with self._hold():
             i = self._layer(layer)
             h = self.handle
             w = np.empty((_lib.nn_net_layer_inputs(h, i),
                           _lib.nn_net_layer_outputs(h, i)), dtype=np.float32)
             b = np.empty(w.shape[1], dtype=np.float32)
-            _check(_lib.nn_net_get_params(h, i, _ptr(w), _ptr(b)))
+            _check(getter(h, i, _ptr(w), _ptr(b)))
             return w, b
+
+    def get_weights(self, layer):
+        """(weights [n_in, n_out], biases [n_out]) of a layer, as copies."""
+        return self._layer_pair(layer, _lib.nn_net_get_params)
 
     def set_weights(self, layer, weights=None, biases=None):
         with self._hold():
@@ -788,14 +793,7 @@ class Net(_Handle):
 
     def grads(self, layer):
         """(dweights, dbiases) of the last backward for a layer."""
-        with self._hold():
-            i = self._layer(layer)
-            h = self.handle
-            w = np.empty((_lib.nn_net_layer_inputs(h, i),
-                          _lib.nn_net_layer_outputs(h, i)), dtype=np.float32)
-            b = np.empty(w.shape[1], dtype=np.float32)
-            _check(_lib.nn_net_get_grads(h, i, _ptr(w), _ptr(b)))
-            return w, b
+        return self._layer_pair(layer, _lib.nn_net_get_grads)
 
     def get_grad_block(self):
         """All gradients of the last backward as one float32 vector of

@@ -2378,3 +2378,44 @@ NN_TEST(io_load_tty_no_ctty)
     printf("  note: no TIOCGPTN on this system; case skipped\n");
 #endif
 }
+
+NN_TEST(error_wrap_keeps_the_message_whole)
+{
+    /* nn__fail_wrap: the prefix goes before the callee's message, the
+       callee's "name: " is dropped when asked, and the message is cut only
+       where the thread's buffer ends (the callers used to copy it through
+       400- and 512-byte buffers first). */
+    char want[1500];
+    size_t n;
+    memset(want, 'x', 1200);
+    want[1200] = '\0';
+    (void)nn__fail(NN_ERR_IO, "callee: %s", want);
+    NNT_EQ_INT(nn__fail_wrap(NN_ERR_FORMAT, "callee", "outer %d: ", 7),
+               NN_ERR_FORMAT);
+    n = strlen(nn_last_error());
+    NNT_EQ_SIZE(n, strlen("outer 7: ") + 1200);
+    NNT_TRUE(strncmp(nn_last_error(), "outer 7: xxx", 12) == 0);
+    NNT_TRUE(nn_last_error()[n - 1] == 'x');
+    /* without strip_fn (or when the name differs) the text stays as is */
+    (void)nn__fail(NN_ERR_IO, "callee: reason");
+    (void)nn__fail_wrap(NN_ERR_IO, NULL, "a: ");
+    NNT_EQ_STR(nn_last_error(), "a: callee: reason");
+    (void)nn__fail(NN_ERR_IO, "callee: reason");
+    (void)nn__fail_wrap(NN_ERR_IO, "other", "a: ");
+    NNT_EQ_STR(nn_last_error(), "a: callee: reason");
+    /* a message that fills the buffer is cut at its end, marked "..." */
+    {
+        size_t big = 3 * 4096;
+        char *s = malloc(big + 1);
+        NNT_TRUE(s != NULL);
+        memset(s, 'y', big);
+        s[big] = '\0';
+        (void)nn__fail(NN_ERR_IO, "%s", s);
+        (void)nn__fail_wrap(NN_ERR_IO, NULL, "prefix: ");
+        n = strlen(nn_last_error());
+        NNT_TRUE(n < big);
+        NNT_TRUE(strncmp(nn_last_error(), "prefix: yyy", 11) == 0);
+        NNT_EQ_STR(nn_last_error() + n - 3, "...");
+        free(s);
+    }
+}

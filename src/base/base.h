@@ -62,6 +62,11 @@ _Static_assert(NN_TRAIN_VAL_X_COLS == NN__N_TRAIN_SETTING - 1,
 /* Format a message into this thread's error buffer and return status.
    Never allocates, so it works when memory is exhausted. */
 int nn__fail(int status, const char *fmt, ...) NN__PRINTF(2, 3);
+/* Put a prefix (fmt, ...) before the message a failed callee left, first
+   removing the callee's own "strip_fn: " (strip_fn may be NULL): the
+   message is kept whole, up to the buffer's end.  Returns status. */
+int nn__fail_wrap(int status, const char *strip_fn, const char *fmt, ...)
+    NN__PRINTF(3, 4);
 
 /* One-line exits in the zstd RETURN_ERROR_IF style.  The message should
    name the public function, the argument and the numbers. */

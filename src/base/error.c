@@ -63,6 +63,37 @@ int nn__fail(int status, const char *fmt, ...)
     return status;
 }
 
+int nn__fail_wrap(int status, const char *strip_fn, const char *fmt, ...)
+{
+    char pre[512];
+    const char *inner = nn__errbuf;
+    size_t plen, ilen, cap = sizeof nn__errbuf - 1;
+    va_list ap;
+    int n, cut;
+
+    /* the failed callee's message, less its own "name: " */
+    if (strip_fn != NULL) {
+        size_t fl = strlen(strip_fn);
+        if (strncmp(inner, strip_fn, fl) == 0 &&
+            strncmp(inner + fl, ": ", 2) == 0)
+            inner += fl + 2;
+    }
+    va_start(ap, fmt);
+    n = vsnprintf(pre, sizeof pre, fmt, ap);
+    va_end(ap);
+    plen = n < 0 ? 0 : (size_t)n < sizeof pre ? (size_t)n : sizeof pre - 1;
+    /* shift the message right in place, then put the prefix before it:
+       no copy buffer, so it is cut only where the whole buffer ends */
+    ilen = strlen(inner);
+    cut = plen + ilen > cap;
+    if (cut) ilen = cap - plen;
+    memmove(nn__errbuf + plen, inner, ilen);
+    memcpy(nn__errbuf, pre, plen);
+    nn__errbuf[plen + ilen] = '\0';
+    if (cut) memcpy(nn__errbuf + cap - 3, "...", 4);
+    return status;
+}
+
 /*====== Handle tags ======*/
 
 static const struct {

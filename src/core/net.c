@@ -1136,15 +1136,9 @@ static int nn__backward_sgd(nn_net *net, int32_t loss, const float *targets,
         /* the fused path was not provable (or a penalty is set): the
            gradients were stored; step with them */
         st = nn_sgd_step(net, learning_rate);
-        if (st != NN_OK) {
-            /* rename the message's function (the buffer is reused) */
-            static const char pre[] = "nn_sgd_step: ";
-            char msg[400];
-            const char *m = nn_last_error();
-            if (strncmp(m, pre, sizeof pre - 1) == 0) m += sizeof pre - 1;
-            snprintf(msg, sizeof msg, "%s", m);
-            return nn__fail(st, "%s (as nn_sgd_step): %s", fn, msg);
-        }
+        if (st != NN_OK)   /* the message renamed to this function */
+            return nn__fail_wrap(st, "nn_sgd_step", "%s (as nn_sgd_step): ",
+                                 fn);
         net->has_grads = 0;
     }
     if (loss_out != NULL) *loss_out = value;

@@ -417,17 +417,10 @@ static int nn__parse_layr_limits(struct nn__span s, struct nn__shape *shape,
                                  const char *fn)
 {
     size_t i, n = shape->n_layers, total = 0;
-    char inner[512];
 
-    if (nn__net_check_shape(n, shape->sizes, shape->acts, fn) != NN_OK) {
-        const char *m = nn_last_error();
-        size_t fl = strlen(fn);
-        if (strncmp(m, fn, fl) == 0 && strncmp(m + fl, ": ", 2) == 0)
-            m += fl + 2;
-        snprintf(inner, sizeof inner, "%s", m);
-        return nn__fail(NN_ERR_FORMAT, "%s: LAYR layer table at offset "
-                        "%zu: %s", fn, s.off, inner);
-    }
+    if (nn__net_check_shape(n, shape->sizes, shape->acts, fn) != NN_OK)
+        return nn__fail_wrap(NN_ERR_FORMAT, fn, "%s: LAYR layer table at "
+                             "offset %zu: ", fn, s.off);
     for (i = 0; i < n; i++) {
         size_t w;
         if (!nn__mul_ok(shape->sizes[i], shape->sizes[i + 1], &w) ||

@@ -506,7 +506,6 @@ void nn__optimizer_export(const nn_optimizer *opt, struct nn__opt_state *st)
 int nn__optimizer_check(const struct nn__opt_state *st, const char *fn)
 {
     nn_optimizer tmp, def;
-    char msg[256];
     int i;
 
     NN__CHECK(st->kind < 0 || st->kind >= NN__N_OPT, NN_ERR_FORMAT,
@@ -525,11 +524,9 @@ int nn__optimizer_check(const struct nn__opt_state *st, const char *fn)
                       nn__setting_names[i], v, nn__opt_names[st->kind], d);
             continue;
         }
-        if (nn_optimizer_set(&tmp, i, v) != NN_OK) {
-            snprintf(msg, sizeof msg, "%s", nn_last_error());
-            return nn__fail(NN_ERR_FORMAT, "%s: invalid optimizer state: %s",
-                            fn, msg);
-        }
+        if (nn_optimizer_set(&tmp, i, v) != NN_OK)
+            return nn__fail_wrap(NN_ERR_FORMAT, NULL,
+                                 "%s: invalid optimizer state: ", fn);
     }
     NN__CHECK(st->iterations > 9000000000000000ull, NN_ERR_FORMAT,
               "%s: optimizer iterations %llu is over 9e15", fn,

@@ -323,10 +323,8 @@ static int nn__evaluate(nn_trainer *tr, const struct nn__fit *d, float *buf,
 /* Restate the failure of a step with its position in the fit. */
 static int nn__step_fail(int st, size_t epoch, size_t step)
 {
-    char msg[512];
-    snprintf(msg, sizeof msg, "%s", nn_last_error());
-    return nn__fail(st, "nn_trainer_fit: epoch %zu, step %zu: %s", epoch,
-                    step, msg);
+    return nn__fail_wrap(st, NULL, "nn_trainer_fit: epoch %zu, step %zu: ",
+                         epoch, step);
 }
 
 static int nn__callback(nn_trainer *tr, int32_t event, double t0)

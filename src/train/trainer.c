@@ -327,15 +327,22 @@ static int nn__step_fail(int st, size_t epoch, size_t step)
                          epoch, step);
 }
 
-static int nn__callback(nn_trainer *tr, int32_t event, double t0)
+/* The metrics read from the optimizer and the net: the current learning
+   rate and the regularization loss (+inf when it overflows float). */
+static void nn__publish_rates(nn_trainer *tr)
 {
     double lr = 0;
     float reg = 0;
-    if (tr->fn == NULL) return 0;
     nn_optimizer_get(tr->opt, NN_OPT_CURRENT_LEARNING_RATE, &lr);
     if (nn_net_regularization_loss(tr->net, &reg) != NN_OK) reg = INFINITY;
     tr->m[NN_METRIC_LEARNING_RATE] = lr;
     tr->m[NN_METRIC_REG_LOSS] = (double)reg;
+}
+
+static int nn__callback(nn_trainer *tr, int32_t event, double t0)
+{
+    if (tr->fn == NULL) return 0;
+    nn__publish_rates(tr);
     tr->m[NN_METRIC_SECONDS] = nn__seconds() - t0;
     return tr->fn(tr->user, tr, event) != 0;
 }
@@ -603,14 +610,9 @@ static int nn__fit_epoch(struct nn__fit_run *f, size_t epoch)
 static void nn__fit_finish(struct nn__fit_run *f)
 {
     nn_trainer *tr = f->tr;
-    double lr = 0;
-    float reg = 0;
     tr->m[NN_METRIC_STOPPED] = f->stopped;
     tr->m[NN_METRIC_SECONDS] = nn__seconds() - f->t0;
-    nn_optimizer_get(tr->opt, NN_OPT_CURRENT_LEARNING_RATE, &lr);
-    if (nn_net_regularization_loss(f->net, &reg) != NN_OK) reg = INFINITY;
-    tr->m[NN_METRIC_LEARNING_RATE] = lr;
-    tr->m[NN_METRIC_REG_LOSS] = (double)reg;
+    nn__publish_rates(tr);
 }
 
 int nn_trainer_fit(nn_trainer *trainer, const float *x, const float *targets,

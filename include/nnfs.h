@@ -716,6 +716,14 @@ enum {
                           NN_ERR_SHAPE before anything is read, instead of
                           reading past the end of a narrower buffer.  At
                           most NN_MAX_WIDTH.  Since 0.2.
+     NN_TRAIN_FIRST_EPOCH the number of this fit's first epoch (default 1;
+                          the fit runs NN_TRAIN_EPOCHS epochs from it).
+                          Epoch e's shuffled order is drawn from (seed, e)
+                          alone, so a fit resumed from a checkpoint taken
+                          after epoch k, with NN_TRAIN_FIRST_EPOCH k + 1,
+                          draws the orders an uninterrupted fit draws and
+                          ends with its parameters.  NN_METRIC_EPOCH counts
+                          from it.  Since 0.2.
    Integer settings (all but NN_TRAIN_PRECISION, which is in [0, FLT_MAX])
    must be whole numbers in [0, 9e15], the range a double holds exactly;
    NaN or infinity is NN_ERR_NONFINITE, anything else out of range
@@ -730,7 +738,8 @@ enum {
     NN_TRAIN_PRECISION = 6,
     NN_TRAIN_REPORT_EVERY = 7,
     NN_TRAIN_X_COLS = 8,
-    NN_TRAIN_VAL_X_COLS = 9
+    NN_TRAIN_VAL_X_COLS = 9,
+    NN_TRAIN_FIRST_EPOCH = 10
 };
 
 /* Metrics (append only), read with nn_trainer_metric during a callback or
@@ -830,6 +839,57 @@ NN_API int nn_trainer_fit(nn_trainer *trainer, const float *x,
                           size_t n, const float *val_x,
                           const float *val_targets, const int32_t *val_labels,
                           size_t n_val);
+
+/* Data-parallel fits.  A communication layer (libnnfs_mpi's
+   nn_mpi_trainer_attach in nnfs_mpi.h, or one of your own) makes the
+   trainers of `size` processes (replicas) the parts of one fit.  Each
+   replica holds the same net and optimizer state (broadcast them first)
+   and passes nn_trainer_fit its own part of the rows: x (and val_x) are
+   this replica's shard, any sizes, at least one training row each.  Then:
+     - the settings, the net's shape, the loss and whether labels or
+       targets are given must be the same on every replica (checked: a
+       difference is NN_ERR_INVALID_ARG on every replica);
+     - a step is one global batch: NN_TRAIN_BATCH_SIZE (0 = all rows) is
+       the global batch B; an epoch has ceil(N / B) steps for the N rows of
+       all replicas, and in each a replica runs the forward and backward of
+       ceil(n / steps) of its n rows (fewer or none at the end), the
+       gradients become the mean over the global batch (NN_SYNC_GRADS),
+       and every replica makes the same optimizer step (the fused SGD path
+       is not used);
+     - each replica shuffles its own rows, in an order drawn from (seed,
+       epoch, rank);
+     - the metrics (loss, accuracy, validation loss and accuracy, the
+       regression precision) are over all replicas' rows (NN_SYNC_SUM), the
+       same on every replica, and so is every callback's return: the fit
+       stops on every replica when a callback on any of them says stop;
+     - a failure on any replica (bad data, out of memory, a non-finite
+       gradient) ends the fit on every replica with the lowest failing
+       rank's status and message, the nets and optimizers as after the last
+       good step on all of them.
+   The sync function is collective: every replica's fit calls it the same
+   number of times with the same op and n.  op NN_SYNC_SUM: values[0..n)
+   become their sums over the replicas (the same bits on every replica).
+   op NN_SYNC_GRADS: n is 1 and values[0] is the number of rows this
+   replica's last backward ran on in this step (0: none); net's gradient
+   block (nn_net_get_grad_block) must become sum_r rows_r g_r /
+   sum_r rows_r.  status is this replica's status before the call, and
+   msg (msg_size bytes, NUL-terminated) its message when status is not
+   NN_OK.  The function returns NN_OK when every replica passed NN_OK and
+   its own work succeeded; otherwise, on every replica, the status of the
+   lowest failing rank, with that rank's message (e.g. prefixed by "rank
+   R: ") written into msg. */
+enum { NN_SYNC_SUM = 0, NN_SYNC_GRADS = 1 };
+typedef int (*nn_sync_fn)(void *user, int32_t op, nn_net *net,
+                          double *values, size_t n, int32_t status,
+                          char *msg, size_t msg_size);
+
+/* Make trainer replica `rank` of `size` of a data-parallel fit, through
+   fn (NULL: a plain fit again; size 1 with fn runs the data-parallel
+   rules on one replica).  user is passed back unchanged.
+   Returns NN_OK; NN_ERR_INVALID_ARG (size < 1, rank outside [0, size));
+   NN_ERR_STATE (during a fit).  Since 0.2. */
+NN_API int nn_trainer_set_sync(nn_trainer *trainer, int32_t rank,
+                               int32_t size, nn_sync_fn fn, void *user);
 
 /*====== Persistence ======*/
 

@@ -813,10 +813,11 @@ NN_TEST(trainer_rejects_and_changes_nothing)
         {NN_TRAIN_REPORT_EVERY, 0.5, NN_ERR_INVALID_ARG},
         {NN_TRAIN_X_COLS, 0.5, NN_ERR_INVALID_ARG},
         {NN_TRAIN_VAL_X_COLS, (double)NN_MAX_WIDTH + 1, NN_ERR_INVALID_ARG},
-        {NN_TRAIN_VAL_X_COLS + 1, 1, NN_ERR_INVALID_ARG},
+        {NN_TRAIN_FIRST_EPOCH, 0, NN_ERR_INVALID_ARG},
+        {NN_TRAIN_FIRST_EPOCH + 1, 1, NN_ERR_INVALID_ARG},
         {-1, 1, NN_ERR_INVALID_ARG},
     };
-    double before[NN_TRAIN_VAL_X_COLS + 1], after[NN_TRAIN_VAL_X_COLS + 1], v;
+    double before[NN_TRAIN_FIRST_EPOCH + 1], after[NN_TRAIN_FIRST_EPOCH + 1], v;
     size_t i;
     int32_t s;
 
@@ -836,7 +837,7 @@ NN_TEST(trainer_rejects_and_changes_nothing)
     NNT_OK(nn_trainer_set(tr, NN_TRAIN_SEED, 12345));
     NNT_OK(nn_trainer_set(tr, NN_TRAIN_PRECISION, 0.25));
     NNT_OK(nn_trainer_set(tr, NN_TRAIN_REPORT_EVERY, 3));
-    for (s = 0; s <= NN_TRAIN_VAL_X_COLS; s++)
+    for (s = 0; s <= NN_TRAIN_FIRST_EPOCH; s++)
         NNT_OK(nn_trainer_get(tr, s, &before[s]));
     for (i = 0; i < sizeof sets / sizeof sets[0]; i++) {
         int st = nn_trainer_set(tr, sets[i].s, sets[i].v);
@@ -845,7 +846,7 @@ NN_TEST(trainer_rejects_and_changes_nothing)
                      "%d", (int)sets[i].s, sets[i].v, st, sets[i].st);
         NNT_MSG_HAS("nn_trainer_set");
     }
-    for (s = 0; s <= NN_TRAIN_VAL_X_COLS; s++) {
+    for (s = 0; s <= NN_TRAIN_FIRST_EPOCH; s++) {
         NNT_OK(nn_trainer_get(tr, s, &after[s]));
         NNT_EQ_U64(before[s] == after[s], 1);
     }

@@ -40,13 +40,13 @@
 #define NN__N_LOSS 4          /* NN_LOSS_* */
 #define NN__N_OPT 4           /* NN_OPT_SGD .. NN_OPT_ADAM */
 #define NN__N_OPT_SETTING 9   /* NN_OPT_LEARNING_RATE .. _CURRENT_... */
-#define NN__N_TRAIN_SETTING 10 /* NN_TRAIN_LOSS .. NN_TRAIN_VAL_X_COLS */
+#define NN__N_TRAIN_SETTING 11 /* NN_TRAIN_LOSS .. NN_TRAIN_FIRST_EPOCH */
 _Static_assert(NN_ACT_SOFTMAX == NN__N_ACT - 1, "NN__N_ACT");
 _Static_assert(NN_LOSS_MAE == NN__N_LOSS - 1, "NN__N_LOSS");
 _Static_assert(NN_OPT_ADAM == NN__N_OPT - 1, "NN__N_OPT");
 _Static_assert(NN_OPT_CURRENT_LEARNING_RATE == NN__N_OPT_SETTING - 1,
                "NN__N_OPT_SETTING");
-_Static_assert(NN_TRAIN_VAL_X_COLS == NN__N_TRAIN_SETTING - 1,
+_Static_assert(NN_TRAIN_FIRST_EPOCH == NN__N_TRAIN_SETTING - 1,
                "NN__N_TRAIN_SETTING");
 
 /* Count the elements of an initializer list of T, for a _Static_assert

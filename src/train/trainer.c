@@ -37,6 +37,13 @@ struct nn_trainer {
     double precision;
     size_t x_cols, val_x_cols;  /* declared row widths, 0 = not declared */
 
+    size_t first_epoch;         /* NN_TRAIN_FIRST_EPOCH, >= 1 */
+
+    /* data-parallel replica (nn_trainer_set_sync): sync NULL = plain */
+    nn_sync_fn sync;
+    void *sync_user;
+    int32_t rank, size;
+
     /* metrics */
     double m[NN_METRIC_STOPPED + 1];
 };
@@ -63,6 +70,8 @@ int nn_trainer_create(nn_trainer **out, nn_net *net, nn_optimizer *opt)
     t->accuracy = -1;
     t->epochs = 1;
     t->shuffle = 1;
+    t->first_epoch = 1;
+    t->size = 1;
     for (i = 0; i <= NN_METRIC_STOPPED; i++) t->m[i] = 0;
     t->m[NN_METRIC_ACCURACY] = NAN;
     t->m[NN_METRIC_VAL_LOSS] = NAN;
@@ -81,7 +90,7 @@ void nn_trainer_destroy(nn_trainer *trainer)
 
 static const char *const nn__train_names[] = {
     "loss", "batch_size", "epochs", "shuffle", "seed", "accuracy",
-    "precision", "report_every", "x_cols", "val_x_cols"};
+    "precision", "report_every", "x_cols", "val_x_cols", "first_epoch"};
 _Static_assert(sizeof nn__train_names / sizeof *nn__train_names ==
                    NN__N_TRAIN_SETTING,
                "nn__train_names: one name per NN_TRAIN_* setting");
@@ -146,6 +155,10 @@ int nn_trainer_set(nn_trainer *trainer, int32_t setting, double value)
         if (setting == NN_TRAIN_X_COLS) trainer->x_cols = (size_t)value;
         else trainer->val_x_cols = (size_t)value;
         break;
+    case NN_TRAIN_FIRST_EPOCH:
+        NN__CHECK(value < 1, NN_ERR_INVALID_ARG, "%s: first_epoch is 0", fn);
+        trainer->first_epoch = (size_t)value;
+        break;
     default:
         trainer->report_every = (size_t)value;
         break;
@@ -176,6 +189,9 @@ int nn_trainer_get(const nn_trainer *trainer, int32_t setting,
         break;
     case NN_TRAIN_X_COLS: *value_out = (double)trainer->x_cols; break;
     case NN_TRAIN_VAL_X_COLS: *value_out = (double)trainer->val_x_cols; break;
+    case NN_TRAIN_FIRST_EPOCH:
+        *value_out = (double)trainer->first_epoch;
+        break;
     default:
         return nn__fail(NN_ERR_INVALID_ARG, "%s: setting = %d is not an "
                         "NN_TRAIN_* setting", fn, (int)setting);
@@ -192,6 +208,23 @@ int nn_trainer_set_callback(nn_trainer *trainer, nn_progress_fn fn_,
                      "nn_trainer_set_callback");
     trainer->fn = fn_;
     trainer->user = user;
+    return NN_OK;
+}
+
+int nn_trainer_set_sync(nn_trainer *trainer, int32_t rank, int32_t size,
+                        nn_sync_fn fn_, void *user)
+{
+    static const char fn[] = "nn_trainer_set_sync";
+    NN__CHECK(trainer == NULL, NN_ERR_INVALID_ARG, "%s: trainer is NULL", fn);
+    NN__CHECK_HANDLE(trainer, NN__TAG_TRAINER, "trainer", fn);
+    NN__CHECK(trainer->busy, NN_ERR_STATE, "%s: called during a fit", fn);
+    NN__CHECK(size < 1 || rank < 0 || rank >= size, NN_ERR_INVALID_ARG,
+              "%s: rank %d of size %d (size >= 1, 0 <= rank < size)", fn,
+              (int)rank, (int)size);
+    trainer->sync = fn_;
+    trainer->sync_user = user;
+    trainer->rank = fn_ != NULL ? rank : 0;
+    trainer->size = fn_ != NULL ? size : 1;
     return NN_OK;
 }
 

@@ -851,7 +851,7 @@ NN_TEST(trainer_rejects_and_changes_nothing)
         NNT_EQ_U64(before[s] == after[s], 1);
     }
     NNT_EQ_U64(before[NN_TRAIN_SEED] == 12345, 1);
-    NNT_STATUS(nn_trainer_get(tr, NN_TRAIN_VAL_X_COLS + 1, &v),
+    NNT_STATUS(nn_trainer_get(tr, NN_TRAIN_FIRST_EPOCH + 1, &v),
                NN_ERR_INVALID_ARG);
     NNT_STATUS(nn_trainer_get(tr, 0, NULL), NN_ERR_INVALID_ARG);
     NNT_STATUS(nn_trainer_metric(tr, 11, &v), NN_ERR_INVALID_ARG);

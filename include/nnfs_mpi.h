@@ -94,7 +94,9 @@ NN_API int nn_mpi_agree(int status, MPI_Comm comm);
    (the values and a fail count; on a failure one more MPI_Allreduce and
    MPI_Bcast find and tell the lowest failing rank's status and message,
    prefixed by "rank R: "), and NN_SYNC_GRADS exactly
-   nn_mpi_allreduce_grads with rows = values[0].  Every rank of comm
+   nn_mpi_allreduce_grads with rows = values[0], values[0] becoming the
+   total rows (a total of 0 is no failure there: the gradients are left
+   alone and the trainer makes no update).  Every rank of comm
    attaches its own trainer (with its own shard of the rows, e.g. from
    nn_mpi_shard, and the same net and optimizer state: nn_mpi_broadcast_net
    or nn_mpi_checkpoint_load) and then calls nn_trainer_fit.  Not itself

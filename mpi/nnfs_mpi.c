@@ -189,9 +189,12 @@ static int nn_mpi_tell(int first, int status, const char *text,
 
 /* nn_mpi_allreduce_grads and the trainer's NN_SYNC_GRADS: status and text
    are this rank's failure so far (NN_OK: none).  Collectives: the head,
-   then either the failing rank's broadcast or the buckets. */
+   then either the failing rank's broadcast or the buckets.  total (NULL
+   for nn_mpi_allreduce_grads) receives sum_r rows_r, and its presence
+   makes a total of 0 NN_OK with the gradients left alone (the trainer's
+   contract: no rank had rows in this step, no update). */
 static int nn_mpi_grads(nn_net *net, size_t rows, int status,
-                        const char *text, MPI_Comm comm)
+                        const char *text, MPI_Comm comm, double *total)
 {
     static const char fn[] = "nn_mpi_allreduce_grads";
     double head[NN_MPI_H_COUNT], w;
@@ -230,6 +233,8 @@ static int nn_mpi_grads(nn_net *net, size_t rows, int status,
         return nn_mpi_fail(NN_ERR_SHAPE, "%s: the ranks' nets differ: "
                            "%.0f to %.0f parameters", fn,
                            -head[NN_MPI_H_NEGNP], head[NN_MPI_H_NP]);
+    if (total != NULL) *total = head[NN_MPI_H_ROWS];
+    if (!(head[NN_MPI_H_ROWS] > 0) && total != NULL) return NN_OK;
     if (!(head[NN_MPI_H_ROWS] > 0))
         return nn_mpi_fail(NN_ERR_INVALID_ARG, "%s: no rank has rows",
                            fn);
@@ -257,7 +262,7 @@ static int nn_mpi_grads(nn_net *net, size_t rows, int status,
 
 int nn_mpi_allreduce_grads(nn_net *net, size_t rows, MPI_Comm comm)
 {
-    return nn_mpi_grads(net, rows, NN_OK, NULL, comm);
+    return nn_mpi_grads(net, rows, NN_OK, NULL, comm, NULL);
 }
 
 int nn_mpi_mean(double *values, size_t n, size_t rows, MPI_Comm comm)
@@ -343,7 +348,7 @@ static int nn_mpi_sync(void *user, int32_t op, nn_net *net, double *values,
                                  "= rows >= 0");
         else if (status == NN_OK)
             rows = (size_t)values[0];
-        st = nn_mpi_grads(net, rows, status, text, comm);
+        st = nn_mpi_grads(net, rows, status, text, comm, values);
     } else if (op == NN_SYNC_SUM) {
         st = nn_mpi_sum(values, n, status, text, comm);
     } else {   /* the same op on every rank: the same failure */

@@ -850,12 +850,13 @@ NN_API int nn_trainer_fit(nn_trainer *trainer, const float *x,
        targets are given must be the same on every replica (checked: a
        difference is NN_ERR_INVALID_ARG on every replica);
      - a step is one global batch: NN_TRAIN_BATCH_SIZE (0 = all rows) is
-       the global batch B; an epoch has ceil(N / B) steps for the N rows of
-       all replicas, and in each a replica runs the forward and backward of
-       ceil(n / steps) of its n rows (fewer or none at the end), the
-       gradients become the mean over the global batch (NN_SYNC_GRADS),
-       and every replica makes the same optimizer step (the fused SGD path
-       is not used);
+       the global batch B; an epoch has steps = ceil(N / B) steps for the
+       N rows of all replicas, and in each a replica runs the forward and
+       backward of its next n / steps rows (the first n % steps steps one
+       more; none when n < steps and its rows ran out), the gradients
+       become the mean over the global batch (NN_SYNC_GRADS), and every
+       replica makes the same optimizer step (none in a step where no
+       replica had rows; the fused SGD path is not used);
      - each replica shuffles its own rows, in an order drawn from (seed,
        epoch, rank);
      - the metrics (loss, accuracy, validation loss and accuracy, the
@@ -870,9 +871,10 @@ NN_API int nn_trainer_fit(nn_trainer *trainer, const float *x,
    number of times with the same op and n.  op NN_SYNC_SUM: values[0..n)
    become their sums over the replicas (the same bits on every replica).
    op NN_SYNC_GRADS: n is 1 and values[0] is the number of rows this
-   replica's last backward ran on in this step (0: none); net's gradient
-   block (nn_net_get_grad_block) must become sum_r rows_r g_r /
-   sum_r rows_r.  status is this replica's status before the call, and
+   replica's last backward ran on in this step (0: none); values[0] must
+   become sum_r rows_r, and, when that is not 0, net's gradient block
+   (nn_net_get_grad_block) sum_r rows_r g_r / sum_r rows_r (when it is 0
+   the gradients are left alone and the trainer makes no update).  status is this replica's status before the call, and
    msg (msg_size bytes, NUL-terminated) its message when status is not
    NN_OK.  The function returns NN_OK when every replica passed NN_OK and
    its own work succeeded; otherwise, on every replica, the status of the

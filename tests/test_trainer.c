@@ -620,11 +620,15 @@ NN_TEST(trainer_fit_equals_manual_loop)
     }
 }
 
-/* The trainer's shuffle (trainer.c), replayed: Fisher-Yates over perm
-   with the fit's generator, once per epoch. */
-static void tr_shuffle(struct nn__rng *rng, size_t *perm, size_t n)
+/* The trainer's shuffle (trainer.c), replayed: each epoch (numbered from
+   1) a Fisher-Yates over the identity, from a generator seeded by the
+   seed and the epoch alone (rank 0). */
+static void tr_shuffle(struct nn__rng *rng, size_t *perm, size_t n,
+                       uint64_t seed, size_t epoch)
 {
     size_t i;
+    nn__rng_seed(rng, seed ^ ((uint64_t)epoch * UINT64_C(0x9e3779b97f4a7c15)));
+    for (i = 0; i < n; i++) perm[i] = i;
     for (i = n - 1; i > 0; i--) {
         size_t j = (size_t)nn__rng_below(rng, (uint64_t)i + 1), q = perm[i];
         perm[i] = perm[j];
@@ -680,7 +684,7 @@ NN_TEST(trainer_plain_sgd_fit_is_the_fused_loop)
         nn__rng_seed(&rng, 99);
         t = 0;
         for (e = 0; e < 3; e++) {
-            if (shuffle) tr_shuffle(&rng, perm, N);
+            if (shuffle) tr_shuffle(&rng, perm, N, 99, e + 1);
             for (r0 = 0; r0 < N; r0 += BS) {
                 size_t rows = N - r0 < BS ? N - r0 : BS;
                 float lr = (float)(0.5 / (1.0 + 1e-2 * (double)t)), l;
@@ -745,7 +749,7 @@ NN_TEST(trainer_plain_sgd_fit_targets_and_failure)
     for (i = 0; i < N; i++) perm[i] = i;
     nn__rng_seed(&rng, 5);
     for (e = 0; e < 4; e++) {
-        tr_shuffle(&rng, perm, N);
+        tr_shuffle(&rng, perm, N, 5, e + 1);
         for (r0 = 0; r0 < N; r0 += BS) {
             size_t rows = N - r0 < BS ? N - r0 : BS;
             float lr = (float)(0.1 / (1.0 + 1e-3 * (double)steps));

@@ -330,9 +330,11 @@ static int nn__check_set(const char *fn, const char *what,
     return NN_OK;
 }
 
-/* Loss and accuracy of the net on a whole set, by blocks of inference. */
+/* Loss and accuracy sums of the net on a whole set, by blocks of
+   inference: sums[0] the loss times rows, [1] the hits, [2] the units
+   they are counted over, [3] the rows. */
 static int nn__evaluate(nn_trainer *tr, const struct nn__fit *d, float *buf,
-                        int32_t loss, double *loss_out, double *acc_out)
+                        int32_t loss, double sums[4])
 {
     const struct nn__kernels *k = nn__kernels();
     double lsum = 0;
@@ -348,9 +350,19 @@ static int nn__evaluate(nn_trainer *tr, const struct nn__fit *d, float *buf,
         hits += nn__hits(d->acc, buf, t, y, rows, d->n_out, d->precision, &u);
         units += u;
     }
-    *loss_out = lsum / (double)d->n;
-    *acc_out = units ? (double)hits / (double)units : NAN;
+    sums[0] = lsum;
+    sums[1] = (double)hits;
+    sums[2] = (double)units;
+    sums[3] = (double)d->n;
     return NN_OK;
+}
+
+/* The metrics' means from sums as nn__evaluate's: the loss per row and
+   the accuracy (NaN when nothing was counted). */
+static void nn__means(const double sums[4], double *loss, double *acc)
+{
+    *loss = sums[3] > 0 ? sums[0] / sums[3] : NAN;
+    *acc = sums[2] > 0 ? sums[1] / sums[2] : NAN;
 }
 
 /* Restate the failure of a step with its position in the fit. */
@@ -389,12 +401,82 @@ struct nn__fit_run {
     int32_t loss;
     int have_val, stopped;
     size_t bs, steps, step;
+    size_t n_all;     /* training rows of all replicas (n without sync) */
     size_t *perm;
     float *tb, *ob, *vb;
     int32_t *yb;
     struct nn__rng rng;
     double t0;
+    char msg[1024];   /* a replica's message through the sync */
 };
+
+/*---- data-parallel replicas (nn_trainer_set_sync) */
+
+/* One collective call of the trainer's sync: this replica's status st
+   (with its message) in, the agreed status out; a failure anywhere
+   becomes this replica's message too. */
+static int nn__sync(struct nn__fit_run *f, int32_t op, double *v, size_t n,
+                    int st)
+{
+    nn_trainer *tr = f->tr;
+    int r;
+    snprintf(f->msg, sizeof f->msg, "%s", st != NN_OK ? nn_last_error() : "");
+    r = tr->sync(tr->sync_user, op, f->net, v, n, st, f->msg, sizeof f->msg);
+    if (r == NN_OK) return NN_OK;
+    f->msg[sizeof f->msg - 1] = '\0';
+    return nn__fail(r, "%s", f->msg[0] != '\0'
+                                 ? f->msg
+                                 : "nn_trainer_fit: a replica failed (the "
+                                   "sync function gave no message)");
+}
+
+/* A 20-bit digest of what must be alike on every replica. */
+static double nn__fit_digest(const struct nn__fit_run *f)
+{
+    const nn_trainer *tr = f->tr;
+    uint64_t v[12], h = 0xcbf29ce484222325ull;
+    size_t i;
+    v[0] = (uint64_t)f->loss;
+    v[1] = (uint64_t)f->d.acc;
+    v[2] = f->d.n_in;
+    v[3] = f->d.n_out;
+    v[4] = f->d.y != NULL;
+    v[5] = tr->batch_size;
+    v[6] = tr->epochs;
+    v[7] = (uint64_t)tr->shuffle;
+    v[8] = tr->seed;
+    v[9] = tr->first_epoch;
+    v[10] = tr->report_every;
+    v[11] = (uint64_t)(tr->precision * 1e9);
+    for (i = 0; i < 12; i++) {
+        h ^= v[i];
+        h *= 0x100000001b3ull;
+    }
+    return (double)((h ^ (h >> 20) ^ (h >> 40)) & 0xfffff);
+}
+
+/* The replicas agree to start (st: this replica's validation), check
+   that their fits are alike, and count all rows: n_all, and *val_all
+   the validation rows.  Equal digests are the only way sum h = size h
+   and sum h^2 = size h^2 hold on a replica (the variance is 0). */
+static int nn__sync_start(struct nn__fit_run *f, int st, size_t *val_all)
+{
+    const nn_trainer *tr = f->tr;
+    double h = st == NN_OK ? nn__fit_digest(f) : 0, sz = (double)tr->size;
+    double v[4];
+    v[0] = h;
+    v[1] = h * h;
+    v[2] = st == NN_OK ? (double)f->d.n : 0;
+    v[3] = st == NN_OK && f->have_val ? (double)f->v.n : 0;
+    NN__FORWARD(nn__sync(f, NN_SYNC_SUM, v, 4, st));
+    NN__CHECK(v[0] != sz * h || v[1] != sz * h * h, NN_ERR_INVALID_ARG,
+              "nn_trainer_fit: the replicas' fits differ (settings, loss, "
+              "labels or targets, or the net's inputs and outputs): every "
+              "replica must call it alike");
+    f->n_all = (size_t)v[2];
+    *val_all = (size_t)v[3];
+    return NN_OK;
+}
 
 /* ---- validate: the handles, then which arguments are given */
 static int nn__fit_check_args(nn_trainer *tr, const float *x,
@@ -464,8 +546,9 @@ static int nn__fit_sets(struct nn__fit_run *f, const float *x,
     return NN_OK;
 }
 
-/* ---- the course's regression precision: std(targets) / 250 */
-static void nn__fit_precision(struct nn__fit_run *f)
+/* ---- the course's regression precision: std(targets) / 250 (of all
+   replicas' targets) */
+static int nn__fit_precision(struct nn__fit_run *f)
 {
     const nn_trainer *tr = f->tr;
     struct nn__fit *d = &f->d;
@@ -473,7 +556,22 @@ static void nn__fit_precision(struct nn__fit_run *f)
     size_t i, total;
 
     d->precision = (float)tr->precision;
-    if (d->acc == NN_ACCURACY_REGRESSION && tr->precision == 0) {
+    if (d->acc == NN_ACCURACY_REGRESSION && tr->precision == 0 &&
+        tr->sync != NULL) {
+        /* over all replicas' targets: one pass of sums */
+        double v[3] = {0, 0, 0}, mean;
+        total = d->n * d->n_out;
+        for (i = 0; i < total; i++) {
+            v[0] += targets[i];
+            v[1] += (double)targets[i] * targets[i];
+        }
+        v[2] = (double)total;
+        NN__FORWARD(nn__sync(f, NN_SYNC_SUM, v, 3, NN_OK));
+        mean = v[0] / v[2];
+        d->precision = (float)(sqrt(fmax(v[1] / v[2] - mean * mean, 0)) /
+                               250.0);
+        if (!(d->precision > 0)) d->precision = 1e-7f;
+    } else if (d->acc == NN_ACCURACY_REGRESSION && tr->precision == 0) {
         double mean = 0, var = 0;
         total = d->n * d->n_out;
         for (i = 0; i < total; i++) mean += targets[i];
@@ -484,6 +582,7 @@ static void nn__fit_precision(struct nn__fit_run *f)
         if (!(d->precision > 0)) d->precision = 1e-7f;  /* constant targets */
     }
     f->v.precision = d->precision;
+    return NN_OK;
 }
 
 /* ---- everything the fit needs, allocated once */
@@ -528,7 +627,6 @@ static void nn__fit_start(struct nn__fit_run *f)
     size_t i;
     if (f->perm != NULL)
         for (i = 0; i < f->d.n; i++) f->perm[i] = i;
-    nn__rng_seed(&f->rng, tr->seed);
 
     for (i = 0; i <= NN_METRIC_STOPPED; i++) tr->m[i] = 0;
     tr->m[NN_METRIC_VAL_LOSS] = NAN;
@@ -537,10 +635,17 @@ static void nn__fit_start(struct nn__fit_run *f)
     tr->busy = 1;
 }
 
-/* Fisher-Yates over the row indices */
-static void nn__fit_shuffle(struct nn__fit_run *f)
+/* Fisher-Yates over the row indices, from the identity, with a
+   generator seeded by (seed, epoch, rank) alone: a resumed fit
+   (NN_TRAIN_FIRST_EPOCH) draws an uninterrupted one's orders */
+static void nn__fit_shuffle(struct nn__fit_run *f, size_t epoch)
 {
+    const nn_trainer *tr = f->tr;
     size_t i;
+    nn__rng_seed(&f->rng, tr->seed ^ ((uint64_t)epoch *
+                                      UINT64_C(0x9e3779b97f4a7c15)) ^
+                              ((uint64_t)(uint32_t)tr->rank * UINT64_C(0xd1b54a32d192ed03)));
+    for (i = 0; i < f->d.n; i++) f->perm[i] = i;
     for (i = f->d.n - 1; i > 0; i--) {
         size_t j = (size_t)nn__rng_below(&f->rng, (uint64_t)i + 1), t;
         t = f->perm[i]; f->perm[i] = f->perm[j]; f->perm[j] = t;
@@ -581,7 +686,7 @@ static int nn__fit_step(struct nn__fit_run *f, size_t r0, size_t rows,
                     ? nn__forward_rows(net, d->x, f->perm + r0, rows, f->ob,
                                        "nn_forward")
                     : nn_forward(net, d->x + r0 * d->n_in, rows, f->ob));
-    if (nn__optimizer_plain_sgd(f->tr->opt, &lr)) {
+    if (f->tr->sync == NULL && nn__optimizer_plain_sgd(f->tr->opt, &lr)) {
         /* plain SGD: the update fused into the gradient product
            (nn_backward_sgd), then counted as the optimizer's */
         st = by != NULL ? nn_backward_labels_sgd(net, by, lr, l)
@@ -591,50 +696,116 @@ static int nn__fit_step(struct nn__fit_run *f, size_t r0, size_t rows,
     }
     st = by != NULL ? nn_backward_labels(net, by, l)
                     : nn_backward(net, f->loss, bt, l);
-    if (st == NN_OK) st = nn_optimizer_step(f->tr->opt);
+    if (st == NN_OK && f->tr->sync == NULL)
+        st = nn_optimizer_step(f->tr->opt);
     return st;
 }
 
+/* ---- a replica's step: its rows (none at an epoch's end when its share
+   ran out), the gradients' global mean, the update all replicas make */
+static int nn__fit_sync_step(struct nn__fit_run *f, size_t epoch, size_t s,
+                             size_t r0, size_t rows, const float **bt,
+                             const int32_t **by, float *l)
+{
+    double v = (double)rows;
+    int st = NN_OK;
+    if (rows > 0) st = nn__fit_step(f, r0, rows, bt, by, l);
+    if (st != NN_OK) st = nn__step_fail(st, epoch, s + 1);
+    NN__FORWARD(nn__sync(f, NN_SYNC_GRADS, &v, 1, st));
+    if (!(v > 0)) return NN_OK;   /* no replica had rows: no update */
+    /* the same gradients and state on every replica: the same outcome */
+    st = nn_optimizer_step(f->tr->opt);
+    if (st != NN_OK) return nn__step_fail(st, epoch, s + 1);
+    return NN_OK;
+}
+
+/* ---- a callback's return, or-ed over the replicas */
+static int nn__fit_stop(struct nn__fit_run *f, int stop, int *out)
+{
+    double v = stop != 0;
+    if (f->tr->sync != NULL)
+        NN__FORWARD(nn__sync(f, NN_SYNC_SUM, &v, 1, NN_OK));
+    *out = v > 0;
+    return NN_OK;
+}
+
 /* ---- one epoch: its steps, their metrics and callbacks, then the
-   validation set and the epoch's callback */
+   validation set and the epoch's callback (with sync, every metric over
+   all replicas' rows) */
 static int nn__fit_epoch(struct nn__fit_run *f, size_t epoch)
 {
     nn_trainer *tr = f->tr;
-    size_t n = f->d.n, bs = f->bs, hits = 0, units = 0, s;
-    double lsum = 0;
-    int st;
+    size_t n = f->d.n, bs = f->bs, s;
+    double es[4] = {0, 0, 0, 0}, vs[4] = {0, 0, 0, 0}, ev[8];
+    int st, stop;
 
     tr->m[NN_METRIC_EPOCH] = (double)epoch;
-    if (f->perm != NULL) nn__fit_shuffle(f);
+    if (f->perm != NULL) nn__fit_shuffle(f, epoch);
     for (s = 0; s < f->steps && !f->stopped; s++) {
-        size_t r0 = s * bs, rows = n - r0 < bs ? n - r0 : bs, u, h;
-        const float *bt;
-        const int32_t *by;
+        size_t r0 = s * bs, u = 0, h = 0, rows = n - r0 < bs ? n - r0 : bs;
+        const float *bt = NULL;
+        const int32_t *by = NULL;
         float l = 0;
-        st = nn__fit_step(f, r0, rows, &bt, &by, &l);
+        if (tr->sync != NULL) {
+            /* this replica's s-th share of its rows: n / steps, the
+               first n % steps steps one more */
+            size_t q = n / f->steps, rem = n % f->steps;
+            r0 = s * q + (s < rem ? s : rem);
+            rows = q + (s < rem);
+            NN__FORWARD(nn__fit_sync_step(f, epoch, s, r0, rows, &bt, &by,
+                                          &l));
+        } else {
+            st = nn__fit_step(f, r0, rows, &bt, &by, &l);
+            if (st != NN_OK) {
+                f->step++;
+                return nn__step_fail(st, epoch, s + 1);
+            }
+        }
         f->step++;
-        if (st != NN_OK) return nn__step_fail(st, epoch, s + 1);
-        h = nn__hits(f->d.acc, f->ob, bt, by, rows, f->d.n_out,
-                     f->d.precision, &u);
-        lsum += (double)l * (double)rows;
-        hits += h;
-        units += u;
+        if (rows > 0)
+            h = nn__hits(f->d.acc, f->ob, bt, by, rows, f->d.n_out,
+                         f->d.precision, &u);
+        es[0] += (double)l * (double)rows;
+        es[1] += (double)h;
+        es[2] += (double)u;
+        es[3] += (double)rows;
         tr->m[NN_METRIC_STEP] = (double)f->step;
         if (tr->report_every != 0 && f->step % tr->report_every == 0) {
-            tr->m[NN_METRIC_LOSS] = (double)l;
-            tr->m[NN_METRIC_ACCURACY] = u ? (double)h / (double)u : NAN;
-            f->stopped = nn__callback(tr, NN_EVENT_STEP, f->t0);
+            double sv[4];
+            sv[0] = (double)l * (double)rows;
+            sv[1] = (double)h;
+            sv[2] = (double)u;
+            sv[3] = (double)rows;
+            if (tr->sync != NULL)
+                NN__FORWARD(nn__sync(f, NN_SYNC_SUM, sv, 4, NN_OK));
+            nn__means(sv, &tr->m[NN_METRIC_LOSS], &tr->m[NN_METRIC_ACCURACY]);
+            NN__FORWARD(nn__fit_stop(f, nn__callback(tr, NN_EVENT_STEP,
+                                                     f->t0), &f->stopped));
         }
     }
-    tr->m[NN_METRIC_LOSS] = lsum / (double)(s * bs < n ? s * bs : n);
-    tr->m[NN_METRIC_ACCURACY] = units ? (double)hits / (double)units : NAN;
-    if (f->have_val) {
-        st = nn__evaluate(tr, &f->v, f->vb, f->loss,
-                          &tr->m[NN_METRIC_VAL_LOSS],
-                          &tr->m[NN_METRIC_VAL_ACCURACY]);
-        if (st != NN_OK) return nn__step_fail(st, epoch, s);
+    st = NN_OK;
+    if (f->have_val && f->v.n > 0) {
+        st = nn__evaluate(tr, &f->v, f->vb, f->loss, vs);
+        if (st != NN_OK) st = nn__step_fail(st, epoch, s);
     }
-    if (!f->stopped) f->stopped = nn__callback(tr, NN_EVENT_EPOCH, f->t0);
+    if (tr->sync != NULL) {
+        memcpy(ev, es, sizeof es);
+        memcpy(ev + 4, vs, sizeof vs);
+        NN__FORWARD(nn__sync(f, NN_SYNC_SUM, ev, 8, st));
+        memcpy(es, ev, sizeof es);
+        memcpy(vs, ev + 4, sizeof vs);
+    } else if (st != NN_OK) {
+        return st;
+    }
+    nn__means(es, &tr->m[NN_METRIC_LOSS], &tr->m[NN_METRIC_ACCURACY]);
+    if (f->have_val)
+        nn__means(vs, &tr->m[NN_METRIC_VAL_LOSS],
+                  &tr->m[NN_METRIC_VAL_ACCURACY]);
+    if (!f->stopped) {
+        NN__FORWARD(nn__fit_stop(f, nn__callback(tr, NN_EVENT_EPOCH, f->t0),
+                                 &stop));
+        f->stopped = stop;
+    }
     return NN_OK;
 }
 
@@ -655,28 +826,49 @@ int nn_trainer_fit(nn_trainer *trainer, const float *x, const float *targets,
 {
     static const char fn[] = "nn_trainer_fit";
     struct nn__fit_run f;
-    size_t epoch;
+    size_t epoch, val_all = 0;
     int st;
 
     memset(&f, 0, sizeof f);
     f.t0 = nn__seconds();
     f.have_val = val_x != NULL && n_val > 0;
-    NN__FORWARD(nn__fit_check_args(trainer, x, targets, labels, n,
-                                   val_targets, val_labels, f.have_val, fn));
+    /* the trainer itself first: without it no other replica can be told */
+    NN__CHECK(trainer == NULL, NN_ERR_INVALID_ARG, "%s: trainer is NULL", fn);
+    NN__CHECK_HANDLE(trainer, NN__TAG_TRAINER, "trainer", fn);
+    NN__CHECK(trainer->busy, NN_ERR_STATE,
+              "%s: called from its own progress callback", fn);
     f.tr = trainer;
     f.net = trainer->net;
-    NN__FORWARD(nn__fit_sets(&f, x, targets, labels, n, val_x, val_targets,
-                             val_labels, n_val, fn));
-    nn__fit_precision(&f);
-    f.bs = trainer->batch_size == 0 || trainer->batch_size > n
-               ? n : trainer->batch_size;
-    f.steps = (n + f.bs - 1) / f.bs;
+    st = nn__fit_check_args(trainer, x, targets, labels, n, val_targets,
+                            val_labels, f.have_val, fn);
+    if (st == NN_OK)
+        st = nn__fit_sets(&f, x, targets, labels, n, val_x, val_targets,
+                          val_labels, n_val, fn);
+    if (trainer->sync != NULL) {
+        int local_val = f.have_val;
+        NN__FORWARD(nn__sync_start(&f, st, &val_all));
+        if (!local_val) f.v.n = 0;   /* this replica has none */
+        f.have_val = val_all > 0;
+    } else {
+        NN__FORWARD(st);
+        f.n_all = n;
+    }
+    NN__FORWARD(nn__fit_precision(&f));
+    /* the global batch, the steps of an epoch, this replica's share */
+    f.bs = trainer->batch_size == 0 || trainer->batch_size > f.n_all
+               ? f.n_all : trainer->batch_size;
+    f.steps = (f.n_all + f.bs - 1) / f.bs;
+    if (trainer->sync != NULL) f.bs = (n + f.steps - 1) / f.steps;  /* most */
 
     st = nn__fit_alloc(&f, fn);
+    if (trainer->sync != NULL) {
+        double none = 0;
+        st = nn__sync(&f, NN_SYNC_SUM, &none, 0, st);
+    }
     if (st == NN_OK) {
         nn__fit_start(&f);
-        for (epoch = 1; epoch <= trainer->epochs && !f.stopped; epoch++) {
-            st = nn__fit_epoch(&f, epoch);
+        for (epoch = 0; epoch < trainer->epochs && !f.stopped; epoch++) {
+            st = nn__fit_epoch(&f, trainer->first_epoch + epoch);
             if (st != NN_OK) break;
         }
         if (st == NN_OK) nn__fit_finish(&f);

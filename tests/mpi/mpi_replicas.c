@@ -30,7 +30,8 @@
  *                          43 + 43 + 42), and mini-batches (128 rows per
  *                          rank, 2 steps of 64 each, the one process's x
  *                          arranged so its batch s is the ranks' blocks s
- *                          in rank order): epoch losses within 1e-5
+ *                          in rank order; Adam 0.001, see attach()):
+ *                          epoch losses within 1e-5
  *                          relative, the validation loss on the whole
  *                          validation set within 1e-5 relative and its
  *                          accuracy equal, final parameters within
@@ -330,6 +331,8 @@ static int on_epoch(void *user, const nn_trainer *t, int32_t event)
 }
 
 /* one fit from the same initial net (seed 100) on every rank */
+static double fit_lr = 0.01;
+
 static int fit(const float *x, const int32_t *y, size_t n, size_t batch,
                const float *vx, const int32_t *vy, size_t nv, int dist,
                struct curve *c, float *p)
@@ -342,7 +345,7 @@ static int fit(const float *x, const int32_t *y, size_t n, size_t batch,
     memset(c, 0, sizeof *c);
     CHECK(nn_net_create(&net, L, sizes, acts, 100) == NN_OK);
     CHECK(nn_optimizer_create(&opt, net, NN_OPT_ADAM) == NN_OK);
-    CHECK(nn_optimizer_set(opt, NN_OPT_LEARNING_RATE, 0.01) == NN_OK);
+    CHECK(nn_optimizer_set(opt, NN_OPT_LEARNING_RATE, fit_lr) == NN_OK);
     CHECK(nn_trainer_create(&tr, net, opt) == NN_OK);
     CHECK(nn_trainer_set(tr, NN_TRAIN_EPOCHS, EP) == NN_OK);
     CHECK(nn_trainer_set(tr, NN_TRAIN_BATCH_SIZE, (double)batch) == NN_OK);
@@ -429,6 +432,11 @@ static int attach(void)
                 memcpy(x1 + to * NI, x + from * NI, sizeof(float) * NI);
                 y1[to] = y[from];
             }
+    /* 200 Adam steps at 0.01 memorise the random labels and amplify
+       rounding: with 3 ranks the curves agree to 1e-8 for 40 epochs, then
+       drift to 1.5e-3 (measured), float sums in another order, not an
+       error of the scheme; at 0.001 they stay within 1e-7 */
+    fit_lr = 0.001;
     if (rank == 0)
         CHECK(fit(x1, y1, n, 64 * (size_t)size, vx, vy, NV, 0, &cr, pr) ==
               NN_OK);
@@ -436,6 +444,7 @@ static int attach(void)
               64 * (size_t)size, vx + vb * NI, vy + vb, vc, 1, &cd, pd) ==
           NN_OK);
     compare("mini-batch", &cd, &cr, pd, pr);
+    fit_lr = 0.01;
     /* a NaN in rank 1's rows: every rank stops with rank 1's error */
     nn_mpi_shard(128, rank, size, &b, &q);
     if (rank == 1) x[(b + 3) * NI + 2] = NAN;

@@ -280,6 +280,7 @@ static int bucket(void)
     CHECK(memcmp(g0, g, BNP * 4) == 0);
     if (rank == 0) {
         size_t bad_at = BNP;
+        double ref_at = 0;
         for (r = 0; r < size; r++) total += (double)cnts[r];
         for (j = 0; j < BNP; j++) {
             double ref = 0, mag = 0, d;
@@ -289,13 +290,16 @@ static int bucket(void)
                 mag += w * fabs((double)all[(size_t)r * BNP + j]);
             }
             d = fabs((double)g[j] - ref);
-            if (d > 4 * mag / 16777216.0 && bad_at == BNP) bad_at = j;
+            if (d > 4 * mag / 16777216.0 && bad_at == BNP) {
+                bad_at = j;
+                ref_at = ref;
+            }
             if (mag > 0 && d / mag > worst) worst = d / mag;
         }
         CHECK(bad_at == BNP);
         if (bad_at != BNP)
             fprintf(stderr, "element %zu: %.9g, reference %.9g\n", bad_at,
-                    (double)g[bad_at], (double)g0[bad_at]);
+                    (double)g[bad_at], ref_at);
         printf("bucket: %d ranks, %zu parameters in %zu pieces, rows "
                "%llu..%llu: max |g - ref| / sum_r w_r |g_r| = %.3g "
                "(bound 4 u = %.3g); the same bits on every rank\n", size,

@@ -91,9 +91,9 @@ NN_API int nn_mpi_agree(int status, MPI_Comm comm);
    sync function, user being comm's Fortran handle (MPI_Comm_c2f), so
    nothing is allocated and comm must stay valid while the trainer fits.
    The sync function makes NN_SYNC_SUM one MPI_Allreduce of n + 1 doubles
-   (the values and a fail count; on a failure one more MPI_Allreduce and
-   MPI_Bcast find and tell the lowest failing rank's status and message,
-   prefixed by "rank R: "), and NN_SYNC_GRADS exactly
+   (the values and a fail count; for n >= 64 the fail count goes first,
+   alone; on a failure one more MPI_Allreduce and MPI_Bcast find and tell
+   the lowest failing rank's status and message, prefixed by "rank R: "), and NN_SYNC_GRADS exactly
    nn_mpi_allreduce_grads with rows = values[0], values[0] becoming the
    total rows (a total of 0 is no failure there: the gradients are left
    alone and the trainer makes no update).  Every rank of comm

@@ -287,46 +287,54 @@ int nn_mpi_mean(double *values, size_t n, size_t rows, MPI_Comm comm)
 
 /*====== The trainer's sync function ======*/
 
-/* A double buffer for NN_SYNC_SUM kept between calls (grown, never
-   shrunk), apart from the float scratch of the gradients. */
+/* A double buffer for a large NN_SYNC_SUM kept between calls (grown,
+   never shrunk), apart from the float scratch of the gradients. */
 static double *nn_mpi_dbuf;
 static size_t nn_mpi_dcap;
 
-/* NN_SYNC_SUM: values and the fail count in one MPI_Allreduce; on a
-   failure the lowest failing rank is found (MPI_MIN) and tells. */
+#define NN_MPI_SUM_STACK 64   /* the trainer sums at most 8 values */
+
+/* NN_SYNC_SUM: up to NN_MPI_SUM_STACK - 1 values and the fail count in
+   one MPI_Allreduce from the stack; more values take a heap buffer, so
+   the fail count (an allocation failure included) goes first on its
+   own, lest the ranks' calls differ.  On a failure the lowest failing
+   rank is found (MPI_MIN) and tells its status and message. */
 static int nn_mpi_sum(double *values, size_t n, int status,
                       const char *text, MPI_Comm comm)
 {
     static const char fn[] = "nn_mpi_trainer_attach: NN_SYNC_SUM";
-    double *buf;
-    size_t j;
-    if (nn_mpi_dcap < n + 1) {
-        double *p = malloc((n + 1) * sizeof(double));
-        if (p != NULL) {
-            free(nn_mpi_dbuf);
-            nn_mpi_dbuf = p;
-            nn_mpi_dcap = n + 1;
-        }
-    }
-    buf = nn_mpi_dcap >= n + 1 ? nn_mpi_dbuf : NULL;
+    double stack[NN_MPI_SUM_STACK], *buf = stack, fail;
+    size_t j, m = n + 1;
     if (status == NN_OK && values == NULL && n > 0)
         status = nn_mpi_fail(NN_ERR_INVALID_ARG, "%s: values is NULL", fn);
-    if (status == NN_OK && buf == NULL)
-        status = nn_mpi_fail(NN_ERR_NOMEM, "%s: out of memory for %zu "
-                             "doubles", fn, n + 1);
-    if (buf == NULL) {   /* still collective: one slot on the stack */
-        double fail = 1;
+    if (n + 1 > NN_MPI_SUM_STACK) {
+        if (nn_mpi_dcap < n) {
+            double *p = malloc(n * sizeof(double));
+            if (p != NULL) {
+                free(nn_mpi_dbuf);
+                nn_mpi_dbuf = p;
+                nn_mpi_dcap = n;
+            }
+        }
+        buf = nn_mpi_dcap >= n ? nn_mpi_dbuf : NULL;
+        if (status == NN_OK && buf == NULL)
+            status = nn_mpi_fail(NN_ERR_NOMEM, "%s: out of memory for %zu "
+                                 "doubles", fn, n);
+        fail = status != NN_OK ? 1.0 : 0.0;
         if (MPI_Allreduce(MPI_IN_PLACE, &fail, 1, MPI_DOUBLE, MPI_SUM,
                           comm) != MPI_SUCCESS)
             return nn_mpi_fail(NN_ERR_IO, "%s: MPI_Allreduce failed", fn);
-        return nn_mpi_agree_with(status, text ? text : nn_mpi_msg, comm);
+        if (fail > 0)
+            return nn_mpi_agree_with(status, text ? text : nn_mpi_msg,
+                                     comm);
+        m = n;
     }
     for (j = 0; j < n; j++) buf[j] = status == NN_OK ? values[j] : 0.0;
-    buf[n] = status != NN_OK ? 1.0 : 0.0;
-    if (MPI_Allreduce(MPI_IN_PLACE, buf, (int)(n + 1), MPI_DOUBLE, MPI_SUM,
+    if (m > n) buf[n] = status != NN_OK ? 1.0 : 0.0;
+    if (MPI_Allreduce(MPI_IN_PLACE, buf, (int)m, MPI_DOUBLE, MPI_SUM,
                       comm) != MPI_SUCCESS)
         return nn_mpi_fail(NN_ERR_IO, "%s: MPI_Allreduce failed", fn);
-    if (buf[n] > 0)
+    if (m > n && buf[n] > 0)
         return nn_mpi_agree_with(status, text ? text : nn_mpi_msg, comm);
     for (j = 0; j < n; j++) values[j] = buf[j];
     return NN_OK;

@@ -3,8 +3,11 @@
  * (MPI_Allreduce of float sums, 1 float to 16 Mi floats, as
  * nn_mpi_allreduce_grads makes it), and the training step of W1-W4 on N
  * ranks x 1 thread: each rank its share of the batch (forward + backward
- * + nn_mpi_allreduce_grads + nn_sgd_step).  One JSON line per size and
- * per workload, from rank 0; medians over rounds.
+ * + nn_mpi_allreduce_grads + nn_sgd_step).  Between them, the parameter
+ * blocks of W2-W4 reduced as one MPI_Allreduce and in NN_MPI_BUCKET
+ * pieces (as nn_mpi_allreduce_grads does), interleaved round by round so
+ * the ratio holds on a busy machine.  One JSON line per size, per block
+ * and per workload, from rank 0; medians over rounds.
  *
  *   mpirun -np 2 bench_mpi [--reps N] [--workload W1|W2|W3|W4] [--smoke]
  */
@@ -63,6 +66,59 @@ static void allreduce_sizes(int reps)
         fflush(stdout);
     }
     free(buf);
+}
+
+/* the block of n floats as one MPI_Allreduce (pieces 0) or in pieces */
+static double reduce_block(float *buf, size_t n, size_t piece)
+{
+    double t0 = bench_now();
+    size_t off, step = piece ? piece : n;
+    for (off = 0; off < n; off += step) {
+        size_t m = n - off < step ? n - off : step;
+        MPI_Allreduce(MPI_IN_PLACE, buf + off, (int)m, MPI_FLOAT, MPI_SUM,
+                      MPI_COMM_WORLD);
+    }
+    return bench_now() - t0;
+}
+
+static void allreduce_blocks(int reps)
+{
+    size_t wi;
+    for (wi = 1; wi < sizeof wls / sizeof wls[0]; wi++) {
+        const struct workload *w = &wls[wi];
+        size_t n = 0, l, k;
+        float *buf;
+        double ts[2][64], mn[2], med[2], p90[2];
+        int r, j, inner;
+        for (l = 0; l < w->n_layers; l++)
+            n += (w->sizes[l] + 1) * w->sizes[l + 1];
+        buf = malloc(sizeof(float) * n);
+        if (buf == NULL) MPI_Abort(MPI_COMM_WORLD, 2);
+        bench_fill(buf, n, 7);
+        inner = n < 262144 ? 50 : 1;
+        reduce_block(buf, n, 0);
+        reduce_block(buf, n, NN_MPI_BUCKET);
+        for (r = 0; r < reps && r < 64; r++)
+            for (k = 0; k < 2; k++) {   /* interleaved: one, then pieces */
+                double t = 0;
+                MPI_Barrier(MPI_COMM_WORLD);
+                for (j = 0; j < inner; j++)
+                    t += reduce_block(buf, n, k ? NN_MPI_BUCKET : 0);
+                ts[k][r] = sync_time(t / inner);
+            }
+        for (k = 0; k < 2; k++) bench_stats(ts[k], r, &mn[k], &med[k],
+                                            &p90[k]);
+        if (rank == 0)
+            printf("{\"bench\":\"mpi_allreduce_block\",\"ranks\":%d,"
+                   "\"workload\":\"%s\",\"floats\":%zu,\"pieces\":%zu,"
+                   "\"one_median_s\":%.6g,\"one_min_s\":%.6g,"
+                   "\"bucketed_median_s\":%.6g,\"bucketed_min_s\":%.6g,"
+                   "\"ratio\":%.2f}\n", size, w->name, n,
+                   (n + NN_MPI_BUCKET - 1) / NN_MPI_BUCKET, med[0], mn[0],
+                   med[1], mn[1], med[0] / med[1]);
+        fflush(stdout);
+        free(buf);
+    }
 }
 
 static void step(const struct workload *w, int reps)
@@ -134,7 +190,10 @@ int main(int argc, char **argv)
     }
     if (reps < 1) reps = 1;
     nn_set_num_threads(1);
-    if (only == NULL) allreduce_sizes(smoke ? 1 : reps);
+    if (only == NULL) {
+        allreduce_sizes(smoke ? 1 : reps);
+        allreduce_blocks(smoke ? 1 : reps);
+    }
     for (wi = 0; wi < sizeof wls / sizeof wls[0]; wi++) {
         if (only != NULL && strcmp(only, wls[wi].name) != 0) continue;
         if (smoke && strcmp(wls[wi].name, "W3") == 0) continue;

@@ -1022,7 +1022,7 @@ class Net(_Handle):
     def fit(self, x, y=None, labels=None, optimizer=None, epochs=1,
             batch_size=0, loss="cce", shuffle=True, seed=0,
             validation=None, accuracy=None, precision=0.0, progress=None,
-            report_every=0, callback=None):
+            report_every=0, callback=None, comm=None):
         """Train with nn_trainer.  Give targets y [n, n_out] or labels [n].
         optimizer: an Optimizer for this net (default Adam()).
         validation: (val_x, val_y_or_labels).  progress: None = a bar on a
@@ -1035,7 +1035,11 @@ class Net(_Handle):
         The fit holds the net's lock until it returns: other threads'
         calls on this net or its optimizers wait for it.  Its callback runs
         on this thread and may use the net (predict, get_weights, ...), but
-        closing the net or the fit's optimizer there raises StateError."""
+        closing the net or the fit's optimizer there raises StateError.
+
+        comm (an mpi4py communicator; needs libnnfs_mpi): this is one
+        rank's part of a data-parallel fit over comm's ranks, x its own
+        rows (see libnnfs.mpi and "Data-parallel fits" in nnfs.h)."""
         if (y is None) == (labels is None):
             raise InvalidArgError("fit: give exactly one of y and labels")
         if callback is not None and not callable(callback):
@@ -1063,10 +1067,10 @@ class Net(_Handle):
         with self._hold() as guard:
             return self._fit_locked(guard, x, y, labels, optimizer,
                                     settings, validation, progress,
-                                    callback, epochs)
+                                    callback, epochs, comm)
 
     def _fit_locked(self, guard, x, y, labels, optimizer, settings,
-                    validation, progress, callback, epochs):
+                    validation, progress, callback, epochs, comm=None):
         h = self.handle
         n_out = self.n_out
         x = self._x(x)
@@ -1143,6 +1147,9 @@ class Net(_Handle):
             for code, val in settings:
                 _check(_lib.nn_trainer_set(tr, code, float(val)))
             _check(_lib.nn_trainer_set_callback(tr, cb, None))
+            if comm is not None:   # libnnfs_mpi's sync (nnfs_mpi.h)
+                from . import mpi as _mpi
+                _mpi.attach(tr, comm)
             _check(_lib.nn_trainer_fit(tr, _ptr(x), _ptr(tg), _ptr(lab), n,
                                        _ptr(vx), _ptr(vt), _ptr(vl), nv))
         finally:

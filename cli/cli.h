@@ -127,7 +127,11 @@ int cli_mpi_attach(nn_trainer *tr, nn_net *net);
 int cli_mpi_checkpoint_load(const char *path, nn_net **net,
                             nn_optimizer **opt);
 int cli_mpi_mean(double *values, size_t n, size_t rows);
-int cli_mpi_sum(double *values, size_t n);
+/* threads a rank uses when --threads is not given: the online CPUs over
+   the ranks on this machine (at least 1) */
+int cli_mpi_threads(void);
+/* rank 0's v on every rank (a choice that depends on the terminal) */
+int cli_mpi_bcast_int(int v);
 
 int cmd_train(int argc, char **argv);
 int cmd_eval(int argc, char **argv);

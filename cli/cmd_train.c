@@ -529,8 +529,13 @@ int cmd_train(int argc, char **argv)
     int st, rc = 1, first = 1;
 
     train_options(argc, argv, &o);
+    /* the bar needs step reports, which all ranks must make alike; only
+       rank 0's output may be a terminal */
+    o.bar = cli_mpi_bcast_int(o.bar);
     if (nn_set_parallel_mode(o.parallel) != NN_OK)
         return lib_error("setting the parallel mode", NN_ERR_INVALID_ARG);
+    if (o.threads == 0 && cli_size > 1)
+        o.threads = cli_mpi_threads();   /* the cores shared by the ranks */
     if (o.threads > 0 && nn_set_num_threads(o.threads) != NN_OK)
         return lib_error("setting threads", NN_ERR_UNSUPPORTED);
     memset(&d, 0, sizeof d);

@@ -21,6 +21,8 @@
 
 int cli_rank = 0, cli_size = 1;
 
+#ifndef NNFS_CLI_MPI
+
 /* The process count an MPI launcher gave this process: Open MPI,
    MPICH / Hydra, PMIx, Slurm; 1 when none did. */
 static long launcher_size(void)
@@ -35,7 +37,6 @@ static long launcher_size(void)
     return 1;
 }
 
-#ifndef NNFS_CLI_MPI
 
 void cli_mpi_start(int *argc, char ***argv)
 {
@@ -83,7 +84,8 @@ int cli_mpi_mean(double *values, size_t n, size_t rows)
     (void)values; (void)n; (void)rows;
     return 0;
 }
-int cli_mpi_sum(double *values, size_t n) { (void)values; (void)n; return 0; }
+int cli_mpi_threads(void) { return 0; }
+int cli_mpi_bcast_int(int v) { return v; }
 
 #else /* NNFS_CLI_MPI */
 
@@ -113,6 +115,25 @@ void cli_mpi_start(int *argc, char ***argv)
 void cli_mpi_end(void)
 {
     finalize();
+}
+
+int cli_mpi_bcast_int(int v)
+{
+    if (cli_size > 1) MPI_Bcast(&v, 1, MPI_INT, 0, MPI_COMM_WORLD);
+    return v;
+}
+
+int cli_mpi_threads(void)
+{
+    MPI_Comm node;
+    int local = 1;
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    if (MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, 0,
+                            MPI_INFO_NULL, &node) == MPI_SUCCESS) {
+        MPI_Comm_size(node, &local);
+        MPI_Comm_free(&node);
+    }
+    return cpus / local >= 1 ? (int)(cpus / local) : 1;
 }
 
 /* The largest exit status of all ranks (each prints its own reason;
@@ -187,14 +208,6 @@ int cli_mpi_mean(double *values, size_t n, size_t rows)
 {
     if (cli_size == 1) return 0;
     return nn_mpi_mean(values, n, rows, MPI_COMM_WORLD) != NN_OK;
-}
-
-/* values[0..n) summed over the ranks */
-int cli_mpi_sum(double *values, size_t n)
-{
-    if (cli_size == 1) return 0;
-    return MPI_Allreduce(MPI_IN_PLACE, values, (int)n, MPI_DOUBLE, MPI_SUM,
-                         MPI_COMM_WORLD) != MPI_SUCCESS;
 }
 
 #endif

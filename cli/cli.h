@@ -66,7 +66,7 @@ struct cli_opts {
     double gain;
     double lr, decay, momentum, epsilon, rho, beta1, beta2;
     double l1, l2, dropout, val_split;
-    size_t epochs, batch, every;
+    size_t epochs, batch, every, checkpoint_every;
     int shuffle, threads, quiet, bar, parallel;  /* parallel: NN_PARALLEL_* */
     int class_only;      /* predict --class */
     const char *output, *checkpoint, *resume;
@@ -113,6 +113,25 @@ int make_data(const struct data_opts *o, unsigned long long seed, int test,
 void data_finish(struct cli_opts *o, int eval);
 
 /*------------------------------------------------------ the commands --*/
+
+/*------------------------------------------- MPI (mpi.c; see its top) --*/
+
+extern int cli_rank, cli_size;   /* 0 and 1 unless nnfs-mpi under mpirun */
+/* nnfs: under a launcher with several processes, exec nnfs-mpi (exits 2
+   if there is none); nnfs-mpi: MPI_Init. */
+void cli_mpi_start(int *argc, char ***argv);
+void cli_mpi_end(void);
+int cli_mpi_agree(int rc);           /* the largest rc of all ranks */
+void cli_mpi_shard(struct dataset *d);   /* keep this rank's rows */
+int cli_mpi_attach(nn_trainer *tr, nn_net *net);
+int cli_mpi_checkpoint_load(const char *path, nn_net **net,
+                            nn_optimizer **opt);
+int cli_mpi_mean(double *values, size_t n, size_t rows);
+/* threads a rank uses when --threads is not given: the online CPUs over
+   the ranks on this machine (at least 1) */
+int cli_mpi_threads(void);
+/* rank 0's v on every rank (a choice that depends on the terminal) */
+int cli_mpi_bcast_int(int v);
 
 int cmd_train(int argc, char **argv);
 int cmd_eval(int argc, char **argv);

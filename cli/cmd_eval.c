@@ -297,6 +297,22 @@ int cmd_info(int argc, char **argv)
         printf("\n");
     }
     nn_net_destroy(net);
+    net = NULL;
+    {   /* a checkpoint: its optimizer state too */
+        nn_optimizer *opt = NULL;
+        if (nn_checkpoint_load(&net, &opt, o.args[0]) == NN_OK &&
+            opt != NULL) {
+            double it = 0, lr = 0, decay = 0;
+            nn_optimizer_get(opt, NN_OPT_ITERATIONS, &it);
+            nn_optimizer_get(opt, NN_OPT_LEARNING_RATE, &lr);
+            nn_optimizer_get(opt, NN_OPT_DECAY, &decay);
+            printf("  checkpoint: %s state after %.0f steps (learning rate "
+                   "%g, decay %g)\n", nn_optimizer_name(nn_optimizer_kind(opt)),
+                   it, lr, decay);
+        }
+        nn_optimizer_destroy(opt);
+        nn_net_destroy(net);
+    }
     free(o.args);
     return 0;
 }

@@ -16,7 +16,28 @@
 struct progress {
     int bar, quiet;
     size_t every, epochs, n;
+    /* --checkpoint-every: rank 0 saves net and opt there; failed: 1 */
+    size_t ckpt_every;
+    const char *ckpt;
+    nn_net *net;
+    nn_optimizer *opt;
+    int failed;
 };
+
+/* --checkpoint-every: the checkpoint after this epoch (rank 0 writes it,
+   atomically).  Returns 1 (stop the fit, on every rank) if it failed. */
+static int epoch_checkpoint(struct progress *p, double epoch)
+{
+    int st;
+    if (p->ckpt_every == 0 || (size_t)epoch % p->ckpt_every != 0 ||
+        cli_rank != 0)
+        return 0;
+    st = nn_checkpoint_save(p->net, p->opt, p->ckpt);
+    if (st == NN_OK) return 0;
+    if (p->bar && !p->quiet) printf("\n");
+    p->failed = lib_error("saving the checkpoint", st);
+    return 1;
+}
 
 static void print_bar(const struct progress *p, int32_t event, double epoch,
                       double step, double spe, double loss, double acc,
@@ -53,6 +74,7 @@ static int on_progress(void *user, const nn_trainer *tr, int32_t event)
     nn_trainer_metric(tr, NN_METRIC_LEARNING_RATE, &lr);
     nn_trainer_metric(tr, NN_METRIC_SECONDS, &sec);
     nn_trainer_metric(tr, NN_METRIC_REG_LOSS, &reg);
+    if (event == NN_EVENT_EPOCH && epoch_checkpoint(p, epoch)) return 1;
     if (p->quiet) return 0;
     if (p->bar) {
         print_bar(p, event, epoch, step, spe, loss, acc, vacc, sec);
@@ -111,6 +133,8 @@ static void train_check(const struct cli_opts *o)
         usage_error("--%s applies to the hidden layers, and --hidden none "
                     "has none",
                     o->l1 > 0 ? "l1" : o->l2 > 0 ? "l2" : "dropout");
+    if (o->checkpoint_every != 0 && o->checkpoint == NULL)
+        usage_error("--checkpoint-every needs --checkpoint PATH");
     if (o->every != 0 && o->bar == 1)
         usage_error("--every sets the lines of --progress=lines, not the bar");
     if (o->val_split > 0 && o->data.test_images != NULL)
@@ -240,8 +264,7 @@ static int resume_net(struct cli_opts *o, const struct dataset *d,
                       nn_net **net, nn_optimizer **opt)
 {
     size_t L;
-    int st = nn_checkpoint_load(net, opt, o->resume);
-    if (st != NN_OK) return lib_error("loading the checkpoint", st);
+    if (cli_mpi_checkpoint_load(o->resume, net, opt) != 0) return 1;
     if (*opt == NULL) {
         fprintf(stderr, "%s: %s holds a model but no optimizer state "
                 "(save it with --checkpoint)\n", prog, o->resume);
@@ -347,8 +370,9 @@ static int create_trainer(const struct cli_opts *o, const struct dataset *d,
     if (st != NN_OK) return lib_error("setting up the trainer", st);
     if (o->bar) {
         /* a few updates per epoch when epochs are long */
-        size_t bs = o->batch == 0 || o->batch > d->n ? d->n : o->batch;
-        size_t spe = (d->n + bs - 1) / bs;
+        size_t n_all = d->n * (size_t)cli_size;   /* about, under MPI */
+        size_t bs = o->batch == 0 || o->batch > n_all ? n_all : o->batch;
+        size_t spe = (n_all + bs - 1) / bs;
         if (spe >= 20)
             nn_trainer_set(*tr, NN_TRAIN_REPORT_EVERY, (double)(spe / 20));
     }
@@ -356,14 +380,19 @@ static int create_trainer(const struct cli_opts *o, const struct dataset *d,
     pr->quiet = o->quiet;
     pr->every = o->every;
     pr->epochs = o->epochs;
-    pr->n = d->n;
+    pr->n = d->n * (size_t)cli_size;   /* about: for samples/s */
+    pr->ckpt_every = o->checkpoint_every;
+    pr->ckpt = o->checkpoint;
+    pr->net = net;
+    pr->opt = opt;
+    pr->failed = 0;
     nn_trainer_set_callback(*tr, on_progress, pr);
     return 0;
 }
 
 /* "Training 2-64-3 (relu, softmax, cce loss) on spiral data: ..." */
-static void print_header(const struct cli_opts *o, const struct dataset *d,
-                         const struct dataset *val, const nn_net *net)
+static void print_header(const struct cli_opts *o, size_t n, size_t n_val,
+                         const nn_net *net)
 {
     size_t L = nn_net_num_layers(net), i;
     printf("Training %zu-", nn_net_layer_inputs(net, 0));
@@ -374,25 +403,26 @@ static void print_header(const struct cli_opts *o, const struct dataset *d,
         printf("%s%s", nn_activation_name(nn_net_layer_activation(net, i)),
                i + 1 < L ? ", " : "");
     printf(", %s loss) on %s data: %zu samples", nn_loss_name(o->loss),
-           data_name(o->data.kind), d->n);
-    if (val->n) printf(", %zu for validation", val->n);
+           data_name(o->data.kind), n);
+    if (n_val) printf(", %zu for validation", n_val);
     printf(", seed %llu\n", o->data.seed);
     printf("%s, learning rate %g, decay %g; %zu epochs, ",
            nn_optimizer_name(o->optimizer), o->lr, o->decay, o->epochs);
-    if (o->batch == 0 || o->batch >= d->n) printf("full batch");
+    if (o->batch == 0 || o->batch >= n) printf("full batch");
     else printf("batches of %zu", o->batch);
     printf("; %s, kernels %s\n", nn_info(NN_INFO_BLAS),
            nn_info(NN_INFO_KERNELS));
 }
 
-/* The trained network once more on its training data, and the summary
-   line "Done: ...". */
+/* The trained network once more on its training data (under MPI each
+   rank its shard, the means over all rows), and the summary line
+   "Done: ...". */
 static int print_summary(const struct cli_opts *o, const struct dataset *d,
                          const struct dataset *val, nn_net *net,
                          const nn_trainer *tr)
 {
     float *out = xmalloc(d->n * d->n_out, sizeof(float)), loss = 0, acc = 0;
-    double secs, a;
+    double secs, a, m[3];
     int st = nn_predict(net, d->x, d->n, out);
     nn_trainer_metric(tr, NN_METRIC_SECONDS, &secs);
     if (st == NN_OK)
@@ -408,15 +438,21 @@ static int print_summary(const struct cli_opts *o, const struct dataset *d,
             acc = (float)a;   /* regression: the fit's own precision */
     }
     free(out);
-    if (st != NN_OK) return lib_error("evaluation", st);
-    printf("Done: %zu epochs in %.2f s (%.3g s per epoch). Training loss "
-           "%.4f, accuracy %.1f%%", o->epochs, secs,
-           secs / (double)o->epochs, (double)loss, 100.0 * (double)acc);
-    if (val->n) {
+    if (st != NN_OK) lib_error("evaluation", st);
+    m[0] = loss;
+    m[1] = acc;
+    m[2] = st != NN_OK;
+    if (cli_mpi_mean(m, 3, d->n) != 0 || m[2] > 0) return 1;
+    printf("Done: %zu epochs in %.2f s (%.3g s per epoch",
+           o->epochs, secs, secs / (double)o->epochs);
+    if (cli_size > 1) printf(", %d processes", cli_size);
+    printf("). Training loss %.4f, accuracy %.1f%%", m[0], 100.0 * m[1]);
+    if (val->n || cli_size > 1) {
         double vl, va;
         nn_trainer_metric(tr, NN_METRIC_VAL_LOSS, &vl);
         nn_trainer_metric(tr, NN_METRIC_VAL_ACCURACY, &va);
-        printf("; validation loss %.4f, accuracy %.1f%%", vl, 100.0 * va);
+        if (vl == vl)
+            printf("; validation loss %.4f, accuracy %.1f%%", vl, 100.0 * va);
     }
     printf(".\n");
     return 0;
@@ -464,6 +500,23 @@ static void train_options(int argc, char **argv, struct cli_opts *o)
     fit_defaults(o);
 }
 
+/* The training set's rows of all ranks (d's before cli_mpi_shard), the
+   steps an epoch has, and with --resume of a checkpoint taken at an
+   epoch's end the number of the next epoch (NN_TRAIN_FIRST_EPOCH: the
+   row orders then continue as if the run had not stopped). */
+static int resume_epoch(const struct cli_opts *o, size_t n_all,
+                        nn_optimizer *opt, nn_trainer *tr)
+{
+    size_t bs = o->batch == 0 || o->batch > n_all ? n_all : o->batch;
+    size_t spe = (n_all + bs - 1) / bs;
+    double it = 0;
+    if (o->resume == NULL) return 1;
+    nn_optimizer_get(opt, NN_OPT_ITERATIONS, &it);
+    if ((size_t)it % spe != 0) return 1;
+    nn_trainer_set(tr, NN_TRAIN_FIRST_EPOCH, (double)((size_t)it / spe + 1));
+    return (int)((size_t)it / spe + 1);
+}
+
 int cmd_train(int argc, char **argv)
 {
     struct cli_opts o;
@@ -472,27 +525,57 @@ int cmd_train(int argc, char **argv)
     nn_optimizer *opt = NULL;
     nn_trainer *tr = NULL;
     struct progress pr;
-    int st, rc = 1;
+    size_t n_all, v_all;
+    int st, rc = 1, first = 1;
 
     train_options(argc, argv, &o);
+    /* the bar needs step reports, which all ranks must make alike; only
+       rank 0's output may be a terminal */
+    o.bar = cli_mpi_bcast_int(o.bar);
     if (nn_set_parallel_mode(o.parallel) != NN_OK)
         return lib_error("setting the parallel mode", NN_ERR_INVALID_ARG);
+    if (o.threads == 0 && cli_size > 1)
+        o.threads = cli_mpi_threads();   /* the cores shared by the ranks */
     if (o.threads > 0 && nn_set_num_threads(o.threads) != NN_OK)
         return lib_error("setting threads", NN_ERR_UNSUPPORTED);
-    if (train_data(&o, &d, &val) != 0) goto done;
+    memset(&d, 0, sizeof d);
+    memset(&val, 0, sizeof val);
+    /* every rank reads the data (gzip cannot be entered in the middle)
+       and keeps its shard of the rows */
+    if (cli_mpi_agree(train_data(&o, &d, &val)) != 0) goto done;
+    n_all = d.n;
+    v_all = val.n;
+    cli_mpi_shard(&d);
+    cli_mpi_shard(&val);
     if (o.resume != NULL) {
-        if (resume_net(&o, &d, &net, &opt) != 0) goto done;
-    } else if (create_net(&o, &d, &net) != 0 ||
-               create_optimizer(&o, net, &opt) != 0) {
+        if (cli_mpi_agree(resume_net(&o, &d, &net, &opt)) != 0) goto done;
+    } else if (cli_mpi_agree(create_net(&o, &d, &net) != 0 ||
+                             create_optimizer(&o, net, &opt) != 0) != 0) {
         goto done;
     }
-    if (create_trainer(&o, &d, &val, net, opt, &tr, &pr) != 0) goto done;
-    if (!o.quiet) print_header(&o, &d, &val, net);
+    if (cli_mpi_agree(create_trainer(&o, &d, &val, net, opt, &tr, &pr) ||
+                      cli_mpi_attach(tr, net)) != 0)
+        goto done;
+    first = resume_epoch(&o, n_all, opt, tr);
+    if (!o.quiet) {
+        print_header(&o, n_all, v_all, net);
+        if (cli_size > 1)
+            printf("Data-parallel on %d processes (MPI): each keeps its "
+                   "shard of the rows (about %zu); the batches above are "
+                   "global\n", cli_size, d.n);
+        if (first > 1) printf("Resuming at epoch %d\n", first);
+    }
     st = nn_trainer_fit(tr, d.x, d.t, d.y, d.n, val.x, val.t, val.y, val.n);
     if (o.bar && !o.quiet) printf("\n");
-    if (st != NN_OK) { rc = lib_error("training", st); goto done; }
+    if (st != NN_OK) {
+        /* under MPI the fit's failure is the same on every rank */
+        if (cli_rank == 0 || cli_size == 1) lib_error("training", st);
+        rc = 1;
+        goto done;
+    }
+    if (cli_mpi_agree(pr.failed) != 0) goto done;
     if (print_summary(&o, &d, &val, net, tr) != 0) goto done;
-    rc = save_outputs(&o, net, opt);
+    rc = cli_mpi_agree(cli_rank == 0 ? save_outputs(&o, net, opt) : 0);
 done:
     nn_trainer_destroy(tr);
     nn_optimizer_destroy(opt);

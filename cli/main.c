@@ -30,6 +30,7 @@ const char *prog = "nnfs";
 void usage_error(const char *fmt, ...)
 {
     va_list ap;
+    if (cli_rank != 0) exit(2);   /* every rank parsed the same line */
     fprintf(stderr, "%s: ", prog);
     va_start(ap, fmt);
     vfprintf(stderr, fmt, ap);
@@ -89,6 +90,9 @@ static const struct {
 int main(int argc, char **argv)
 {
     size_t i;
+    cli_mpi_start(&argc, &argv);
+    /* under mpirun, rank 0 speaks for all */
+    if (cli_rank != 0 && freopen("/dev/null", "w", stdout) == NULL) return 1;
     if (argc < 2) {
         main_help();
         return 2;
@@ -102,7 +106,13 @@ int main(int argc, char **argv)
     }
     /* each command parses argv[1..]: its own name is its argv[0] */
     for (i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        if (strcmp(argv[1], commands[i].name) == 0)
-            return commands[i].run(argc - 1, argv + 1);
+        if (strcmp(argv[1], commands[i].name) == 0) {
+            int rc;
+            /* only train runs on several processes; the others once */
+            if (cli_rank != 0 && strcmp(argv[1], "train") != 0) return 0;
+            rc = commands[i].run(argc - 1, argv + 1);
+            cli_mpi_end();
+            return rc;
+        }
     usage_error("unknown command '%s'", argv[1]);
 }

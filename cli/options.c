@@ -215,6 +215,11 @@ static const struct cli_option options[] = {
      .help = "save the model with the optimizer's state at the\n"
              "end, so that --resume can continue it (weights,\n"
              "optimizer state and learning-rate schedule)"},
+    {.name = "checkpoint-every", .kind = K_SIZE,
+     .field = FIELD(checkpoint_every), .min = 1, .max = 100000000,
+     .cmds = C_TRAIN, .arg = "N",
+     .help = "also save the --checkpoint after every N epochs, so\n"
+             "a run that dies can --resume from the last one"},
     {.name = "resume", .kind = K_STRING, .field = FIELD(resume),
      .cmds = C_TRAIN, .arg = "PATH",
      .help = "continue training a checkpoint: its network and\n"

@@ -105,6 +105,8 @@ struct dataset {
     int32_t *y;
     size_t n, n_in, n_out;   /* n_out: classes, or target width */
     int x_idx;               /* x is from nn_idx_load: nn_idx_free it */
+    int sharded;             /* only this rank's rows were loaded (MPI) */
+    size_t n_all;            /* then: the rows of all ranks */
 };
 
 void dataset_free(struct dataset *d);
@@ -117,6 +119,7 @@ void data_finish(struct cli_opts *o, int eval);
 /*------------------------------------------- MPI (mpi.c; see its top) --*/
 
 extern int cli_rank, cli_size;   /* 0 and 1 unless nnfs-mpi under mpirun */
+extern int cli_shard_on_load;    /* IDX images: load this rank's part only */
 /* nnfs: under a launcher with several processes, exec nnfs-mpi (exits 2
    if there is none); nnfs-mpi: MPI_Init. */
 void cli_mpi_start(int *argc, char ***argv);

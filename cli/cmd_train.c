@@ -542,9 +542,10 @@ int cmd_train(int argc, char **argv)
     memset(&val, 0, sizeof val);
     /* every rank reads the data (gzip cannot be entered in the middle)
        and keeps its shard of the rows */
+    cli_shard_on_load = cli_size > 1 && o.val_split == 0;
     if (cli_mpi_agree(train_data(&o, &d, &val)) != 0) goto done;
-    n_all = d.n;
-    v_all = val.n;
+    n_all = d.sharded ? d.n_all : d.n;
+    v_all = val.sharded ? val.n_all : val.n;
     cli_mpi_shard(&d);
     cli_mpi_shard(&val);
     if (o.resume != NULL) {

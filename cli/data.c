@@ -25,8 +25,18 @@ void dataset_free(struct dataset *d)
 static int load_idx(const char *images, const char *labels, int scale,
                     size_t limit, struct dataset *d)
 {
-    size_t count, size, lcount, lsize, i;
-    int st = nn_idx_load(images, scale, &d->x, &count, &size);
+    size_t count, size, lcount, lsize, i, first = 0, rows;
+    int st;
+    if (cli_shard_on_load && limit == 0) {
+        /* this rank's rows only (nnfs-mpi) */
+        st = nn_idx_load_part(images, scale, (size_t)cli_rank,
+                              (size_t)cli_size, &d->x, &first, &rows, &count,
+                              &size);
+        d->sharded = 1;
+    } else {
+        st = nn_idx_load(images, scale, &d->x, &count, &size);
+        rows = count;
+    }
     if (st != NN_OK) return lib_error("reading the images", st);
     d->x_idx = 1;
     st = nn_idx_info(labels, &lcount, &lsize);
@@ -45,6 +55,11 @@ static int load_idx(const char *images, const char *labels, int scale,
     d->n_out = 0;
     for (i = 0; i < d->n; i++)
         if ((size_t)d->y[i] + 1 > d->n_out) d->n_out = (size_t)d->y[i] + 1;
+    if (d->sharded) {   /* the classes are counted over all rows */
+        memmove(d->y, d->y + first, rows * sizeof(int32_t));
+        d->n_all = count;
+        d->n = rows;
+    }
     return 0;
 }
 

@@ -19,7 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
-int cli_rank = 0, cli_size = 1;
+int cli_rank = 0, cli_size = 1, cli_shard_on_load = 0;
 
 #ifndef NNFS_CLI_MPI
 
@@ -155,7 +155,7 @@ int cli_mpi_agree(int rc)
 void cli_mpi_shard(struct dataset *d)
 {
     size_t begin = 0, count = d->n;
-    if (cli_size == 1 || d->n == 0) return;
+    if (cli_size == 1 || d->n == 0 || d->sharded) return;
     nn_mpi_shard(d->n, cli_rank, cli_size, &begin, &count);
     memmove(d->x, d->x + begin * d->n_in, count * d->n_in * sizeof(float));
     if (d->t != NULL)

@@ -671,7 +671,25 @@ NN_API int nn_idx_parse_buffer(const void *buf, size_t size,
 NN_API int nn_idx_load(const char *path, int32_t scale, float **out,
                        size_t *count, size_t *sample_size);
 
-/* Free an array from nn_idx_load; NULL is a no-op.  The array is library
+/* nn_idx_load for one part of the rows, as one process of a
+   data-parallel run keeps (nnfs_mpi.h): the file's count rows split into
+   parts parts as nn_mpi_shard splits them (part p gets count / parts
+   rows, the first count % parts parts one more); *first and *rows receive
+   this part's rows, *count the file's and *sample_size the row width;
+   *out receives *rows * *sample_size floats (free with nn_idx_free).  The
+   whole file is still decompressed and checked (IDX has no index and a
+   gzip stream is checked whole), but only the part's rows are converted
+   and kept, so each of N processes holds 1/N of the floats.  The same
+   checks and memory bounds as nn_idx_load.
+   Returns NN_OK; NN_ERR_INVALID_ARG (NULL, unknown scale, part >= parts);
+   NN_ERR_IO; NN_ERR_FORMAT; NN_ERR_NOMEM.  *out is NULL on failure.
+   Since 0.2. */
+NN_API int nn_idx_load_part(const char *path, int32_t scale, size_t part,
+                            size_t parts, float **out, size_t *first,
+                            size_t *rows, size_t *count,
+                            size_t *sample_size);
+
+/* Free an array from nn_idx_load or nn_idx_load_part; NULL is a no-op.  The array is library
    memory (from the nn_set_allocator allocator, and live for its check)
    until freed here.  Since 0.2. */
 NN_API void nn_idx_free(float *data);

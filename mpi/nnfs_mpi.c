@@ -241,10 +241,15 @@ static int nn_mpi_grads(nn_net *net, size_t rows, int status,
     /* rows_r / total folded into this rank's values before the sum, so
        the reduced block is already the weighted mean (no pass after) */
     w = (double)rows / head[NN_MPI_H_ROWS];
-    if (rows > 0)
-        for (j = 0; j < np; j++) buf[j] = (float)((double)buf[j] * w);
-    else
+    if (rows > 0) {
+        /* in float (one rounding of w, then one of each product): the
+           double form of this loop does not vectorize and was 7% of a
+           2-rank Fashion-MNIST step */
+        const float wf = (float)w;
+        for (j = 0; j < np; j++) buf[j] *= wf;
+    } else {
         memset(buf, 0, np * sizeof(float));
+    }
     for (off = 0; off < np; off += NN_MPI_BUCKET) {
         size_t m = np - off < NN_MPI_BUCKET ? np - off : NN_MPI_BUCKET;
         if (MPI_Allreduce(MPI_IN_PLACE, buf + off, (int)m, MPI_FLOAT,

@@ -28,6 +28,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define R_B 128
 #define R_IN 12
@@ -500,4 +501,71 @@ NN_TEST(idx_read_rows_is_a_shard_of_the_whole)
                NN_ERR_SHAPE);
     NNT_TRUE(memcmp(part, keep, sizeof part) == 0);
     NNT_OK(nn_idx_read_rows(path, NULL, 10, 0, 10, 6, NN_SCALE_NONE));
+}
+
+/* nn_idx_load_part: parts 0..P-1 of a file are the rows nn_mpi_shard's
+   split gives, each equal to those rows of nn_idx_load's whole array and
+   of a plain byte-to-float conversion; together they cover the file
+   once.  10 rows in 1..4 and 12 parts (so some parts are empty), a plain
+   file and, when present, Fashion-MNIST's gzip test images. */
+NN_TEST(idx_load_part_is_the_shard_of_the_whole)
+{
+    static const unsigned char hdr[] = {0, 0, 8, 3, 0, 0, 0, 10,
+                                        0, 0, 0, 2, 0, 0, 0, 3};
+    static const char *const fashion =
+        "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz";
+    unsigned char img[sizeof hdr + 60];
+    const char *paths[2];
+    char path[512];
+    FILE *f;
+    size_t i, parts, p, k;
+    memcpy(img, hdr, sizeof hdr);
+    for (i = 0; i < 60; i++) img[sizeof hdr + i] = (unsigned char)(i * 4);
+    snprintf(path, sizeof path, "%s/part.idx", nnt_tmpdir());
+    f = fopen(path, "wb");
+    NNT_TRUE(f != NULL);
+    NNT_EQ_SIZE(fwrite(img, 1, sizeof img, f), sizeof img);
+    fclose(f);
+    paths[0] = path;
+    paths[1] = access(fashion, R_OK) == 0 ? fashion : NULL;
+    for (k = 0; k < 2 && paths[k] != NULL; k++) {
+        float *all = NULL;
+        size_t n, s;
+        NNT_OK(nn_idx_load(paths[k], NN_SCALE_SYMMETRIC, &all, &n, &s));
+        for (parts = 1; parts <= 12; parts += parts < 4 ? 1 : 8) {
+            size_t next = 0;
+            for (p = 0; p < parts; p++) {
+                float *x = NULL;
+                size_t first, rows, c, w;
+                NNT_OK(nn_idx_load_part(paths[k], NN_SCALE_SYMMETRIC, p,
+                                        parts, &x, &first, &rows, &c, &w));
+                NNT_TRUE(c == n && w == s && first == next);
+                NNT_TRUE(rows == n / parts + (p < n % parts));
+                NNT_TRUE(memcmp(x, all + first * s,
+                                rows * s * sizeof(float)) == 0);
+                if (k == 0 && rows > 0)   /* byte v -> (v - 127.5) / 127.5 */
+                    NNT_NEAR(x[0], ((double)(first * 6 * 4) - 127.5) / 127.5,
+                             1e-6);
+                next = first + rows;
+                nn_idx_free(x);
+            }
+            NNT_TRUE(next == n);
+        }
+        nn_idx_free(all);
+    }
+    if (paths[1] == NULL) printf("  (no Fashion-MNIST: plain file only)\n");
+    {
+        float *x = (float *)1;
+        size_t a, b, c, d;
+        NNT_STATUS(nn_idx_load_part(path, NN_SCALE_UNIT, 3, 3, &x, &a, &b,
+                                    &c, &d), NN_ERR_INVALID_ARG);
+        NNT_TRUE(x == NULL);
+        NNT_MSG_HAS("part 3 of 3");
+        NNT_STATUS(nn_idx_load_part(path, NN_SCALE_UNIT, 0, 0, &x, &a, &b,
+                                    &c, &d), NN_ERR_INVALID_ARG);
+        NNT_STATUS(nn_idx_load_part(path, 7, 0, 1, &x, &a, &b, &c, &d),
+                   NN_ERR_INVALID_ARG);
+        NNT_STATUS(nn_idx_load_part("/nonexistent/x.idx", NN_SCALE_UNIT, 0,
+                                    1, &x, &a, &b, &c, &d), NN_ERR_IO);
+    }
 }

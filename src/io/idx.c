@@ -766,6 +766,61 @@ int nn_idx_load(const char *path, int32_t scale, float **out, size_t *count,
     return NN_OK;
 }
 
+int nn_idx_load_part(const char *path, int32_t scale, size_t part,
+                     size_t parts, float **out, size_t *first, size_t *rows,
+                     size_t *count, size_t *sample_size)
+{
+    static const char fn[] = "nn_idx_load_part";
+    unsigned char *file = NULL, *owned = NULL;
+    const unsigned char *data;
+    size_t size, c, s, q, r, b, k, bytes;
+    uint32_t nd;
+    float *x;
+    int st;
+
+    NN__CHECK_PTR(out, fn);
+    *out = NULL;
+    NN__CHECK_PTR(path, fn);
+    NN__CHECK_PTR(first, fn);
+    NN__CHECK_PTR(rows, fn);
+    NN__CHECK_PTR(count, fn);
+    NN__CHECK_PTR(sample_size, fn);
+    NN__CHECK(!nn__scale_ok(scale), NN_ERR_INVALID_ARG, "%s: scale %d is "
+              "not an NN_SCALE_* value", fn, (int)scale);
+    NN__CHECK(parts == 0 || part >= parts, NN_ERR_INVALID_ARG,
+              "%s: part %zu of %zu (0 <= part < parts)", fn, part, parts);
+    NN__FORWARD(nn__read_file(path, NN__IDX_MAX_FILE, &file, &size, fn));
+    /* the bytes of the whole file (one decompression, checked whole),
+       then only this part's rows converted */
+    st = nn__idx_parse_ex(file, size, &data, &owned, &c, &s, &nd, 1, fn,
+                          path);
+    if (st != NN_OK) {
+        nn__free(file);
+        return st;
+    }
+    q = c / parts;
+    r = c % parts;
+    b = part * q + (part < r ? part : r);
+    k = q + (part < r ? 1 : 0);
+    x = nn__mul_ok(k * s + 1, sizeof(float), &bytes) ? nn__malloc(bytes)
+                                                     : NULL;
+    if (x == NULL) {
+        nn__free(owned);
+        nn__free(file);
+        return nn__fail(NN_ERR_NOMEM, "%s: %s: out of memory for the %zu "
+                        "floats of part %zu", fn, path, k * s, part);
+    }
+    nn__idx_scale(x, data + b * s, k * s, scale);
+    nn__free(owned);
+    nn__free(file);
+    *out = x;
+    *first = b;
+    *rows = k;
+    *count = c;
+    *sample_size = s;
+    return NN_OK;
+}
+
 void nn_idx_free(float *data)
 {
     nn__free(data);

@@ -4,6 +4,8 @@
  */
 #include "nnfs_mpi.h"
 
+#include <cblas.h>
+
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -198,7 +200,7 @@ static int nn_mpi_grads(nn_net *net, size_t rows, int status,
 {
     static const char fn[] = "nn_mpi_allreduce_grads";
     double head[NN_MPI_H_COUNT], w;
-    size_t np = net != NULL ? nn_net_num_params(net) : 0, j, off;
+    size_t np = net != NULL ? nn_net_num_params(net) : 0, off;
     float *buf = NULL;
     int st = status, rank;
     char local[sizeof nn_mpi_msg];
@@ -242,11 +244,11 @@ static int nn_mpi_grads(nn_net *net, size_t rows, int status,
        the reduced block is already the weighted mean (no pass after) */
     w = (double)rows / head[NN_MPI_H_ROWS];
     if (rows > 0) {
-        /* in float (one rounding of w, then one of each product): the
-           double form of this loop does not vectorize and was 7% of a
-           2-rank Fashion-MNIST step */
-        const float wf = (float)w;
-        for (j = 0; j < np; j++) buf[j] *= wf;
+        /* buf <- (rows_r / total) buf: cblas_sscal, in float (one
+           rounding of w, then one of each product); the plain double
+           loop this replaces was scalar code and 7% of a 2-rank
+           Fashion-MNIST step */
+        cblas_sscal((int)np, (float)w, buf, 1);
     } else {
         memset(buf, 0, np * sizeof(float));
     }

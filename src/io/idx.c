@@ -810,6 +810,7 @@ int nn_idx_load_part(const char *path, int32_t scale, size_t part,
         return nn__fail(NN_ERR_NOMEM, "%s: %s: out of memory for the %zu "
                         "floats of part %zu", fn, path, k * s, part);
     }
+    nn__idx_hugepages(x, bytes);
     nn__idx_scale(x, data + b * s, k * s, scale);
     nn__free(owned);
     nn__free(file);

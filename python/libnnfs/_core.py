@@ -150,6 +150,7 @@ _PROTOS = {
     "nn_net_layer_spectral_norm": (_int, [_vp, _sz, _P(_dbl)]),
     "nn_optimizer_create": (_int, [_P(_vp), _vp, _i32]),
     "nn_optimizer_destroy": (None, [_vp]),
+    "nn_optimizer_kind": (_i32, [_vp]),
     "nn_optimizer_set": (_int, [_vp, _i32, _dbl]),
     "nn_optimizer_get": (_int, [_vp, _i32, _P(_dbl)]),
     "nn_optimizer_step": (_int, [_vp]),

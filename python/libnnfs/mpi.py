@@ -125,7 +125,11 @@ def checkpoint_load(path, comm, root=0):
     net = _core.Net._from_handle(net_h)
     if not opt_h.value:
         return net, None
-    opt = _core.Optimizer.__new__(_core.Optimizer)
+    # the subclass of the kind saved (SGD, Adagrad, RMSprop, Adam)
+    kind = _core._lib.nn_optimizer_kind(opt_h.value)
+    cls = next((c for c in (_core.SGD, _core.Adagrad, _core.RMSprop,
+                            _core.Adam) if c.kind == kind), _core.Optimizer)
+    opt = cls.__new__(cls)
     opt._settings = {}
     opt._net = net
     opt._guard = net._guard

@@ -72,7 +72,7 @@ def main():
         save.restype = ctypes.c_int
         assert save(net.handle, opt.handle, os.fsencode(path)) == 0
     net2, opt2 = nnmpi.checkpoint_load(path, comm)
-    ok = ok and opt2 is not None and np.array_equal(params(net2), p)
+    ok = ok and isinstance(opt2, nn.Adam) and np.array_equal(params(net2), p)
     net.forward(X)
     net.backward(labels=y)
     opt.step()

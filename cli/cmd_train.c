@@ -118,8 +118,16 @@ static void train_help(void)
 "  %s train --train-images train-images-idx3-ubyte.gz \\\n"
 "      --train-labels train-labels-idx1-ubyte.gz --test-images \\\n"
 "      t10k-images-idx3-ubyte.gz --test-labels t10k-labels-idx1-ubyte.gz \\\n"
-"      --epochs 10 -o fashion.nnfs\n",
-           prog, prog, prog);
+"      --epochs 10 -o fashion.nnfs\n"
+"\n"
+"Under mpirun -np N (built with MPI: the nnfs-mpi program beside this one)\n"
+"the N processes make one data-parallel fit: each keeps its share of the\n"
+"rows, the batches are global, rank 0 prints and writes the files, and a\n"
+"failure on any process stops all.  --checkpoint-every and --resume\n"
+"continue such a run after a process dies:\n"
+"  mpirun -np 2 %s train --train-images ... --checkpoint run.ckpt \\\n"
+"      --checkpoint-every 1\n",
+           prog, prog, prog, prog);
 }
 
 /* Options that conflict, or that the chosen optimizer does not have (see

@@ -340,8 +340,41 @@ for o in --data --samples --classes --train-images --train-labels \
     --hidden --output-activation --loss --init --optimizer --lr --decay \
     --momentum --epsilon --rho --beta1 --beta2 --l1 --l2 --dropout \
     --epochs --batch-size --no-shuffle --threads "-o, --output" \
-    --checkpoint --resume --every --progress "-q, --quiet"; do
+    --checkpoint --checkpoint-every --resume --every --progress \
+    "-q, --quiet"; do
     grep -q -- "^  $o" "$work/out" || { echo "FAIL: train --help lacks $o"; fail=1; }
 done
 echo "ok   train --help lists the options"
+
+# --checkpoint-every, and --resume numbering the epochs on (issue 15): 6
+# shuffled mini-batch epochs in one run, against 4 with a checkpoint after
+# every 2 and a resume from the one after epoch 2 for 4 more: the resumed
+# run draws the same row orders, so its final checkpoint is the same bytes
+check "--checkpoint-every needs --checkpoint" 2 "$nnfs" train \
+    --checkpoint-every 2
+has "message names --checkpoint" "needs --checkpoint" "$work/err"
+check "train 6 epochs" 0 "$nnfs" train -q --epochs 6 --batch 64 \
+    --checkpoint "$work/six.nnfs"
+check "train 3 epochs, checkpoint every 2" 0 "$nnfs" train -q --epochs 3 \
+    --batch 64 --checkpoint "$work/two.nnfs" --checkpoint-every 2
+check "info shows the checkpoint's steps" 0 "$nnfs" info "$work/two.nnfs"
+has "after the 3rd epoch: 15 steps" "adam state after 15 steps" "$work/out"
+check "train 2 epochs, checkpoint every 2" 0 "$nnfs" train -q --epochs 2 \
+    --batch 64 --checkpoint "$work/two.nnfs" --checkpoint-every 2
+check "resume for 4 more" 0 "$nnfs" train --epochs 4 --batch 64 --progress lines \
+    --resume "$work/two.nnfs" --checkpoint "$work/resumed.nnfs"
+has "resumed at epoch 3" "Resuming at epoch 3" "$work/out"
+if cmp -s "$work/six.nnfs" "$work/resumed.nnfs"; then
+    echo "ok   2 + 4 resumed epochs = 6 epochs, byte for byte"
+else echo "FAIL: the resumed run's checkpoint differs from 6 epochs'"; fail=1; fi
+
+# started by an MPI launcher with 2 processes but no nnfs-mpi beside it
+# or on PATH: a message saying what to install, exit 2 (not two
+# independent runs writing the same files)
+mkdir "$work/alone"
+cp "$nnfs" "$work/alone/nnfs"
+check "under a launcher without nnfs-mpi" 2 env OMPI_COMM_WORLD_SIZE=2 \
+    PATH=/nonexistent LD_LIBRARY_PATH="$(dirname "$nnfs")" \
+    "$work/alone/nnfs" train -q --epochs 1
+has "message says what to install" "openmpi-bin libopenmpi-dev" "$work/err"
 exit $fail

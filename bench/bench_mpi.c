@@ -137,58 +137,6 @@ static void allreduce_blocks(int reps)
     }
 }
 
-static void step(const struct workload *w, int reps)
-{
-    size_t L = w->n_layers, i, begin, rows, l;
-    int32_t acts[MAXL], *labels;
-    nn_net *net;
-    float *x;
-    double ts[64], mn, med, p90, t0;
-    int r, j, inner;
-    for (l = 0; l < L; l++)
-        acts[l] = l + 1 < L ? NN_ACT_RELU : NN_ACT_SOFTMAX;
-    nn_mpi_shard(w->batch, rank, size, &begin, &rows);
-    CHECK(nn_net_create(&net, L, w->sizes, acts, 1));
-    x = malloc(sizeof(float) * rows * w->sizes[0]);
-    labels = malloc(sizeof(int32_t) * rows);
-    if (!x || !labels) MPI_Abort(MPI_COMM_WORLD, 2);
-    bench_fill(x, rows * w->sizes[0], 3 + (unsigned)rank);
-    for (i = 0; i < rows; i++)
-        labels[i] = (int32_t)((begin + i) % w->sizes[L]);
-#define MSTEP()                                                           \
-    do {                                                                  \
-        CHECK(nn_forward(net, x, rows, NULL));                            \
-        CHECK(nn_backward_labels(net, labels, NULL));                     \
-        CHECK(nn_mpi_allreduce_grads(net, rows, MPI_COMM_WORLD));         \
-        CHECK(nn_sgd_step(net, 1e-4f));                                   \
-    } while (0)
-    MSTEP(); MSTEP();
-    t0 = bench_now();
-    MSTEP();
-    inner = (int)(0.02 / sync_time(bench_now() - t0)) + 1;
-    if (inner > 10000) inner = 10000;
-    MPI_Bcast(&inner, 1, MPI_INT, 0, MPI_COMM_WORLD);
-    for (r = 0; r < reps && r < 64; r++) {
-        MPI_Barrier(MPI_COMM_WORLD);
-        t0 = bench_now();
-        for (j = 0; j < inner; j++) MSTEP();
-        ts[r] = sync_time((bench_now() - t0) / inner);
-    }
-    bench_stats(ts, r, &mn, &med, &p90);
-    if (rank == 0) {
-        bench_json_head("train_mpi", 1);
-        printf(",\"ranks\":%d,\"workload\":\"%s\",\"batch\":%zu,"
-               "\"step_min_s\":%.6g,\"step_median_s\":%.6g,"
-               "\"step_p90_s\":%.6g,\"params\":%zu,\"reps\":%d}\n", size,
-               w->name, w->batch, mn, med, p90, nn_net_num_params(net), r);
-    }
-    fflush(stdout);
-    nn_net_destroy(net);
-    free(x);
-    free(labels);
-#undef MSTEP
-}
-
 /*====== --modes: every way of using 2 cores, interleaved in one run ======*/
 
 /* The items of a round: the in-process modes (rank 0 alone), then the
@@ -230,6 +178,20 @@ static void mpi_step(const struct modes_net *s, const struct mpi_part *p)
     modes_fwd_bwd(s, p->begin, p->rows, 0);
     CHECK(nn_mpi_allreduce_grads(s->net, p->rows, MPI_COMM_WORLD));
     modes_update(s);
+}
+
+/* Warm-up on 1 thread per rank, and the inner repetitions (the same on
+   every rank) so one sample lasts >= ~20 ms on the slowest. */
+static void mpi_warm(const struct modes_net *s, struct mpi_part *p)
+{
+    double t0;
+    mode_set(M_ONE);
+    mpi_step(s, p);
+    mpi_step(s, p);
+    t0 = bench_now();
+    mpi_step(s, p);
+    p->inner = modes_inner_for(sync_time(bench_now() - t0));
+    MPI_Bcast(&p->inner, 1, MPI_INT, 0, MPI_COMM_WORLD);
 }
 
 /* One sample of the MPI step: the slowest rank's seconds per step. */
@@ -317,7 +279,7 @@ static void modes_mpi(const struct workload *w, int reps, int adam,
 {
     struct modes_net s;
     struct mpi_part p;
-    double t[M_N][MODES_MAXR], tm[MODES_MAXR], cap[MODES_MAXR], t0;
+    double t[M_N][MODES_MAXR], tm[MODES_MAXR], cap[MODES_MAXR];
     int r, k;
 
     CHECK(nn_mpi_shard(w->batch, rank, size, &p.begin, &p.rows));
@@ -327,13 +289,7 @@ static void modes_mpi(const struct workload *w, int reps, int adam,
         cap_init();
     }
     solo_end(spin);
-    mode_set(M_ONE);
-    mpi_step(&s, &p);
-    mpi_step(&s, &p);
-    t0 = bench_now();
-    mpi_step(&s, &p);
-    p.inner = modes_inner_for(sync_time(bench_now() - t0));
-    MPI_Bcast(&p.inner, 1, MPI_INT, 0, MPI_COMM_WORLD);
+    mpi_warm(&s, &p);
     for (r = 0; r < reps && r < MODES_MAXR; r++)
         for (k = 0; k < X_N; k++) {
             int m = (k + r) % X_N;
@@ -347,6 +303,29 @@ static void modes_mpi(const struct workload *w, int reps, int adam,
         }
     if (rank == 0) print_modes_mpi(&s, t, tm, cap, r, spin, copy);
     mode_set(M_ONE);
+    modes_net_free(&s);
+}
+
+/* The train_mpi line: the MPI step alone (SGD), reps samples. */
+static void step(const struct workload *w, int reps)
+{
+    struct modes_net s;
+    struct mpi_part p;
+    double ts[MODES_MAXR], mn, med, p90;
+    int r;
+    CHECK(nn_mpi_shard(w->batch, rank, size, &p.begin, &p.rows));
+    modes_net_init(&s, w, 0);
+    mpi_warm(&s, &p);
+    for (r = 0; r < reps && r < MODES_MAXR; r++) ts[r] = mpi_sample(&s, &p);
+    bench_stats(ts, r, &mn, &med, &p90);
+    if (rank == 0) {
+        bench_json_head("train_mpi", 1);
+        printf(",\"ranks\":%d,\"workload\":\"%s\",\"batch\":%zu,"
+               "\"step_min_s\":%.6g,\"step_median_s\":%.6g,"
+               "\"step_p90_s\":%.6g,\"params\":%zu,\"reps\":%d}\n", size,
+               w->name, w->batch, mn, med, p90, nn_net_num_params(s.net), r);
+    }
+    fflush(stdout);
     modes_net_free(&s);
 }
 

@@ -25,15 +25,16 @@
  * --adam: forward + backward + nn_optimizer_step) under each way of using
  * 2 cores -- 1 thread, the BLAS's 2 threads (NN_PARALLEL_BLAS), 2
  * replicas (NN_PARALLEL_REPLICAS) and the default (NN_PARALLEL_AUTO) --
- * interleaved in rounds, and in the same rounds the machine's capacity:
+ * interleaved in rounds (the order rotated round by round), and in the
+ * same rounds the machine's capacity:
  * two concurrent single-threaded cblas_sgemm loops against one (2.0 = two
  * full cores).  One JSON line per workload: medians and ratios to 1
  * thread.
  */
 #include "bench_common.h"
+#include "bench_modes.h"
 
 #include <cblas.h>
-#include <pthread.h>
 
 
 #define CHECK(call)                                                       \
@@ -43,14 +44,6 @@
             exit(2);                                                      \
         }                                                                 \
     } while (0)
-
-/* inner repetitions so one sample lasts >= ~20 ms */
-static int inner_for(double one)
-{
-    int n = 1;
-    while (n * one < 0.02 && n < 100000) n *= 2;
-    return n;
-}
 
 /* One workload's buffers: the network and its batch, and the GEMM floor's
    own activations, gradients and weights per layer. */
@@ -199,7 +192,7 @@ static void measure(const struct train_bufs *b, int reps,
     gemm_floor(b, 1.0f); gemm_floor(b, 1.0f);
     t0 = bench_now();
     step(b);
-    inner = inner_for(bench_now() - t0);
+    inner = modes_inner_for(bench_now() - t0);
     for (r = 0; r < reps && r < 64; r++) {
         t0 = bench_now();
         for (j = 0; j < inner; j++) step(b);
@@ -264,165 +257,26 @@ static void run(const struct workload *w, int threads, int reps)
 
 /*====== --modes: the ways of using 2 cores, interleaved in rounds ======*/
 
-/* Two concurrent single-threaded sgemm loops against one: the machine's
-   parallel capacity at that moment (2.0 = two full cores).  Threads are
-   made per sample; the loop lasts ~20 ms so that cost is noise. */
-#define CAP_N 192
-static float cap_a[2][CAP_N * CAP_N], cap_b[2][CAP_N * CAP_N],
-    cap_c[2][CAP_N * CAP_N];
-static int cap_iters = 1;
-
-static void *cap_loop(void *arg)
-{
-    int k = (int)(intptr_t)arg, i;
-    for (i = 0; i < cap_iters; i++)
-        /* C <- A B: M = N = K = CAP_N */
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, CAP_N, CAP_N,
-                    CAP_N, 1.0f, cap_a[k], CAP_N, cap_b[k], CAP_N, 0.0f,
-                    cap_c[k], CAP_N);
-    return NULL;
-}
-
-static double cap_sample(void)
-{
-    pthread_t th;
-    double t0, t1, t2;
-    t0 = bench_now();
-    cap_loop((void *)(intptr_t)0);
-    t1 = bench_now();
-    if (pthread_create(&th, NULL, cap_loop, (void *)(intptr_t)1) != 0)
-        return 0;
-    cap_loop((void *)(intptr_t)0);
-    pthread_join(th, NULL);
-    t2 = bench_now();
-    return 2.0 * (t1 - t0) / (t2 - t1);
-}
-
-enum { M_ONE, M_BLAS2, M_REP2, M_AUTO2, M_N };
-static const char *const mode_names[M_N] = {"one_thread", "blas_2",
-                                            "replicas_2", "default_2"};
-
-static void mode_set(int m)
-{
-
-    CHECK(nn_set_num_threads(m == M_ONE ? 1 : 2));
-    CHECK(nn_set_parallel_mode(m == M_BLAS2   ? NN_PARALLEL_BLAS
-                               : m == M_REP2 ? NN_PARALLEL_REPLICAS
-                                             : NN_PARALLEL_AUTO));
-}
-
-/* OpenBLAS's worker threads spin ~0.1 s (THREAD_TIMEOUT) after a 2-thread
-   call or a change of its thread count, on the core the next mode's
-   replicas need: let them park before timing */
-static void settle(void)
-{
-    struct timespec ts = {0, 250000000};
-    nanosleep(&ts, NULL);
-}
-
-/* The inner repetitions of cap_loop so one capacity sample lasts ~20 ms. */
-static void cap_size(void)
-{
-    double c0;
-    cap_iters = 1;
-    c0 = bench_now();
-    cap_loop((void *)(intptr_t)0);
-    cap_iters = inner_for(bench_now() - c0);
-}
-
-/* run_modes' JSON line: each mode's median step, its ratio to one thread,
-   and the machine's parallel capacity over the r rounds. */
-static void print_modes(const struct workload *w, int adam,
-                        double t[M_N][64], double *cap, int r)
-{
-    size_t L = w->n_layers, B = w->batch, l;
-    double mn, med[M_N], p90, cmed;
-    int m;
-
-    bench_json_head("train_modes", 2);
-    printf(",\"workload\":\"%s\",\"batch\":%zu,\"optimizer\":\"%s\","
-           "\"layers\":\"", w->name, B, adam ? "adam" : "sgd_fused");
-    for (l = 0; l <= L; l++) printf("%zu%s", w->sizes[l], l < L ? "-" : "");
-    printf("\"");
-    for (m = 0; m < M_N; m++) {
-        bench_stats(t[m], r, &mn, &med[m], &p90);
-        printf(",\"%s_median_s\":%.6g", mode_names[m], med[m]);
-    }
-    for (m = 1; m < M_N; m++)
-        printf(",\"%s_ratio\":%.3f", mode_names[m], med[m] / med[M_ONE]);
-    bench_stats(cap, r, &mn, &cmed, &p90);
-    printf(",\"capacity_2_sgemm\":%.3f,\"capacity_min\":%.3f,"
-           "\"capacity_p90\":%.3f,\"reps\":%d}\n", cmed, mn, p90, r);
-    fflush(stdout);
-}
-
-/* One training step as nn_trainer_fit makes it with plain SGD: forward,
-   then the backward with the update fused (every part split under
-   replicas); and with Adam: forward, backward, nn_optimizer_step. */
+/* Per round every mode and the capacity probe once, the order rotated
+   round by round so a drift in the machine's load hits all alike. */
 static void run_modes(const struct workload *w, int reps, int adam)
 {
-    size_t L = w->n_layers, B = w->batch, i, l;
-    int32_t acts[MAXL], *labels;
-    nn_net *net;
-    nn_optimizer *opt = NULL;
-    float *x;
-    double t[M_N][64], cap[64], t0, one;
-    int r, m, j, inner[M_N];
+    struct modes_net s;
+    double t[M_N][MODES_MAXR], cap[MODES_MAXR];
+    int r, k;
 
-    for (l = 0; l < L; l++)
-        acts[l] = l + 1 < L ? NN_ACT_RELU : NN_ACT_SOFTMAX;
-    CHECK(nn_net_create(&net, L, w->sizes, acts, 1));
-    if (adam) CHECK(nn_optimizer_create(&opt, net, NN_OPT_ADAM));
-    x = malloc(sizeof(float) * B * w->sizes[0]);
-    labels = malloc(sizeof(int32_t) * B);
-    if (!x || !labels) exit(2);
-    bench_fill(x, B * w->sizes[0], 3);
-    for (i = 0; i < B; i++) labels[i] = (int32_t)(i % w->sizes[L]);
-    bench_fill(cap_a[0], CAP_N * CAP_N, 1);
-    bench_fill(cap_a[1], CAP_N * CAP_N, 2);
-    bench_fill(cap_b[0], CAP_N * CAP_N, 3);
-    bench_fill(cap_b[1], CAP_N * CAP_N, 4);
-
-#define MSTEP()                                                           \
-    do {                                                                  \
-        CHECK(nn_forward(net, x, B, NULL));                               \
-        if (adam) {                                                       \
-            CHECK(nn_backward_labels(net, labels, NULL));                 \
-            CHECK(nn_optimizer_step(opt));                                \
-        } else {                                                          \
-            CHECK(nn_backward_labels_sgd(net, labels, 1e-4f, NULL));      \
-        }                                                                 \
-    } while (0)
-
-    for (m = 0; m < M_N; m++) {   /* warm-up and inner loop sizes */
-        mode_set(m);
-        MSTEP(); MSTEP();
-        t0 = bench_now();
-        MSTEP();
-        one = bench_now() - t0;
-        inner[m] = inner_for(one);
-    }
-    cap_size();
-    for (r = 0; r < reps && r < 64; r++) {
-        for (m = 0; m < M_N; m++) {
-            mode_set(m);
-            MSTEP();   /* the switch's own cost stays out of the sample */
-            settle();
-            t0 = bench_now();
-            for (j = 0; j < inner[m]; j++) MSTEP();
-            t[m][r] = (bench_now() - t0) / inner[m];
+    modes_net_init(&s, w, adam);
+    modes_warm(&s);
+    cap_init();
+    for (r = 0; r < reps && r < MODES_MAXR; r++)
+        for (k = 0; k <= M_N; k++) {
+            int m = (k + r) % (M_N + 1);
+            if (m < M_N) t[m][r] = modes_sample(&s, m);
+            else cap[r] = cap_sample();
         }
-        mode_set(M_ONE);
-        settle();
-        cap[r] = cap_sample();
-    }
-    print_modes(w, adam, t, cap, r);
+    modes_print("train_modes", &s, t, cap, r, "");
     mode_set(M_AUTO2);
-    nn_optimizer_destroy(opt);
-    nn_net_destroy(net);
-    free(x);
-    free(labels);
-#undef MSTEP
+    modes_net_free(&s);
 }
 
 int main(int argc, char **argv)

@@ -12,6 +12,7 @@ if [ ! -f "$bd/CMakeCache.txt" ]; then
 fi
 cmake --build "$bd" -j2 --target bench_gemm bench_train bench_idx
 cmake --build "$bd" -j2 --target bench_fann 2>/dev/null || true
+cmake --build "$bd" -j2 --target bench_mpi 2>/dev/null || true
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 echo "# bench_gemm"
@@ -21,13 +22,25 @@ echo "# bench_train"
   | tee "$out/train.jsonl"
 echo "# bench_idx (Fashion-MNIST loading vs zcat, rounds interleaved)"
 "$bd/bench/bench_idx" ${ROUNDS:+--rounds "$ROUNDS"}
-echo "# bench_train --modes (1 thread, BLAS 2, 2 replicas, default; capacity)"
-"$bd/bench/bench_train" --modes ${REPS:+--reps "$REPS"}
 if [ -x "$bd/bench/bench_mpi" ] && command -v mpirun >/dev/null; then
+  mpi="mpirun --allow-run-as-root --oversubscribe --bind-to none -np 2"
+  # The headline: in one run per line, rounds interleaved, 1 thread, BLAS
+  # 2, 2 replicas, the default with 2 threads (rank 0 alone, rank 1
+  # asleep), 2 MPI ranks x 1 thread, and the capacity; SGD and Adam, with
+  # Open MPI's default single-copy mechanism (CMA, slow on some VMs) and
+  # without it (mpi_single_copy in each line says which).
+  echo "# bench_mpi --modes (1 thread, BLAS 2, 2 replicas, default, 2 ranks; capacity)"
+  for opt in "" --adam; do
+    $mpi "$bd/bench/bench_mpi" --modes $opt ${REPS:+--reps "$REPS"}
+    $mpi --mca btl_vader_single_copy_mechanism none \
+      "$bd/bench/bench_mpi" --modes $opt ${REPS:+--reps "$REPS"}
+  done
   echo "# bench_mpi (2 ranks x 1 thread: all-reduce, W1-W4)"
-  mpirun --allow-run-as-root --oversubscribe --bind-to none -np 2 \
-    "$bd/bench/bench_mpi" ${REPS:+--reps "$REPS"}
+  $mpi "$bd/bench/bench_mpi" ${REPS:+--reps "$REPS"}
   /usr/bin/python3 "$src/bench/allreduce_model.py"
+else
+  echo "# bench_train --modes (1 thread, BLAS 2, 2 replicas, default; capacity)"
+  "$bd/bench/bench_train" --modes ${REPS:+--reps "$REPS"}
 fi
 echo "# peers (ratios to the libnnfs GEMM floor, median step times)"
 /usr/bin/python3 "$src/bench/peers.py" "$out/train.jsonl" --threads "$threads" \

@@ -1376,6 +1376,10 @@ enum {
    rounding: each block's mean loss gradient is rescaled to the batch's
    (one rounding) and the bias gradients are summed block by block.  The
    products themselves are the same single cblas_sgemm calls on blocks.
+   The blocks are tasks that the calling thread and the pool's threads
+   claim one at a time, so the caller runs those that no thread has taken
+   (a sleeping or descheduled worker does not hold a step up); which
+   thread runs a task does not change its result.
    NN_PARALLEL_AUTO uses one thread for steps of fewer than 2^20
    multiply-adds in the forward (batch x parameters); the BLAS's threads
    from 2^31 (products that large OpenBLAS splits well itself); replicas

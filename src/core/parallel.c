@@ -28,6 +28,7 @@
 #include <limits.h>
 #include <math.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -195,43 +196,86 @@ unsigned nn__par_elems(size_t count)
 
 /*====== Pool ======*/
 
+/* A dispatch is up to two phases of n tasks each, (phase, t) with
+   t = 0..n-1; phase 2's tasks start when all of phase 1's are done.  Any
+   thread of the pool, and the caller, claims the next task with one
+   compare-and-swap on `claim` (the dispatch's generation in the high 32
+   bits, its task count in the next 16 and the next task in the low 16:
+   the count is read with the generation, never a stale one beside a new
+   generation, or the next dispatch's beside the last), so a worker that is asleep or not
+   scheduled when the dispatch starts does not hold it up: the caller
+   runs the tasks nobody has claimed.  Each task computes the same thing
+   whichever thread runs it (the partition is by task, not by thread), so
+   a thread count gives the same bits however the tasks are shared out;
+   the caller waits only for tasks already claimed. */
 static struct {
     pthread_t th[NN__PAR_MAX];
-    unsigned born[NN__PAR_MAX];  /* gen when worker i was created */
-    unsigned n_th;           /* pool threads running (workers 1..n_th) */
-    atomic_uint gen;         /* dispatch generation */
-    atomic_uint pending;     /* workers of this dispatch still running */
-    atomic_uint bar_count, bar_gen;
-    int sleepers, main_sleeps, bar_sleepers;
+    unsigned n_th;           /* pool threads running */
+    atomic_ullong claim;     /* gen << 32 | tasks << 16 | next task */
+    atomic_uint done[2];     /* tasks finished, per phase */
+    int sleepers;
     atomic_int quit;
-    nn__par_fn fn;
+    nn__par_fn fn[2];
     void *ctx;
-    unsigned n;
+    unsigned n;              /* tasks a phase (tasks = n x phases) */
 } nn__pool;
-/* one dispatch at a time; m guards the sleeper counts and the condvars */
+/* one dispatch at a time; m guards the sleeper count and the condvar */
 static pthread_mutex_t nn__pool_run = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t nn__pool_m = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t nn__pool_wake = PTHREAD_COND_INITIALIZER;
-static pthread_cond_t nn__pool_done = PTHREAD_COND_INITIALIZER;
-static pthread_cond_t nn__pool_bar = PTHREAD_COND_INITIALIZER;
+
+#define NN__GEN(v) ((unsigned)((v) >> 32))
+#define NN__TASKS(v) ((unsigned)(((v) >> 16) & 0xffffu))
+#define NN__TASK(v) ((unsigned)((v) & 0xffffu))
+
+/* Wait (spin, then yield) until `count` reaches `want`: the tasks waited
+   for are running on threads that claimed them. */
+static void nn__pool_wait(atomic_uint *count, unsigned want)
+{
+    unsigned i = 0;
+    while (atomic_load_explicit(count, memory_order_acquire) < want) {
+        if (++i < NN__SPIN) NN__PAUSE();
+        else sched_yield();
+    }
+}
+
+/* Claim and run the tasks of generation gen until none is left; the
+   claim word v was read by the caller. */
+static void nn__pool_work(unsigned gen, unsigned long long v)
+{
+    for (;;) {
+        unsigned task = NN__TASK(v), n, ph;
+        if (NN__GEN(v) != gen || task >= NN__TASKS(v)) return;
+        if (!atomic_compare_exchange_weak_explicit(
+                &nn__pool.claim, &v, v + 1, memory_order_acq_rel,
+                memory_order_acquire))
+            continue;   /* v now holds the current word */
+        /* claimed: the dispatch cannot end before this task is done, so
+           its fn, ctx and n are stable */
+        n = nn__pool.n;
+        ph = task / n;
+        if (ph == 1) nn__pool_wait(&nn__pool.done[0], n);
+        nn__pool.fn[ph](nn__pool.ctx, task % n, n);
+        atomic_fetch_add_explicit(&nn__pool.done[ph], 1,
+                                  memory_order_release);
+        v = atomic_load_explicit(&nn__pool.claim, memory_order_acquire);
+    }
+}
 
 static void *nn__worker(void *arg)
 {
-    unsigned id = (unsigned)(uintptr_t)arg;
-    /* the generation when the thread was made: a dispatch that started
-       before this thread first ran is still this thread's to run */
-    unsigned seen = nn__pool.born[id];
+    unsigned seen = (unsigned)(uintptr_t)arg;   /* the gen at creation */
     for (;;) {
-        unsigned i, g;
+        unsigned long long v;
+        unsigned i;
         for (i = 0; i < NN__SPIN; i++) {
-            if (atomic_load_explicit(&nn__pool.gen, memory_order_acquire) !=
-                seen)
-                break;
+            v = atomic_load_explicit(&nn__pool.claim, memory_order_acquire);
+            if (NN__GEN(v) != seen) break;
             NN__PAUSE();
         }
         if (i == NN__SPIN) {
             pthread_mutex_lock(&nn__pool_m);
-            while (atomic_load(&nn__pool.gen) == seen &&
+            while (NN__GEN(atomic_load(&nn__pool.claim)) == seen &&
                    !atomic_load(&nn__pool.quit)) {
                 nn__pool.sleepers++;
                 pthread_cond_wait(&nn__pool_wake, &nn__pool_m);
@@ -240,104 +284,66 @@ static void *nn__worker(void *arg)
             pthread_mutex_unlock(&nn__pool_m);
         }
         if (atomic_load(&nn__pool.quit)) return NULL;
-        g = atomic_load_explicit(&nn__pool.gen, memory_order_acquire);
-        seen = g;
-        if (id < nn__pool.n) nn__pool.fn(nn__pool.ctx, id, nn__pool.n);
-        if (atomic_fetch_sub_explicit(&nn__pool.pending, 1,
-                                      memory_order_acq_rel) == 1) {
-            pthread_mutex_lock(&nn__pool_m);
-            if (nn__pool.main_sleeps) pthread_cond_signal(&nn__pool_done);
-            pthread_mutex_unlock(&nn__pool_m);
-        }
+        v = atomic_load_explicit(&nn__pool.claim, memory_order_acquire);
+        seen = NN__GEN(v);
+        nn__pool_work(seen, v);
     }
 }
 
-/* Have at least want - 1 pool threads (under nn__pool_run); returns the
-   workers available, the caller included. */
-static unsigned nn__pool_grow(unsigned want)
+/* Have at least want - 1 pool threads (under nn__pool_run).  Fewer, if
+   the system refuses one, changes nothing but the speed: the caller runs
+   the tasks nobody claims. */
+static void nn__pool_grow(unsigned want)
 {
     if (nn__pool.n_th == 0 && getenv("NNFS_SPIN") != NULL)
         nn__spin = (unsigned)atoi(getenv("NNFS_SPIN"));
     while (nn__pool.n_th + 1 < want) {
-        nn__pool.born[nn__pool.n_th + 1] = atomic_load(&nn__pool.gen);
+        uintptr_t gen = NN__GEN(atomic_load(&nn__pool.claim));
         if (pthread_create(&nn__pool.th[nn__pool.n_th], NULL, nn__worker,
-                           (void *)(uintptr_t)(nn__pool.n_th + 1)) != 0)
+                           (void *)gen) != 0)
             break;
         nn__pool.n_th++;
     }
-    return nn__pool.n_th + 1 < want ? nn__pool.n_th + 1 : want;
+}
+
+static void nn__pool_dispatch(unsigned n, nn__par_fn fn1, nn__par_fn fn2,
+                              void *ctx)
+{
+    unsigned long long v;
+    unsigned gen;
+    pthread_mutex_lock(&nn__pool_run);
+    nn__pool_grow(n);
+    nn__pool.fn[0] = fn1;
+    nn__pool.fn[1] = fn2;
+    nn__pool.ctx = ctx;
+    nn__pool.n = n;
+    atomic_store(&nn__pool.done[0], 0);
+    atomic_store(&nn__pool.done[1], 0);
+    gen = NN__GEN(atomic_load(&nn__pool.claim)) + 1;
+    v = (unsigned long long)gen << 32 |
+        (unsigned long long)(fn2 != NULL ? 2 * n : n) << 16;
+    pthread_mutex_lock(&nn__pool_m);
+    atomic_store_explicit(&nn__pool.claim, v, memory_order_release);
+    if (nn__pool.sleepers > 0) pthread_cond_broadcast(&nn__pool_wake);
+    pthread_mutex_unlock(&nn__pool_m);
+
+    nn__pool_work(gen, v);
+    /* everything is claimed: wait for the tasks others run */
+    nn__pool_wait(&nn__pool.done[0], n);
+    if (fn2 != NULL) nn__pool_wait(&nn__pool.done[1], n);
+    pthread_mutex_unlock(&nn__pool_run);
 }
 
 unsigned nn__par_run(unsigned n, nn__par_fn fn, void *ctx)
 {
-    unsigned i, have;
-    pthread_mutex_lock(&nn__pool_run);
-    have = nn__pool_grow(n);
-    if (have < n) {
-        /* the system refused a thread: the whole batch on this thread
-           (a barrier cannot be run by workers taking turns) */
-        pthread_mutex_unlock(&nn__pool_run);
-        fn(ctx, 0, 1);
-        return 1;
-    }
-    nn__pool.fn = fn;
-    nn__pool.ctx = ctx;
-    nn__pool.n = n;
-    /* every pool thread wakes (those beyond n only count down) */
-    atomic_store(&nn__pool.pending, nn__pool.n_th);
-    pthread_mutex_lock(&nn__pool_m);
-    atomic_fetch_add_explicit(&nn__pool.gen, 1, memory_order_release);
-    if (nn__pool.sleepers > 0) pthread_cond_broadcast(&nn__pool_wake);
-    pthread_mutex_unlock(&nn__pool_m);
-
-    fn(ctx, 0, n);
-
-    for (i = 0; i < NN__SPIN; i++) {
-        if (atomic_load_explicit(&nn__pool.pending, memory_order_acquire) ==
-            0)
-            break;
-        NN__PAUSE();
-    }
-    if (i == NN__SPIN) {
-        pthread_mutex_lock(&nn__pool_m);
-        while (atomic_load(&nn__pool.pending) != 0) {
-            nn__pool.main_sleeps = 1;
-            pthread_cond_wait(&nn__pool_done, &nn__pool_m);
-        }
-        nn__pool.main_sleeps = 0;
-        pthread_mutex_unlock(&nn__pool_m);
-    }
-    pthread_mutex_unlock(&nn__pool_run);
+    nn__pool_dispatch(n, fn, NULL, ctx);
     return n;
 }
 
-void nn__par_barrier(unsigned n)
+unsigned nn__par_run2(unsigned n, nn__par_fn fn1, nn__par_fn fn2, void *ctx)
 {
-    unsigned g, i;
-    if (n <= 1) return;
-    g = atomic_load_explicit(&nn__pool.bar_gen, memory_order_acquire);
-    if (atomic_fetch_add_explicit(&nn__pool.bar_count, 1,
-                                  memory_order_acq_rel) == n - 1) {
-        atomic_store(&nn__pool.bar_count, 0);
-        pthread_mutex_lock(&nn__pool_m);
-        atomic_fetch_add_explicit(&nn__pool.bar_gen, 1, memory_order_release);
-        if (nn__pool.bar_sleepers > 0) pthread_cond_broadcast(&nn__pool_bar);
-        pthread_mutex_unlock(&nn__pool_m);
-        return;
-    }
-    for (i = 0; i < NN__SPIN; i++) {
-        if (atomic_load_explicit(&nn__pool.bar_gen, memory_order_acquire) !=
-            g)
-            return;
-        NN__PAUSE();
-    }
-    pthread_mutex_lock(&nn__pool_m);
-    while (atomic_load(&nn__pool.bar_gen) == g) {
-        nn__pool.bar_sleepers++;
-        pthread_cond_wait(&nn__pool_bar, &nn__pool_m);
-        nn__pool.bar_sleepers--;
-    }
-    pthread_mutex_unlock(&nn__pool_m);
+    nn__pool_dispatch(n, fn1, fn2, ctx);
+    return n;
 }
 
 /* Stop the pool when the library is unloaded (dlclose), so no thread
@@ -348,6 +354,7 @@ __attribute__((destructor)) static void nn__pool_stop(void)
     if (pthread_mutex_trylock(&nn__pool_run) != 0) return;
     pthread_mutex_lock(&nn__pool_m);
     atomic_store(&nn__pool.quit, 1);
+    atomic_fetch_add(&nn__pool.claim, 1ull << 32);   /* wake the spinners */
     pthread_cond_broadcast(&nn__pool_wake);
     pthread_mutex_unlock(&nn__pool_m);
     for (i = 0; i < nn__pool.n_th; i++) pthread_join(nn__pool.th[i], NULL);

@@ -1,15 +1,17 @@
 /*
  * parallel.h - in-process data-parallel replicas (parallel.c, replicas.c).
  *
- * A worker pool created once and reused: worker 0 is the calling thread,
- * workers 1..n-1 are pool threads parked on a condition variable (after a
- * short bounded spin, so back-to-back dispatches do not pay a futex
- * wake-up).  A dispatch runs fn(ctx, t, n) on every worker and returns
- * when all have finished; inside fn, nn__par_barrier(n) is the one
- * rendezvous the backward needs between its row phase and its parameter
- * phase.  One dispatch at a time in the process: concurrent callers queue
- * on a mutex (they never fall back to another split, so a given thread
- * count gives the same bits however calls interleave).
+ * A worker pool created once and reused: pool threads parked on a
+ * condition variable (after a short bounded spin, so back-to-back
+ * dispatches do not pay a futex wake-up).  A dispatch runs the tasks
+ * fn(ctx, t, n), t = 0..n-1, and with nn__par_run2 a second phase of n
+ * tasks that starts when the first has finished (the backward's row phase,
+ * then its parameter phase); the caller and the pool threads claim the
+ * tasks one at a time, so the caller runs those no thread has claimed and
+ * a sleeping or descheduled worker never holds a dispatch up.  The result
+ * depends on the tasks, not on which thread ran them.  One dispatch at a
+ * time in the process: concurrent callers queue on a mutex (a given
+ * thread count gives the same bits however calls interleave).
  */
 #ifndef NNFS_PARALLEL_H
 #define NNFS_PARALLEL_H
@@ -21,14 +23,15 @@
 
 typedef void (*nn__par_fn)(void *ctx, unsigned t, unsigned n);
 
-/* Run fn(ctx, t, n) for t = 0..n-1 (t = 0 on the calling thread) and wait
-   for all; n is what nn__par_rows / nn__par_elems returned (> 1).
-   Returns n, or 1 if the system refused a thread (then fn(ctx, 0, 1) ran
-   the whole job on the calling thread): the caller combines the workers'
-   results over the count returned. */
+/* Run the tasks fn(ctx, t, n) for t = 0..n-1 on the calling thread and
+   the pool, and wait for all; n is what nn__par_rows / nn__par_elems
+   returned (> 1).  Returns n (the caller combines the tasks' results over
+   the count returned). */
 unsigned nn__par_run(unsigned n, nn__par_fn fn, void *ctx);
-/* Inside fn: return when all n workers of this dispatch have called it. */
-void nn__par_barrier(unsigned n);
+/* The same with a second phase: fn2(ctx, t, n) for t = 0..n-1 once every
+   fn1 task has finished. */
+unsigned nn__par_run2(unsigned n, nn__par_fn fn1, nn__par_fn fn2,
+                      void *ctx);
 
 /* Workers for a forward or backward of `batch` rows on net: 1 means the
    calling thread alone (the serial code).  Also puts the BLAS at the
@@ -112,10 +115,12 @@ struct nn__par_bwd {
        (the caller finishes serially), 1 gradients stored, 2 fused SGD */
     int done;
 };
-/* dL/dz over worker t's rows (maxima in NN__PM_DZ, bias partials in
-   net->par->db), a barrier, then the bias sums over t's columns and, when
+/* The backward's two phases (nn__par_run2): dL/dz over task t's rows
+   (maxima in NN__PM_DZ, bias partials in net->par->db); then, once every
+   task's rows are done, the bias sums over t's columns and, when
    provable, dW over t's rows of each W (stored or fused into W; new bias
    maxima in NN__PM_AUX). */
+void nn__par_backward_rows_fn(void *ctx, unsigned t, unsigned n);
 void nn__par_backward_fn(void *ctx, unsigned t, unsigned n);
 
 /* Offsets in net's backward scratch (as net.c's nn__dz, nn__db). */

@@ -119,6 +119,11 @@ static void nn__par_rows_bwd(struct nn__par_bwd *c, unsigned t, unsigned n)
     }
 }
 
+void nn__par_backward_rows_fn(void *vctx, unsigned t, unsigned n)
+{
+    nn__par_rows_bwd(vctx, t, n);
+}
+
 /* Phase 2, bias part: columns [c0, c1) of the bias gradients (all layers
    back to back) summed over the workers' partials in worker order. */
 static void nn__par_db_sum(nn_net *net, size_t c0, size_t c1, unsigned n)
@@ -143,9 +148,6 @@ void nn__par_backward_fn(void *vctx, unsigned t, unsigned n)
     float *base = net->cache[c->s];
     unsigned p;
     int ok = 1;
-
-    nn__par_rows_bwd(c, t, n);
-    nn__par_barrier(n);
 
     nn__par_split(net->width_sum, t, n, &c0, &c1);
     nn__par_db_sum(net, c0, c1, n);

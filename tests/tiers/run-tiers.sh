@@ -123,8 +123,10 @@ tier_tsan() {
     cmake --build "$dir" -j "$JOBS" --target nnfs_tests
     # TSan cannot see inside the uninstrumented OpenBLAS: its own pool is
     # kept at one thread, so only libnnfs's concurrency is checked: distinct
-    # handles on distinct threads, and the replicas' worker pool (dispatch,
-    # barrier, parked workers, concurrent callers).
+    # handles on distinct threads, the replicas' worker pool (dispatch,
+    # tasks claimed by the caller or a worker, the backward's two phases,
+    # parked workers, concurrent callers), and data-parallel fits whose
+    # replicas are threads (trainer_sync_*).
     OPENBLAS_NUM_THREADS=1 TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
         "$dir/tests/nnfs_tests" threads_distinct_handles_bit_identical \
         api_last_error_is_thread_local \
@@ -133,6 +135,10 @@ tier_tsan() {
         replicas_trainer_fused_sgd_matches_one_thread \
         replicas_bad_input_same_status_and_message \
         replicas_predict_matches_one_thread \
+        trainer_sync_full_batch_uneven_equals_one_fit \
+        trainer_sync_minibatches_equal_one_fit \
+        trainer_sync_failure_and_stop_reach_every_replica \
+        trainer_sync_steps_without_rows_make_no_update \
         replicas_concurrent_callers_share_the_pool
 }
 

@@ -1385,7 +1385,7 @@ enum {
    from 2^31 (products that large OpenBLAS splits well itself); replicas
    between when every thread gets at least 8 rows, else the BLAS's threads
    for 2^26 or more, else one thread.  Under NN_PARALLEL_AUTO the optimizer
-   update is split from 2^20 parameters (not after a call that chose the
+   update is split from 2^15 parameters (not after a call that chose the
    BLAS's threads); under NN_PARALLEL_REPLICAS always.  The thresholds were measured on 2 cores (README,
    "Training on several cores and machines").  One dispatch of replicas
    runs at a time in the process: concurrent callers wait their turn.  A

@@ -141,11 +141,14 @@ int32_t nn_get_parallel_mode(void)
 #define NN__BLAS_BIG_WORK ((double)(1u << 31))
 #define NN__MIN_ROWS 8u
 /* The optimizer update is memory-bound and short (W2's Adam update: 32 us
-   on one thread, 18 us split in two when the other core was free), but a
-   dispatch whose worker has to be woken and scheduled on a loaded host
-   cost 250-320 us against 46 us serial: split only updates of 2^20
-   parameters or more. */
-#define NN__PAR_MIN_ELEMS ((size_t)1 << 20)
+   on one thread, 18 us split in two when the other core was free).  When
+   a dispatch waited for every worker, one whose worker had to be woken
+   cost 250-320 us on a loaded host, and only updates of 2^20 parameters
+   were split; since the caller runs the tasks no worker has claimed, a
+   sleeping worker costs the caller a wake-up call, and splitting from
+   2^15 keeps the worker warm between the backward and the next forward
+   (bench_mpi --modes --adam, W2: default 0.87-0.92 of one thread). */
+#define NN__PAR_MIN_ELEMS ((size_t)1 << 15)
 
 unsigned nn__par_rows(const nn_net *net, size_t batch)
 {

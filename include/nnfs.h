@@ -1383,10 +1383,10 @@ enum {
    NN_PARALLEL_AUTO uses one thread for steps of fewer than 2^20
    multiply-adds in the forward (batch x parameters); the BLAS's threads
    from 2^31 (products that large OpenBLAS splits well itself); replicas
-   between when every thread gets at least 8 rows, else the BLAS's threads
+   between when every thread gets at least 64 rows, else the BLAS's threads
    for 2^26 or more, else one thread.  Under NN_PARALLEL_AUTO the optimizer
-   update is split from 2^15 parameters (not after a call that chose the
-   BLAS's threads); under NN_PARALLEL_REPLICAS always.  The thresholds were measured on 2 cores (README,
+   update is split from 2^15 parameters after a forward or backward that
+   chose replicas; under NN_PARALLEL_REPLICAS always.  The thresholds were measured on 2 cores (README,
    "Training on several cores and machines").  One dispatch of replicas
    runs at a time in the process: concurrent callers wait their turn.  A
    waiting thread polls NNFS_SPIN times (environment, read when the pool

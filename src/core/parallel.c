@@ -52,9 +52,10 @@ static unsigned nn__spin = 2000;
 static atomic_int nn__threads;          /* 0: never set (use the BLAS's) */
 static atomic_int nn__mode = NN_PARALLEL_AUTO;
 static atomic_int nn__blas_now = -1;    /* what we last gave the BLAS */
-/* the last nn__par_rows chose the BLAS's threads: the update that follows
-   stays off the pool (OpenBLAS's threads still spin, THREAD_TIMEOUT) */
-static atomic_int nn__chose_blas;
+/* the last nn__par_rows chose replicas: under AUTO only then is the
+   update split (its worker is awake; after a one-thread step it sleeps,
+   and after one on the BLAS's threads those still spin, THREAD_TIMEOUT) */
+static atomic_int nn__chose_rep;
 
 unsigned nn__par_threads(void)
 {
@@ -76,7 +77,7 @@ unsigned nn__par_threads(void)
 /* Give the BLAS n threads unless that is already what it has from us. */
 static void nn__blas_want(int n)
 {
-    atomic_store(&nn__chose_blas, n > 1);
+    if (n > 1) atomic_store(&nn__chose_rep, 0);
     if (atomic_exchange(&nn__blas_now, n) != n) (void)nn__blas_set_threads(n);
 }
 
@@ -135,11 +136,17 @@ int32_t nn_get_parallel_mode(void)
    better one.  Hence: one thread below 2^20 multiply-adds; the BLAS's
    threads from 2^31 (and for products of 2^26 or more whose batch is too
    thin to split: below NN__MIN_ROWS rows per worker the blocks are too
-   thin for the GEMM kernels); replicas between. */
+   thin for the GEMM kernels); replicas between.  NN__MIN_ROWS was 8
+   until the combined benchmark (bench_mpi --modes, 18:26-18:31 UTC,
+   capacity 1.4-1.8 cores) gave W4, 32 rows per replica, 0.95-1.06 with
+   replicas over four runs (BLAS 2 threads 1.05-1.23) while W2, 64 rows
+   per replica, gained (0.71-1.03, default 0.62-1.00): below 64 rows a
+   replica there is no reliable gain, and the default must not be slower
+   than one thread. */
 #define NN__PAR_MIN_WORK ((double)(1u << 20))
 #define NN__BLAS_MIN_WORK ((double)(1u << 26))
 #define NN__BLAS_BIG_WORK ((double)(1u << 31))
-#define NN__MIN_ROWS 8u
+#define NN__MIN_ROWS 64u
 /* The optimizer update is memory-bound and short (W2's Adam update: 32 us
    on one thread, 18 us split in two when the other core was free).  When
    a dispatch waited for every worker, one whose worker had to be woken
@@ -176,6 +183,7 @@ unsigned nn__par_rows(const nn_net *net, size_t batch)
         }
     }
     nn__blas_want(1);
+    atomic_store(&nn__chose_rep, n > 1);
     return n;
 }
 
@@ -192,7 +200,7 @@ unsigned nn__par_elems(size_t count)
     int mode = atomic_load(&nn__mode);
     if (mode == NN_PARALLEL_BLAS || t == 1 || count < t) return 1;
     if (mode == NN_PARALLEL_AUTO &&
-        (count < NN__PAR_MIN_ELEMS || atomic_load(&nn__chose_blas)))
+        (count < NN__PAR_MIN_ELEMS || !atomic_load(&nn__chose_rep)))
         return 1;
     return t;
 }

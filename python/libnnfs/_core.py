@@ -40,7 +40,7 @@ __all__ = [
     "FormatError", "NonFiniteError", "StateError", "UnsupportedError",
     "MisuseError",
     "Net", "Optimizer", "SGD", "Adagrad", "RMSprop", "Adam",
-    "PCA",
+    "PCA", "load_checkpoint",
     "spiral_data", "vertical_data", "sine_data", "shuffle",
     "load_idx", "load_idx_labels", "loss", "accuracy",
     "version", "info", "set_num_threads", "get_num_threads", "library_path",
@@ -173,6 +173,8 @@ _PROTOS = {
     "nn_trainer_metric": (_int, [_vp, _i32, _P(_dbl)]),
     "nn_trainer_fit": (_int, [_vp, _vp, _vp, _vp, _sz, _vp, _vp, _vp, _sz]),
     "nn_net_save": (_int, [_vp, _cp]),
+    "nn_checkpoint_save": (_int, [_vp, _vp, _cp]),
+    "nn_checkpoint_load": (_int, [_P(_vp), _P(_vp), _cp]),
     "nn_net_load": (_int, [_P(_vp), _cp]),
     "nn_net_save_buffer": (_int, [_vp, _vp, _sz, _P(_sz)]),
     "nn_net_load_buffer": (_int, [_P(_vp), _vp, _sz]),
@@ -986,6 +988,22 @@ class Net(_Handle):
         _check(_lib.nn_net_load(ctypes.byref(h), p))
         return cls._from_handle(h)
 
+    def save_checkpoint(self, path, optimizer):
+        """The net with optimizer's whole state (kind, settings, step count,
+        moments) to path, atomically (nn_checkpoint_save):
+        libnnfs.load_checkpoint(path) or `nnfs train --resume path`
+        continue the training exactly where it stopped.  optimizer must
+        be bound to this net (given to fit, or created with net=self)."""
+        p = _path_arg(path, "save_checkpoint: path")
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError("libnnfs: save_checkpoint: optimizer must be an "
+                            "Optimizer, got %s" % type(optimizer).__name__)
+        if optimizer._net is not self:
+            raise ValueError("libnnfs: save_checkpoint: optimizer is not "
+                             "bound to this net")
+        with self._hold():
+            _check(_lib.nn_checkpoint_save(self.handle, optimizer.handle, p))
+
     def to_bytes(self):
         with self._hold():
             return _save_bytes(_lib.nn_net_save_buffer, self.handle)
@@ -1302,6 +1320,36 @@ class RMSprop(Optimizer):
 
 class Adam(Optimizer):
     kind = OPTIMIZERS["adam"]
+
+
+def _wrap_optimizer(net, h):
+    """An Optimizer of the class of its kind around the C handle h, bound
+    to net (which keeps it alive and shares its lock)."""
+    kind = _lib.nn_optimizer_kind(h)
+    cls = next((c for c in (SGD, Adagrad, RMSprop, Adam) if c.kind == kind),
+               Optimizer)
+    opt = cls.__new__(cls)
+    opt._settings = {}
+    opt._net = net
+    opt._guard = net._guard
+    opt._own(h, _lib.nn_optimizer_destroy)
+    net._dependents.add(opt)
+    return opt
+
+
+def load_checkpoint(path):
+    """(net, optimizer) from a checkpoint written by Net.save_checkpoint,
+    `nnfs train --checkpoint` or nn_checkpoint_save: the optimizer (SGD,
+    Adagrad, RMSprop or Adam, as saved) bound to net with its settings,
+    step count and moments, so net.fit(..., optimizer=optimizer) or
+    optimizer.step() continue bit for bit.  optimizer is None when the
+    file is a plain model (Net.save)."""
+    p = _path_arg(path, "load_checkpoint: path")
+    net_h, opt_h = _vp(), _vp()
+    _check(_lib.nn_checkpoint_load(ctypes.byref(net_h), ctypes.byref(opt_h),
+                                   p))
+    net = Net._from_handle(net_h)
+    return net, (_wrap_optimizer(net, opt_h.value) if opt_h.value else None)
 
 
 # ---------------------------------------------------------------- helpers

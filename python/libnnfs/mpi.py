@@ -125,17 +125,7 @@ def checkpoint_load(path, comm, root=0):
     net = _core.Net._from_handle(net_h)
     if not opt_h.value:
         return net, None
-    # the subclass of the kind saved (SGD, Adagrad, RMSprop, Adam)
-    kind = _core._lib.nn_optimizer_kind(opt_h.value)
-    cls = next((c for c in (_core.SGD, _core.Adagrad, _core.RMSprop,
-                            _core.Adam) if c.kind == kind), _core.Optimizer)
-    opt = cls.__new__(cls)
-    opt._settings = {}
-    opt._net = net
-    opt._guard = net._guard
-    opt._own(opt_h.value, _core._lib.nn_optimizer_destroy)
-    net._dependents.add(opt)
-    return net, opt
+    return net, _core._wrap_optimizer(net, opt_h.value)
 
 
 def shard(rows, comm):

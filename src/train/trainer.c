@@ -485,12 +485,9 @@ static int nn__fit_check_args(nn_trainer *tr, const float *x,
                               const int32_t *val_labels, int have_val,
                               const char *fn)
 {
-    NN__CHECK(tr == NULL, NN_ERR_INVALID_ARG, "%s: trainer is NULL", fn);
-    NN__CHECK_HANDLE(tr, NN__TAG_TRAINER, "trainer", fn);
+    /* (the trainer itself and its busy flag: nn_trainer_fit, first) */
     NN__CHECK_HANDLE(tr->net, NN__TAG_NET, "trainer's net", fn);
     NN__CHECK_HANDLE(tr->opt, NN__TAG_OPTIMIZER, "trainer's optimizer", fn);
-    NN__CHECK(tr->busy, NN_ERR_STATE,
-              "%s: called from its own progress callback", fn);
     NN__CHECK(x == NULL, NN_ERR_INVALID_ARG, "%s: x is NULL", fn);
     NN__CHECK((targets == NULL) == (labels == NULL), NN_ERR_INVALID_ARG,
               "%s: give exactly one of targets and labels", fn);
@@ -556,29 +553,21 @@ static int nn__fit_precision(struct nn__fit_run *f)
     size_t i, total;
 
     d->precision = (float)tr->precision;
-    if (d->acc == NN_ACCURACY_REGRESSION && tr->precision == 0 &&
-        tr->sync != NULL) {
-        /* over all replicas' targets: one pass of sums */
-        double v[3] = {0, 0, 0}, mean;
+    if (d->acc == NN_ACCURACY_REGRESSION && tr->precision == 0) {
+        /* two passes (the mean, then the squares about it), each summed
+           over the replicas when there are several */
+        double v[2] = {0, 0}, var = 0, mean;
         total = d->n * d->n_out;
-        for (i = 0; i < total; i++) {
-            v[0] += targets[i];
-            v[1] += (double)targets[i] * targets[i];
-        }
-        v[2] = (double)total;
-        NN__FORWARD(nn__sync(f, NN_SYNC_SUM, v, 3, NN_OK));
-        mean = v[0] / v[2];
-        d->precision = (float)(sqrt(fmax(v[1] / v[2] - mean * mean, 0)) /
-                               250.0);
-        if (!(d->precision > 0)) d->precision = 1e-7f;
-    } else if (d->acc == NN_ACCURACY_REGRESSION && tr->precision == 0) {
-        double mean = 0, var = 0;
-        total = d->n * d->n_out;
-        for (i = 0; i < total; i++) mean += targets[i];
-        mean /= (double)total;
+        for (i = 0; i < total; i++) v[0] += targets[i];
+        v[1] = (double)total;
+        if (tr->sync != NULL)
+            NN__FORWARD(nn__sync(f, NN_SYNC_SUM, v, 2, NN_OK));
+        mean = v[0] / v[1];
         for (i = 0; i < total; i++)
             var += (targets[i] - mean) * (targets[i] - mean);
-        d->precision = (float)(sqrt(var / (double)total) / 250.0);
+        if (tr->sync != NULL)
+            NN__FORWARD(nn__sync(f, NN_SYNC_SUM, &var, 1, NN_OK));
+        d->precision = (float)(sqrt(var / v[1]) / 250.0);
         if (!(d->precision > 0)) d->precision = 1e-7f;  /* constant targets */
     }
     f->v.precision = d->precision;
@@ -625,9 +614,7 @@ static void nn__fit_start(struct nn__fit_run *f)
 {
     nn_trainer *tr = f->tr;
     size_t i;
-    if (f->perm != NULL)
-        for (i = 0; i < f->d.n; i++) f->perm[i] = i;
-
+    /* (f->perm is set from the identity by each epoch's shuffle) */
     for (i = 0; i <= NN_METRIC_STOPPED; i++) tr->m[i] = 0;
     tr->m[NN_METRIC_VAL_LOSS] = NAN;
     tr->m[NN_METRIC_VAL_ACCURACY] = NAN;
@@ -642,9 +629,10 @@ static void nn__fit_shuffle(struct nn__fit_run *f, size_t epoch)
 {
     const nn_trainer *tr = f->tr;
     size_t i;
-    nn__rng_seed(&f->rng, tr->seed ^ ((uint64_t)epoch *
-                                      UINT64_C(0x9e3779b97f4a7c15)) ^
-                              ((uint64_t)(uint32_t)tr->rank * UINT64_C(0xd1b54a32d192ed03)));
+    nn__rng_seed(&f->rng,
+                 tr->seed ^ (uint64_t)epoch * UINT64_C(0x9e3779b97f4a7c15) ^
+                     (uint64_t)(uint32_t)tr->rank *
+                         UINT64_C(0xd1b54a32d192ed03));
     for (i = 0; i < f->d.n; i++) f->perm[i] = i;
     for (i = f->d.n - 1; i > 0; i--) {
         size_t j = (size_t)nn__rng_below(&f->rng, (uint64_t)i + 1), t;
@@ -735,8 +723,9 @@ static int nn__fit_stop(struct nn__fit_run *f, int stop, int *out)
 static int nn__fit_epoch(struct nn__fit_run *f, size_t epoch)
 {
     nn_trainer *tr = f->tr;
-    size_t n = f->d.n, bs = f->bs, s;
-    double es[4] = {0, 0, 0, 0}, vs[4] = {0, 0, 0, 0}, ev[8];
+    size_t n = f->d.n, bs = f->bs, s, j;
+    /* the epoch's sums (as nn__evaluate's): training, then validation */
+    double sums[8] = {0, 0, 0, 0, 0, 0, 0, 0}, *es = sums, *vs = sums + 4;
     int st, stop;
 
     tr->m[NN_METRIC_EPOCH] = (double)epoch;
@@ -765,17 +754,11 @@ static int nn__fit_epoch(struct nn__fit_run *f, size_t epoch)
         if (rows > 0)
             h = nn__hits(f->d.acc, f->ob, bt, by, rows, f->d.n_out,
                          f->d.precision, &u);
-        es[0] += (double)l * (double)rows;
-        es[1] += (double)h;
-        es[2] += (double)u;
-        es[3] += (double)rows;
+        double sv[4] = {(double)l * (double)rows, (double)h, (double)u,
+                        (double)rows};
+        for (j = 0; j < 4; j++) es[j] += sv[j];
         tr->m[NN_METRIC_STEP] = (double)f->step;
         if (tr->report_every != 0 && f->step % tr->report_every == 0) {
-            double sv[4];
-            sv[0] = (double)l * (double)rows;
-            sv[1] = (double)h;
-            sv[2] = (double)u;
-            sv[3] = (double)rows;
             if (tr->sync != NULL)
                 NN__FORWARD(nn__sync(f, NN_SYNC_SUM, sv, 4, NN_OK));
             nn__means(sv, &tr->m[NN_METRIC_LOSS], &tr->m[NN_METRIC_ACCURACY]);
@@ -789,11 +772,7 @@ static int nn__fit_epoch(struct nn__fit_run *f, size_t epoch)
         if (st != NN_OK) st = nn__step_fail(st, epoch, s);
     }
     if (tr->sync != NULL) {
-        memcpy(ev, es, sizeof es);
-        memcpy(ev + 4, vs, sizeof vs);
-        NN__FORWARD(nn__sync(f, NN_SYNC_SUM, ev, 8, st));
-        memcpy(es, ev, sizeof es);
-        memcpy(vs, ev + 4, sizeof vs);
+        NN__FORWARD(nn__sync(f, NN_SYNC_SUM, sums, 8, st));
     } else if (st != NN_OK) {
         return st;
     }

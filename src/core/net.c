@@ -565,7 +565,7 @@ static int nn__forward_par(nn_net *net, const float *x, const size_t *rows,
     c.rows = rows;
     c.batch = batch;
     c.s = s;
-    nw = nn__par_run(nw, nn__par_forward_fn, &c);
+    nn__par_run(nw, nn__par_forward_fn, &c);
     for (t = 0; t < nw; t++) xmax = nn__umax(xmax, c.xmax[t]);
     if (xmax >= NN__NONFINITE_BITS)
         return nn__x_nonfinite(x, rows, batch, n_in,
@@ -784,7 +784,7 @@ static int nn__backward_par(nn_net *net, int32_t loss, const float *targets,
     c.labels = labels;
     c.fused_lr = fused_lr;
     c.done = 0;
-    nw = nn__par_run2(nw, nn__par_backward_rows_fn, nn__par_backward_fn, &c);
+    nn__par_run2(nw, nn__par_backward_rows_fn, nn__par_backward_fn, &c);
     *value = 0;
     for (t = 0; t < nw; t++) *value += c.value[t];
     for (i = 0; i < L; i++) {

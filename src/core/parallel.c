@@ -213,9 +213,9 @@ unsigned nn__par_elems(size_t count)
    compare-and-swap on `claim` (the dispatch's generation in the high 32
    bits, its task count in the next 16 and the next task in the low 16:
    the count is read with the generation, never a stale one beside a new
-   generation, or the next dispatch's beside the last), so a worker that is asleep or not
-   scheduled when the dispatch starts does not hold it up: the caller
-   runs the tasks nobody has claimed.  Each task computes the same thing
+   generation, or the next dispatch's beside the last), so a worker that
+   is asleep or not scheduled when the dispatch starts does not hold it
+   up: the caller runs the tasks nobody has claimed.  Each task computes the same thing
    whichever thread runs it (the partition is by task, not by thread), so
    a thread count gives the same bits however the tasks are shared out;
    the caller waits only for tasks already claimed. */
@@ -345,16 +345,14 @@ static void nn__pool_dispatch(unsigned n, nn__par_fn fn1, nn__par_fn fn2,
     pthread_mutex_unlock(&nn__pool_run);
 }
 
-unsigned nn__par_run(unsigned n, nn__par_fn fn, void *ctx)
+void nn__par_run(unsigned n, nn__par_fn fn, void *ctx)
 {
     nn__pool_dispatch(n, fn, NULL, ctx);
-    return n;
 }
 
-unsigned nn__par_run2(unsigned n, nn__par_fn fn1, nn__par_fn fn2, void *ctx)
+void nn__par_run2(unsigned n, nn__par_fn fn1, nn__par_fn fn2, void *ctx)
 {
     nn__pool_dispatch(n, fn1, fn2, ctx);
-    return n;
 }
 
 /* Stop the pool when the library is unloaded (dlclose), so no thread

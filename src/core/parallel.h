@@ -25,13 +25,13 @@ typedef void (*nn__par_fn)(void *ctx, unsigned t, unsigned n);
 
 /* Run the tasks fn(ctx, t, n) for t = 0..n-1 on the calling thread and
    the pool, and wait for all; n is what nn__par_rows / nn__par_elems
-   returned (> 1).  Returns n (the caller combines the tasks' results over
-   the count returned). */
-unsigned nn__par_run(unsigned n, nn__par_fn fn, void *ctx);
+   returned (> 1).  Every task runs (the caller runs those no pool thread
+   claims, also when the system refused a thread), so the caller combines
+   the tasks' results over n. */
+void nn__par_run(unsigned n, nn__par_fn fn, void *ctx);
 /* The same with a second phase: fn2(ctx, t, n) for t = 0..n-1 once every
    fn1 task has finished. */
-unsigned nn__par_run2(unsigned n, nn__par_fn fn1, nn__par_fn fn2,
-                      void *ctx);
+void nn__par_run2(unsigned n, nn__par_fn fn1, nn__par_fn fn2, void *ctx);
 
 /* Workers for a forward or backward of `batch` rows on net: 1 means the
    calling thread alone (the serial code).  Also puts the BLAS at the

@@ -261,7 +261,7 @@ int nn__par_predict(nn_net *net, const float *x, size_t batch, float *out,
     c.x = x;
     c.out = out;
     c.batch = batch;
-    n = nn__par_run(n, nn__par_predict_fn, &c);
+    nn__par_run(n, nn__par_predict_fn, &c);
     for (t = 0; t < n; t++)
         if (c.bad[t]) return 1;
     return NN_OK;

@@ -425,7 +425,7 @@ int nn_optimizer_step(nn_optimizer *opt)
         c.lr = lr;
         c.c1 = c1;
         c.c2 = c2;
-        nw = nn__par_run(nw, nn__update_fn, &c);
+        nn__par_run(nw, nn__update_fn, &c);
     } else {
         nw = 1;
     }

@@ -46,11 +46,31 @@ int nn_mpi_shard(size_t rows, int rank, int size, size_t *begin,
     return NN_OK;
 }
 
-/* nn_mpi_agree with the failing rank's message taken from msg. */
+/* Every rank learns status and message of rank `first` (known to all). */
+static int nn_mpi_tell(int first, int status, const char *text,
+                       MPI_Comm comm)
+{
+    struct { int status; char msg[sizeof nn_mpi_msg]; } m;
+    int rank;
+    if (MPI_Comm_rank(comm, &rank) != MPI_SUCCESS)
+        return nn_mpi_fail(NN_ERR_IO, "nn_mpi: MPI_Comm_rank failed");
+    memset(&m, 0, sizeof m);
+    if (rank == first) {
+        m.status = status;
+        snprintf(m.msg, sizeof m.msg, "rank %d: %s", rank, text);
+    }
+    if (MPI_Bcast(&m, (int)sizeof m, MPI_BYTE, first, comm) != MPI_SUCCESS)
+        return nn_mpi_fail(NN_ERR_IO, "nn_mpi: MPI_Bcast failed");
+    m.msg[sizeof m.msg - 1] = '\0';
+    snprintf(nn_mpi_msg, sizeof nn_mpi_msg, "%s", m.msg);
+    return m.status;
+}
+
+/* nn_mpi_agree with this rank's message text: the lowest failing rank
+   (MPI_MIN) tells every rank its status and message. */
 static int nn_mpi_agree_with(int status, const char *text, MPI_Comm comm)
 {
-    int rank, first, mine, n;
-    char msg[sizeof nn_mpi_msg];
+    int rank, first, mine;
     if (MPI_Comm_rank(comm, &rank) != MPI_SUCCESS)
         return nn_mpi_fail(NN_ERR_IO, "nn_mpi_agree: MPI_Comm_rank failed");
     mine = status != NN_OK ? rank : 0x7fffffff;
@@ -58,16 +78,7 @@ static int nn_mpi_agree_with(int status, const char *text, MPI_Comm comm)
         MPI_SUCCESS)
         return nn_mpi_fail(NN_ERR_IO, "nn_mpi_agree: MPI_Allreduce failed");
     if (first == 0x7fffffff) return NN_OK;
-    if (rank == first)
-        snprintf(msg, sizeof msg, "rank %d: %s", rank, text);
-    n = status;
-    if (MPI_Bcast(&n, 1, MPI_INT, first, comm) != MPI_SUCCESS ||
-        MPI_Bcast(msg, (int)sizeof msg, MPI_CHAR, first, comm) !=
-            MPI_SUCCESS)
-        return nn_mpi_fail(NN_ERR_IO, "nn_mpi_agree: MPI_Bcast failed");
-    msg[sizeof msg - 1] = '\0';
-    snprintf(nn_mpi_msg, sizeof nn_mpi_msg, "%s", msg);
-    return n;
+    return nn_mpi_tell(first, status, text, comm);
 }
 
 int nn_mpi_agree(int status, MPI_Comm comm)
@@ -83,20 +94,28 @@ static int nn_mpi_agree_lib(int status, int ours, MPI_Comm comm)
     return nn_mpi_agree_with(status, text, comm);
 }
 
-/* A float buffer kept between calls (grown, never shrunk). */
-static float *nn_mpi_buf;
-static size_t nn_mpi_cap;
+/* A buffer kept between calls, grown to at least `bytes` (never shrunk;
+   NULL when out of memory, the old one kept). */
+struct nn_mpi_keep { void *p; size_t cap; };
+
+static void *nn_mpi_keep_grow(struct nn_mpi_keep *k, size_t bytes)
+{
+    if (k->cap < bytes) {
+        void *p = malloc(bytes);
+        if (p == NULL) return NULL;
+        free(k->p);
+        k->p = p;
+        k->cap = bytes;
+    }
+    return k->p;
+}
+
+/* the float scratch of the gradient block and of the broadcasts */
+static struct nn_mpi_keep nn_mpi_fbuf;
 
 static float *nn_mpi_scratch(size_t n)
 {
-    if (nn_mpi_cap < n) {
-        float *p = malloc(n * sizeof(float));
-        if (p == NULL) return NULL;
-        free(nn_mpi_buf);
-        nn_mpi_buf = p;
-        nn_mpi_cap = n;
-    }
-    return nn_mpi_buf;
+    return nn_mpi_keep_grow(&nn_mpi_fbuf, n * sizeof(float));
 }
 
 int nn_mpi_broadcast_net(nn_net *net, int root, MPI_Comm comm)
@@ -168,26 +187,6 @@ static void nn_mpi_head_fn(void *in, void *inout, int *len, MPI_Datatype *dt)
 }
 
 static MPI_Op nn_mpi_head_op = MPI_OP_NULL;
-
-/* Every rank learns status and message of rank `first` (known to all). */
-static int nn_mpi_tell(int first, int status, const char *text,
-                       MPI_Comm comm)
-{
-    struct { int status; char msg[sizeof nn_mpi_msg]; } m;
-    int rank;
-    if (MPI_Comm_rank(comm, &rank) != MPI_SUCCESS)
-        return nn_mpi_fail(NN_ERR_IO, "nn_mpi: MPI_Comm_rank failed");
-    memset(&m, 0, sizeof m);
-    if (rank == first) {
-        m.status = status;
-        snprintf(m.msg, sizeof m.msg, "rank %d: %s", rank, text);
-    }
-    if (MPI_Bcast(&m, (int)sizeof m, MPI_BYTE, first, comm) != MPI_SUCCESS)
-        return nn_mpi_fail(NN_ERR_IO, "nn_mpi: MPI_Bcast failed");
-    m.msg[sizeof m.msg - 1] = '\0';
-    snprintf(nn_mpi_msg, sizeof nn_mpi_msg, "%s", m.msg);
-    return m.status;
-}
 
 /* nn_mpi_allreduce_grads and the trainer's NN_SYNC_GRADS: status and text
    are this rank's failure so far (NN_OK: none).  Collectives: the head,
@@ -294,10 +293,9 @@ int nn_mpi_mean(double *values, size_t n, size_t rows, MPI_Comm comm)
 
 /*====== The trainer's sync function ======*/
 
-/* A double buffer for a large NN_SYNC_SUM kept between calls (grown,
-   never shrunk), apart from the float scratch of the gradients. */
-static double *nn_mpi_dbuf;
-static size_t nn_mpi_dcap;
+/* the double buffer of a large NN_SYNC_SUM, apart from the float
+   scratch of the gradients */
+static struct nn_mpi_keep nn_mpi_dbuf;
 
 #define NN_MPI_SUM_STACK 64   /* the trainer sums at most 8 values */
 
@@ -315,15 +313,7 @@ static int nn_mpi_sum(double *values, size_t n, int status,
     if (status == NN_OK && values == NULL && n > 0)
         status = nn_mpi_fail(NN_ERR_INVALID_ARG, "%s: values is NULL", fn);
     if (n + 1 > NN_MPI_SUM_STACK) {
-        if (nn_mpi_dcap < n) {
-            double *p = malloc(n * sizeof(double));
-            if (p != NULL) {
-                free(nn_mpi_dbuf);
-                nn_mpi_dbuf = p;
-                nn_mpi_dcap = n;
-            }
-        }
-        buf = nn_mpi_dcap >= n ? nn_mpi_dbuf : NULL;
+        buf = nn_mpi_keep_grow(&nn_mpi_dbuf, n * sizeof(double));
         if (status == NN_OK && buf == NULL)
             status = nn_mpi_fail(NN_ERR_NOMEM, "%s: out of memory for %zu "
                                  "doubles", fn, n);

@@ -716,15 +716,56 @@ static int nn__idx_load_fast(const unsigned char *file, size_t size,
     return NN_OK;
 }
 
+/* ---- the file parsed (fast: libdeflate allowed), and rows [*first,
+   *first + *rows) of part `part` of `parts` (nn_mpi_shard's split; part 0
+   of 1 is the whole file) converted into new floats; frees file */
+static int nn__idx_convert(unsigned char *file, size_t size, int32_t scale,
+                           size_t part, size_t parts, int fast, float **out,
+                           size_t *first, size_t *rows, size_t *count,
+                           size_t *sample_size, const char *fn,
+                           const char *path)
+{
+    unsigned char *owned = NULL;
+    const unsigned char *data;
+    size_t c, s, q, r, b, k, bytes;
+    uint32_t nd;
+    float *x;
+    int st = nn__idx_parse_ex(file, size, &data, &owned, &c, &s, &nd, fast,
+                              fn, path);
+    if (st != NN_OK) {
+        nn__free(file);
+        return st;
+    }
+    q = c / parts;
+    r = c % parts;
+    b = part * q + (part < r ? part : r);
+    k = q + (part < r ? 1 : 0);
+    x = nn__mul_ok(k * s + 1, sizeof(float), &bytes) ? nn__malloc(bytes)
+                                                     : NULL;
+    if (x == NULL) {
+        nn__free(owned);
+        nn__free(file);
+        return nn__fail(NN_ERR_NOMEM, "%s: %s: out of memory for the %zu "
+                        "floats of IDX data", fn, path, k * s);
+    }
+    nn__idx_hugepages(x, bytes);
+    nn__idx_scale(x, data + b * s, k * s, scale);
+    nn__free(owned);
+    nn__free(file);
+    *out = x;
+    *first = b;
+    *rows = k;
+    *count = c;
+    *sample_size = s;
+    return NN_OK;
+}
+
 int nn_idx_load(const char *path, int32_t scale, float **out, size_t *count,
                 size_t *sample_size)
 {
     static const char fn[] = "nn_idx_load";
-    unsigned char *file = NULL, *owned = NULL;
-    const unsigned char *data;
-    size_t size, c, s, bytes;
-    uint32_t nd;
-    float *x;
+    unsigned char *file = NULL;
+    size_t size, first, rows;
     int st;
 
     NN__CHECK_PTR(out, fn);
@@ -743,27 +784,8 @@ int nn_idx_load(const char *path, int32_t scale, float **out, size_t *count,
     }
     /* the zlib path (or a plain file): the data is complete before the
        floats are allocated */
-    st = nn__idx_parse_ex(file, size, &data, &owned, &c, &s, &nd, 0, fn,
-                          path);
-    if (st != NN_OK) {
-        nn__free(file);
-        return st;
-    }
-    x = nn__mul_ok(c * s, sizeof(float), &bytes) ? nn__malloc(bytes) : NULL;
-    if (x == NULL) {
-        nn__free(owned);
-        nn__free(file);
-        return nn__fail(NN_ERR_NOMEM, "%s: %s: out of memory for the %zu "
-                        "floats of IDX data", fn, path, c * s);
-    }
-    nn__idx_hugepages(x, bytes);
-    nn__idx_scale(x, data, c * s, scale);
-    nn__free(owned);
-    nn__free(file);
-    *out = x;
-    *count = c;
-    *sample_size = s;
-    return NN_OK;
+    return nn__idx_convert(file, size, scale, 0, 1, 0, out, &first, &rows,
+                           count, sample_size, fn, path);
 }
 
 int nn_idx_load_part(const char *path, int32_t scale, size_t part,
@@ -771,12 +793,8 @@ int nn_idx_load_part(const char *path, int32_t scale, size_t part,
                      size_t *count, size_t *sample_size)
 {
     static const char fn[] = "nn_idx_load_part";
-    unsigned char *file = NULL, *owned = NULL;
-    const unsigned char *data;
-    size_t size, c, s, q, r, b, k, bytes;
-    uint32_t nd;
-    float *x;
-    int st;
+    unsigned char *file = NULL;
+    size_t size;
 
     NN__CHECK_PTR(out, fn);
     *out = NULL;
@@ -792,34 +810,8 @@ int nn_idx_load_part(const char *path, int32_t scale, size_t part,
     NN__FORWARD(nn__read_file(path, NN__IDX_MAX_FILE, &file, &size, fn));
     /* the bytes of the whole file (one decompression, checked whole),
        then only this part's rows converted */
-    st = nn__idx_parse_ex(file, size, &data, &owned, &c, &s, &nd, 1, fn,
-                          path);
-    if (st != NN_OK) {
-        nn__free(file);
-        return st;
-    }
-    q = c / parts;
-    r = c % parts;
-    b = part * q + (part < r ? part : r);
-    k = q + (part < r ? 1 : 0);
-    x = nn__mul_ok(k * s + 1, sizeof(float), &bytes) ? nn__malloc(bytes)
-                                                     : NULL;
-    if (x == NULL) {
-        nn__free(owned);
-        nn__free(file);
-        return nn__fail(NN_ERR_NOMEM, "%s: %s: out of memory for the %zu "
-                        "floats of part %zu", fn, path, k * s, part);
-    }
-    nn__idx_hugepages(x, bytes);
-    nn__idx_scale(x, data + b * s, k * s, scale);
-    nn__free(owned);
-    nn__free(file);
-    *out = x;
-    *first = b;
-    *rows = k;
-    *count = c;
-    *sample_size = s;
-    return NN_OK;
+    return nn__idx_convert(file, size, scale, part, parts, 1, out, first,
+                           rows, count, sample_size, fn, path);
 }
 
 void nn_idx_free(float *data)

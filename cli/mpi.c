@@ -21,6 +21,14 @@
 
 int cli_rank = 0, cli_size = 1, cli_shard_on_load = 0;
 
+/* One process reads the checkpoint itself. */
+static int checkpoint_load_here(const char *path, nn_net **net,
+                                nn_optimizer **opt)
+{
+    int st = nn_checkpoint_load(net, opt, path);
+    return st != NN_OK ? lib_error("loading the checkpoint", st) : 0;
+}
+
 #ifndef NNFS_CLI_MPI
 
 /* The process count an MPI launcher gave this process: Open MPI,
@@ -76,8 +84,7 @@ int cli_mpi_attach(nn_trainer *tr, nn_net *net) { (void)tr; (void)net; return 0;
 int cli_mpi_checkpoint_load(const char *path, nn_net **net,
                             nn_optimizer **opt)
 {
-    int st = nn_checkpoint_load(net, opt, path);
-    return st != NN_OK ? lib_error("loading the checkpoint", st) : 0;
+    return checkpoint_load_here(path, net, opt);
 }
 int cli_mpi_mean(double *values, size_t n, size_t rows)
 {
@@ -189,10 +196,7 @@ int cli_mpi_checkpoint_load(const char *path, nn_net **net,
                             nn_optimizer **opt)
 {
     int st;
-    if (cli_size == 1) {
-        st = nn_checkpoint_load(net, opt, path);
-        return st != NN_OK ? lib_error("loading the checkpoint", st) : 0;
-    }
+    if (cli_size == 1) return checkpoint_load_here(path, net, opt);
     st = nn_mpi_checkpoint_load(net, opt, path, 0, MPI_COMM_WORLD);
     if (st != NN_OK) {
         if (cli_rank == 0)

@@ -18,23 +18,28 @@
 const char *const mode_names[M_N] = {"one_thread", "blas_2", "replicas_2",
                                      "default_2"};
 
-void modes_net_init(struct modes_net *s, const struct workload *w, int adam)
+void modes_workload(const struct workload *w, nn_net **net, float **x,
+                    int32_t **labels)
 {
     size_t L = w->n_layers, B = w->batch, i, l;
     int32_t acts[MAXL];
+    for (l = 0; l < L; l++)
+        acts[l] = l + 1 < L ? NN_ACT_RELU : NN_ACT_SOFTMAX;
+    CHECK(nn_net_create(net, L, w->sizes, acts, 1));
+    *x = malloc(sizeof(float) * B * w->sizes[0]);
+    *labels = malloc(sizeof(int32_t) * B);
+    if (!*x || !*labels) exit(2);
+    bench_fill(*x, B * w->sizes[0], 3);
+    for (i = 0; i < B; i++) (*labels)[i] = (int32_t)(i % w->sizes[L]);
+}
 
+void modes_net_init(struct modes_net *s, const struct workload *w, int adam)
+{
     s->w = w;
     s->adam = adam;
     s->opt = NULL;
-    for (l = 0; l < L; l++)
-        acts[l] = l + 1 < L ? NN_ACT_RELU : NN_ACT_SOFTMAX;
-    CHECK(nn_net_create(&s->net, L, w->sizes, acts, 1));
+    modes_workload(w, &s->net, &s->x, &s->labels);
     if (adam) CHECK(nn_optimizer_create(&s->opt, s->net, NN_OPT_ADAM));
-    s->x = malloc(sizeof(float) * B * w->sizes[0]);
-    s->labels = malloc(sizeof(int32_t) * B);
-    if (!s->x || !s->labels) exit(2);
-    bench_fill(s->x, B * w->sizes[0], 3);
-    for (i = 0; i < B; i++) s->labels[i] = (int32_t)(i % w->sizes[L]);
 }
 
 void modes_net_free(struct modes_net *s)

@@ -13,6 +13,11 @@ enum { M_ONE, M_BLAS2, M_REP2, M_AUTO2, M_N };
 
 extern const char *const mode_names[M_N];
 
+/* w's network (ReLU hidden layers, softmax output, seed 1) and a batch
+   of inputs and labels for it; exits on failure. */
+void modes_workload(const struct workload *w, nn_net **net, float **x,
+                    int32_t **labels);
+
 /* One workload's network (and Adam's state with adam), its whole batch
    and labels, and each mode's inner repetitions (modes_warm). */
 struct modes_net {

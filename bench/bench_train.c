@@ -88,22 +88,12 @@ static void floor_bufs_alloc(struct train_bufs *b)
    the floor's buffers for workload w; exits on any failure. */
 static void train_bufs_alloc(struct train_bufs *b, const struct workload *w)
 {
-    size_t L = w->n_layers, B = w->batch, i, l;
-    size_t n_in = w->sizes[0], n_out = w->sizes[L];
-    int32_t acts[MAXL];
-
     b->w = w;
-    b->L = L;
-    b->B = B;
-    for (l = 0; l < L; l++)
-        acts[l] = l + 1 < L ? NN_ACT_RELU : NN_ACT_SOFTMAX;
-    CHECK(nn_net_create(&b->net, L, w->sizes, acts, 1));
-    b->x = malloc(sizeof(float) * B * n_in);
-    b->out = malloc(sizeof(float) * B * n_out);
-    b->labels = malloc(sizeof(int32_t) * B);
-    if (!b->x || !b->out || !b->labels) exit(2);
-    bench_fill(b->x, B * n_in, 3);
-    for (i = 0; i < B; i++) b->labels[i] = (int32_t)(i % n_out);
+    b->L = w->n_layers;
+    b->B = w->batch;
+    modes_workload(w, &b->net, &b->x, &b->labels);
+    b->out = malloc(sizeof(float) * b->B * w->sizes[b->L]);
+    if (!b->out) exit(2);
     floor_bufs_alloc(b);
 }
 

@@ -322,17 +322,25 @@ static int nn__ix_gemm(struct nn__ix *ix, const Onnx__NodeProto *n, size_t k)
     return nn__ix_check_width(ix, n, k, l);
 }
 
-static int nn__ix_matmul(struct nn__ix *ix, const Onnx__NodeProto *n,
+/* MatMul and Add: two inputs, no attributes. */
+static int nn__ix_binary(struct nn__ix *ix, const Onnx__NodeProto *n,
                          size_t k)
 {
-    struct nn__ix_layer *l;
-    size_t r, c;
     if (n->n_input != 2)
         return nn__ix_node_fail(ix, NN_ERR_FORMAT, n, k, "%zu inputs (2 "
                                 "expected)", n->n_input);
     if (n->n_attribute != 0)
         return nn__ix_bad_attr(ix, n, k, n->attribute[0], "is not "
                                "supported");
+    return NN_OK;
+}
+
+static int nn__ix_matmul(struct nn__ix *ix, const Onnx__NodeProto *n,
+                         size_t k)
+{
+    struct nn__ix_layer *l;
+    size_t r, c;
+    NN__FORWARD(nn__ix_binary(ix, n, k));
     NN__FORWARD(nn__ix_new_layer(ix, n, k, &l));
     NN__FORWARD(nn__ix_node_init(ix, n, k, 1, &l->w, &r, &c));
     if (l->w->n_dims != 2)
@@ -348,12 +356,7 @@ static int nn__ix_matmul(struct nn__ix *ix, const Onnx__NodeProto *n,
 static int nn__ix_add(struct nn__ix *ix, const Onnx__NodeProto *n, size_t k)
 {
     struct nn__ix_layer *l = nn__ix_open(ix);
-    if (n->n_input != 2)
-        return nn__ix_node_fail(ix, NN_ERR_FORMAT, n, k, "%zu inputs (2 "
-                                "expected)", n->n_input);
-    if (n->n_attribute != 0)
-        return nn__ix_bad_attr(ix, n, k, n->attribute[0], "is not "
-                               "supported");
+    NN__FORWARD(nn__ix_binary(ix, n, k));
     if (l == NULL || !l->by_matmul || l->b != NULL || l->has_act)
         return nn__ix_node_fail(ix, NN_ERR_UNSUPPORTED, n, k, "an Add is "
                                 "only supported as the bias of a MatMul");
